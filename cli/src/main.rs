@@ -1,0 +1,81 @@
+//! `toolreg`: the operator's command line. Works against the local stack and AWS alike: it reads
+//! the same environment as the functions (TABLE_NAME, JWT_SECRET_ARN, KMS_KEY_ID, AWS_*).
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use toolreg_core::state::AppState;
+
+const USAGE: &str = "usage:
+  toolreg seed-admin --username NAME   create an admin; the password is read from a prompt
+                                       (or the first line of standard input), never an argument
+  toolreg reprobe --once               re-probe every stale active remote tool once, then exit
+  toolreg setup                        create the table, KMS key alias and JWT secret if missing
+                                       (local stack; in AWS the deployment creates them)";
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn run(args: Vec<String>) -> Result<(), String> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["seed-admin", "--username", username] => {
+            let password = read_password()?;
+            let state = AppState::from_env().await.map_err(|e| e.to_string())?;
+            match toolreg_core::setup::seed_admin(&state, username, &password, "toolreg-cli").await? {
+                toolreg_core::setup::Seeded::Created => println!("created admin {username}"),
+                toolreg_core::setup::Seeded::AlreadyExists => {
+                    return Err(format!("a user named {username} already exists"))
+                }
+            }
+            Ok(())
+        }
+        ["reprobe", "--once"] => {
+            let state = AppState::from_env().await.map_err(|e| e.to_string())?;
+            // Same code as the scheduled function; a CLI run gets a generous deadline.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+            let summary = toolreg_core::services::reprobe::run(&state, deadline, "cli")
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+            Ok(())
+        }
+        ["setup"] => {
+            let config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
+            let clients = toolreg_core::aws::Clients::from_env().await;
+            toolreg_core::setup::ensure_stack(&config, &clients).await?;
+            println!("table {}, key {}, secret {} are ready", config.table_name, config.kms_key_id, config.jwt_secret_arn);
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("toolreg: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! HS256 JWTs: access, refresh and elevated tokens.
+
+use super::keys::KeySet;
+use crate::domain::user::Role;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// What a token may be used for. Each route accepts exactly one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenType {
+    Access,
+    Refresh,
+    Elevated,
+}
+
+/// The claims toolreg signs (DESIGN.md §5), plus the username so `/auth/me` needs no read and
+/// the refresh family id on refresh tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub username: String,
+    pub role: Role,
+    pub typ: TokenType,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
+}
+
+/// Signs `claims` with the current key.
+pub fn sign(keys: &KeySet, claims: &Claims) -> Result<String, String> {
+    let key = keys
+        .keys
+        .get(&keys.signing_kid)
+        .ok_or("the signing key is missing from the key set")?;
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(keys.signing_kid.clone());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).map_err(|e| e.to_string())
+}
+
+/// Why a token was refused. The detail goes to the client; it reveals nothing secret.
+#[derive(Debug, PartialEq)]
+pub enum VerifyError {
+    /// Signed with a `kid` this key set does not have (maybe a newer key: reload and retry).
+    UnknownKid,
+    Invalid(String),
+}
+
+/// Verifies signature, algorithm, expiry, issuer and audience. The token type is checked by the
+/// caller, which knows what it expects.
+pub fn verify(keys: &KeySet, token: &str, issuer: &str, audience: &str) -> Result<Claims, VerifyError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| VerifyError::Invalid("the token is malformed".into()))?;
+    if header.alg != Algorithm::HS256 {
+        return Err(VerifyError::Invalid("the token's algorithm is not accepted".into()));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| VerifyError::Invalid("the token has no key id".into()))?;
+    let key = keys.keys.get(&kid).ok_or(VerifyError::UnknownKid)?;
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    v.leeway = 5;
+    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key), &v)
+        .map(|d| d.claims)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind::*;
+            let why = match e.kind() {
+                ExpiredSignature => "the token has expired",
+                InvalidIssuer => "the token was not issued by this service",
+                InvalidAudience => "the token is not meant for this service",
+                InvalidSignature => "the token's signature is invalid",
+                MissingRequiredClaim(_) => "the token lacks a required claim",
+                _ => "the token is invalid",
+            };
+            VerifyError::Invalid(why.into())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn keys(kid: &str, secret: &str) -> KeySet {
+        KeySet {
+            signing_kid: kid.into(),
+            keys: HashMap::from([(kid.to_string(), secret.as_bytes().to_vec())]),
+        }
+    }
+
+    fn claims(exp_in: i64) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: "u1".into(),
+            username: "alice".into(),
+            role: Role::Admin,
+            typ: TokenType::Access,
+            jti: "j1".into(),
+            iat: now,
+            exp: now + exp_in,
+            iss: "toolreg".into(),
+            aud: "toolreg-api".into(),
+            fam: None,
+        }
+    }
+
+    const K: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn signed_tokens_verify_and_carry_their_kid() {
+        let k = keys("k1", K);
+        let t = sign(&k, &claims(60)).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&t).unwrap().kid.as_deref(), Some("k1"));
+        assert_eq!(verify(&k, &t, "toolreg", "toolreg-api").unwrap().sub, "u1");
+    }
+
+    #[test]
+    fn wrong_key_issuer_audience_expiry_and_kid_are_refused() {
+        let k = keys("k1", K);
+        let t = sign(&k, &claims(60)).unwrap();
+        let other = keys("k1", "another-key-another-key-another-key");
+        assert!(matches!(verify(&other, &t, "toolreg", "toolreg-api"), Err(VerifyError::Invalid(_))));
+        assert!(verify(&k, &t, "someone-else", "toolreg-api").is_err());
+        assert!(verify(&k, &t, "toolreg", "other-api").is_err());
+        let expired = sign(&k, &claims(-3600)).unwrap();
+        assert!(verify(&k, &expired, "toolreg", "toolreg-api").is_err());
+        let k2 = keys("k2", K);
+        assert_eq!(verify(&k2, &t, "toolreg", "toolreg-api"), Err(VerifyError::UnknownKid));
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
+        let body = b64.encode(serde_json::to_vec(&claims(60)).unwrap());
+        let token = format!("{header}.{body}.");
+        assert!(verify(&keys("k1", K), &token, "toolreg", "toolreg-api").is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! Identity: password hashing, JWT signing keys and tokens, and who is calling.
+
+pub mod jwt;
+pub mod keys;
+pub mod password;
+pub mod principal;

@@ -1,0 +1,127 @@
+//! AWS SDK clients, built once per cold start, with deliberate timeouts and a call counter.
+//!
+//! The counter exists because round trips are this service's latency and its bill: every route
+//! has a budget (DESIGN.md §9) and the tests hold each route to it.
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Calls made to each AWS service while serving one request.
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    pub dynamodb: AtomicU32,
+    pub kms: AtomicU32,
+    pub secretsmanager: AtomicU32,
+}
+
+impl CallCounts {
+    /// `dynamodb=N;kms=N;secretsmanager=N`, the form of the `X-Toolreg-Aws-Calls` header.
+    pub fn header_value(&self) -> String {
+        format!(
+            "dynamodb={};kms={};secretsmanager={}",
+            self.dynamodb.load(Ordering::Relaxed),
+            self.kms.load(Ordering::Relaxed),
+            self.secretsmanager.load(Ordering::Relaxed)
+        )
+    }
+}
+
+tokio::task_local! {
+    /// The counts of the request being served on this task, if any.
+    pub static CALLS: Arc<CallCounts>;
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Service {
+    DynamoDb,
+    Kms,
+    SecretsManager,
+}
+
+/// Counts each operation (not each retry attempt) against the current request.
+#[derive(Debug)]
+struct CallCounter(Service);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "toolreg-call-counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let _ = CALLS.try_with(|c| {
+            let counter = match self.0 {
+                Service::DynamoDb => &c.dynamodb,
+                Service::Kms => &c.kms,
+                Service::SecretsManager => &c.secretsmanager,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(())
+    }
+}
+
+/// The three clients toolreg uses.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
+
+/// Loads the shared SDK configuration (region, credentials, `AWS_ENDPOINT_URL`) with timeouts
+/// short enough that a stalled dependency becomes a 503 well inside the Lambda's own timeout.
+pub async fn sdk_config() -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1500))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
+impl Clients {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(CallCounter(Service::DynamoDb))
+            .build();
+        let kms = aws_sdk_kms::config::Builder::from(sdk)
+            .interceptor(CallCounter(Service::Kms))
+            .build();
+        let secrets = aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .interceptor(CallCounter(Service::SecretsManager))
+            .build();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            kms: aws_sdk_kms::Client::from_conf(kms),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
+        }
+    }
+
+    pub async fn from_env() -> Self {
+        Self::new(&sdk_config().await)
+    }
+}
+
+/// True when an SDK error means the service could not be reached or did not answer in time,
+/// as opposed to answering with an error.
+pub fn is_unavailable<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool {
+    use aws_smithy_runtime_api::client::result::SdkError;
+    matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    )
+}

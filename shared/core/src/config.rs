@@ -1,0 +1,272 @@
+//! Configuration read once from the environment at cold start.
+//!
+//! Names follow the baseline specification where it has them. A bad value stops start-up with a
+//! message that names the variable, so a misconfigured deployment fails loudly on its first
+//! invocation instead of behaving oddly later.
+
+use std::time::Duration;
+
+/// A fixed-window rate limit such as `5/minute` or `20/15 minutes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub limit: u32,
+    /// Window length in seconds.
+    pub window_secs: u64,
+}
+
+impl RateLimit {
+    /// Parses `N/unit` or `N/M units` (second, minute, hour, day; singular or plural).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (count, window) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected the form `5/minute` or `20/15 minutes`, got {s:?}"))?;
+        let limit: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("{count:?} is not a whole number of requests"))?;
+        if limit == 0 {
+            return Err("the limit must be at least 1".into());
+        }
+        let window = window.trim();
+        let (mult, unit) = match window.split_once(' ') {
+            Some((n, unit)) => (
+                n.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{n:?} is not a whole number"))?,
+                unit.trim(),
+            ),
+            None => (1, window),
+        };
+        let unit_secs = match unit.trim_end_matches('s') {
+            "second" | "sec" => 1,
+            "minute" | "min" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            other => return Err(format!("unknown time unit {other:?}")),
+        };
+        if mult == 0 {
+            return Err("the window must be at least one unit long".into());
+        }
+        Ok(Self {
+            limit,
+            window_secs: mult * unit_secs,
+        })
+    }
+}
+
+/// Every setting the service reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub table_name: String,
+    pub jwt_secret_arn: String,
+    pub kms_key_id: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub elevated_token_ttl: Duration,
+    pub login_rate_limit_ip: RateLimit,
+    pub login_rate_limit_username: RateLimit,
+    pub probe_rate_limit_user: RateLimit,
+    pub probe_rate_limit_ip: RateLimit,
+    pub probe_timeout: Duration,
+    pub probe_stale_after: Duration,
+    pub probe_history_ttl: Duration,
+    /// Lifts the SSRF address check and allows `http://` server URLs. Local development only.
+    pub probe_allow_private_networks: bool,
+    pub reprobe_concurrency: usize,
+    /// Adds an `X-Toolreg-Aws-Calls` header to every response (local stack and tests only), so
+    /// tests can hold each route to its round-trip budget.
+    pub expose_call_counts: bool,
+}
+
+/// A named configuration error: which variable and what is wrong with it.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads variables through a lookup function so tests need not touch the process environment.
+struct Reader<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    fn string(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.0(name).unwrap_or_else(|| default.to_owned());
+        if value.trim().is_empty() {
+            return Err(ConfigError {
+                variable: name,
+                problem: "must not be empty".into(),
+            });
+        }
+        Ok(value)
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+        ok: impl Fn(&T) -> bool,
+        expect: &str,
+    ) -> Result<T, ConfigError> {
+        match self.0(name) {
+            None => Ok(default),
+            Some(raw) => match raw.trim().parse::<T>() {
+                Ok(v) if ok(&v) => Ok(v),
+                _ => Err(ConfigError {
+                    variable: name,
+                    problem: format!("expected {expect}, got {raw:?}"),
+                }),
+            },
+        }
+    }
+
+    fn rate(&self, name: &'static str, default: &str) -> Result<RateLimit, ConfigError> {
+        let raw = self.0(name).unwrap_or_else(|| default.to_owned());
+        RateLimit::parse(&raw).map_err(|problem| ConfigError {
+            variable: name,
+            problem,
+        })
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.0(name).as_deref().map(str::trim) {
+            None | Some("") | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ConfigError {
+                variable: name,
+                problem: format!("expected true or false, got {other:?}"),
+            }),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let r = Reader(lookup);
+        let positive = |v: &u64| *v > 0;
+        let minutes = |name, default| {
+            r.parsed::<u64>(name, default, positive, "a positive whole number of minutes")
+                .map(|m| Duration::from_secs(m * 60))
+        };
+        Ok(Self {
+            table_name: r.string("TABLE_NAME", "toolreg")?,
+            jwt_secret_arn: r.string("JWT_SECRET_ARN", "toolreg/jwt-signing-key")?,
+            kms_key_id: r.string("KMS_KEY_ID", "alias/toolreg")?,
+            jwt_issuer: r.string("JWT_ISSUER", "toolreg")?,
+            jwt_audience: r.string("JWT_AUDIENCE", "toolreg-api")?,
+            access_token_ttl: minutes("ACCESS_TOKEN_TTL_MINUTES", 15)?,
+            refresh_token_ttl: r
+                .parsed::<u64>(
+                    "REFRESH_TOKEN_TTL_DAYS",
+                    14,
+                    positive,
+                    "a positive whole number of days",
+                )
+                .map(|d| Duration::from_secs(d * 86_400))?,
+            elevated_token_ttl: minutes("ELEVATED_TOKEN_TTL_MINUTES", 5)?,
+            login_rate_limit_ip: r.rate("LOGIN_RATE_LIMIT_IP", "5/minute")?,
+            login_rate_limit_username: r.rate("LOGIN_RATE_LIMIT_USERNAME", "20/15 minutes")?,
+            probe_rate_limit_user: r.rate("PROBE_RATE_LIMIT_USER", "10/minute")?,
+            probe_rate_limit_ip: r.rate("PROBE_RATE_LIMIT_IP", "30/minute")?,
+            probe_timeout: r
+                .parsed::<f64>(
+                    "PROBE_TIMEOUT_SECONDS",
+                    5.0,
+                    |v| *v > 0.0 && *v <= 120.0,
+                    "a number of seconds between 0 and 120",
+                )
+                .map(Duration::from_secs_f64)?,
+            probe_stale_after: r
+                .parsed::<u64>(
+                    "PROBE_STALE_AFTER_HOURS",
+                    24,
+                    positive,
+                    "a positive whole number of hours",
+                )
+                .map(|h| Duration::from_secs(h * 3600))?,
+            probe_history_ttl: r
+                .parsed::<u64>(
+                    "PROBE_HISTORY_TTL_DAYS",
+                    30,
+                    positive,
+                    "a positive whole number of days",
+                )
+                .map(|d| Duration::from_secs(d * 86_400))?,
+            probe_allow_private_networks: r.flag("PROBE_ALLOW_PRIVATE_NETWORKS")?,
+            reprobe_concurrency: r.parsed::<usize>(
+                "REPROBE_CONCURRENCY",
+                16,
+                |v| (1..=256).contains(v),
+                "a whole number from 1 to 256",
+            )?,
+            expose_call_counts: r.flag("TOOLREG_EXPOSE_CALL_COUNTS")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn rate_limits_parse_the_baseline_forms() {
+        assert_eq!(
+            RateLimit::parse("5/minute").unwrap(),
+            RateLimit { limit: 5, window_secs: 60 }
+        );
+        assert_eq!(
+            RateLimit::parse("20/15 minutes").unwrap(),
+            RateLimit { limit: 20, window_secs: 900 }
+        );
+        assert_eq!(RateLimit::parse("100/hour").unwrap().window_secs, 3600);
+        for bad in ["", "5", "x/minute", "0/minute", "5/fortnight", "5/0 minutes"] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_baseline() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(c.elevated_token_ttl, Duration::from_secs(5 * 60));
+        assert_eq!(c.login_rate_limit_ip, RateLimit { limit: 5, window_secs: 60 });
+        assert_eq!(c.probe_rate_limit_ip, RateLimit { limit: 30, window_secs: 60 });
+        assert!(!c.probe_allow_private_networks);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = with(&[("ACCESS_TOKEN_TTL_MINUTES", "soon")]).unwrap_err();
+        assert_eq!(err.variable, "ACCESS_TOKEN_TTL_MINUTES");
+        let err = with(&[("LOGIN_RATE_LIMIT_IP", "5 per minute")]).unwrap_err();
+        assert_eq!(err.variable, "LOGIN_RATE_LIMIT_IP");
+        let err = with(&[("PROBE_ALLOW_PRIVATE_NETWORKS", "yes please")]).unwrap_err();
+        assert!(err.to_string().contains("PROBE_ALLOW_PRIVATE_NETWORKS"));
+    }
+}

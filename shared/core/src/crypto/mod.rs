@@ -1,0 +1,3 @@
+//! Encryption of stored secrets.
+
+pub mod envelope;

@@ -1,0 +1,110 @@
+//! Audit events: who did what to what, when, from where, and how it ended.
+
+use serde::{Deserialize, Serialize};
+
+/// Every audited action.
+pub mod action {
+    pub const LOGIN: &str = "auth.login";
+    pub const REFRESH: &str = "auth.refresh";
+    pub const REFRESH_REUSE: &str = "auth.refresh_reuse";
+    pub const ELEVATE: &str = "auth.elevate";
+    pub const USER_CREATE: &str = "user.create";
+    pub const TOOL_CREATE: &str = "tool.create";
+    pub const TOOL_UPDATE: &str = "tool.update";
+    pub const TOOL_ACTIVATE: &str = "tool.activate";
+    pub const TOOL_DEACTIVATE: &str = "tool.deactivate";
+    pub const TOOL_DELETE: &str = "tool.delete";
+    pub const TOOL_TEST_CONNECTION: &str = "tool.remote.test_connection";
+    pub const TOOL_REPROBE: &str = "tool.remote.reprobe";
+}
+
+/// How an audited action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(Outcome::Success),
+            "failure" => Some(Outcome::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// An audit event as stored and as returned by `GET /audit-events`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub timestamp: String,
+    pub action: String,
+    pub outcome: Outcome,
+    /// `None` for anonymous failures; `system` for the scheduled re-prober.
+    pub actor_user_id: Option<String>,
+    pub actor_username: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    /// Free-form, secret-free details (header names, never values).
+    pub details: serde_json::Value,
+}
+
+/// Where a request came from, carried into its audit event.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub source_ip: String,
+    pub user_agent: String,
+    pub request_id: String,
+}
+
+/// Who acted.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+}
+
+impl AuditEvent {
+    /// A new event stamped now.
+    pub fn new(action: &str, outcome: Outcome, actor: &Actor, meta: &RequestMeta) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            timestamp: crate::time::stamp(crate::time::now()),
+            action: action.to_owned(),
+            outcome,
+            actor_user_id: actor.user_id.clone(),
+            actor_username: actor.username.clone(),
+            target_type: None,
+            target_id: None,
+            source_ip: Some(meta.source_ip.clone()).filter(|s| !s.is_empty()),
+            user_agent: Some(meta.user_agent.chars().take(512).collect::<String>())
+                .filter(|s| !s.is_empty()),
+            request_id: Some(meta.request_id.clone()).filter(|s| !s.is_empty()),
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    pub fn target(mut self, kind: &str, id: &str) -> Self {
+        self.target_type = Some(kind.to_owned());
+        self.target_id = Some(id.to_owned());
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}

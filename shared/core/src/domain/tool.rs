@@ -1,0 +1,343 @@
+//! Tools: the catalog's entries, and the validation of everything a client may send for them.
+
+use crate::error::FieldError;
+use crate::probe::{ProbeOutcome, TransportPreference};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_DISPLAY_NAME_LEN: usize = 128;
+pub const MAX_DESCRIPTION_LEN: usize = 4000;
+/// Input schemas are stored on the tool item (DynamoDB items max out at 400 KB).
+pub const MAX_INPUT_SCHEMA_BYTES: usize = 64 * 1024;
+pub const MAX_SERVER_URL_LEN: usize = 2048;
+pub const MAX_STATIC_HEADERS: usize = 20;
+pub const MAX_HEADER_VALUE_LEN: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolType {
+    Function,
+    Remote,
+}
+
+impl ToolType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolType::Function => "function",
+            ToolType::Remote => "remote",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "function" => Some(Self::Function),
+            "remote" => Some(Self::Remote),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "low" => Some(Self::Low),
+            "medium" => Some(Self::Medium),
+            "high" => Some(Self::High),
+            "critical" => Some(Self::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// Static headers after KMS envelope encryption (see `crypto::envelope`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SealedHeaders {
+    pub wrapped_key: Vec<u8>,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+/// One probe of a remote tool, as kept in its history and as the tool's latest result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    pub id: String,
+    pub probed_at: String,
+    pub valid_until: String,
+    #[serde(flatten)]
+    pub outcome: ProbeOutcome,
+}
+
+/// What only remote tools have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemoteConfig {
+    pub server_url: String,
+    pub transport_preference: TransportPreference,
+    /// Names only: values live sealed in `sealed_headers`.
+    pub header_names: Vec<String>,
+    pub sealed_headers: Option<SealedHeaders>,
+    pub requires_per_user_auth: bool,
+    pub last_probe: Option<ProbeRecord>,
+}
+
+/// A catalog entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tool {
+    pub id: String,
+    pub tool_type: ToolType,
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub risk_level: RiskLevel,
+    pub is_active: bool,
+    /// Incremented on every change; the ETag and the optimistic-concurrency condition.
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: String,
+    pub updated_by: String,
+    pub input_schema: Option<serde_json::Value>,
+    pub remote: Option<RemoteConfig>,
+}
+
+impl Tool {
+    pub fn etag(&self) -> String {
+        format!("\"v{}\"", self.version)
+    }
+}
+
+/// Collects field errors so a client sees every problem at once.
+#[derive(Default, Debug)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    pub fn add(&mut self, pointer: &str, detail: impl Into<String>) {
+        self.0.push(FieldError::new(pointer, detail));
+    }
+    pub fn check(&mut self, pointer: &str, result: Result<(), String>) {
+        if let Err(d) = result {
+            self.add(pointer, d);
+        }
+    }
+    pub fn into_result(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(format!("must be 1 to {MAX_NAME_LEN} characters long"));
+    }
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("must match ^[A-Za-z][A-Za-z0-9_]*$ (a letter, then letters, digits or _)".into());
+    }
+    Ok(())
+}
+
+pub fn validate_display_name(s: &str) -> Result<(), String> {
+    let n = s.chars().count();
+    if s.trim().is_empty() || n > MAX_DISPLAY_NAME_LEN {
+        return Err(format!("must be 1 to {MAX_DISPLAY_NAME_LEN} characters and not blank"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+pub fn validate_description(s: &str) -> Result<(), String> {
+    if s.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
+    }
+    Ok(())
+}
+
+/// The JSON Schema drafts an input schema may declare in `$schema` (2020-12 when absent).
+const KNOWN_DRAFTS: &[&str] = &[
+    "https://json-schema.org/draft/2020-12/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "http://json-schema.org/draft-07/schema",
+    "http://json-schema.org/draft-06/schema",
+    "http://json-schema.org/draft-04/schema",
+];
+
+/// Checks that `schema` is a valid JSON Schema (against the meta-schema of its `$schema`) that
+/// describes an object. Errors point into the request at `base` (e.g. `/input_schema`).
+pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mut Errors) {
+    let size = serde_json::to_vec(schema).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size > MAX_INPUT_SCHEMA_BYTES {
+        errors.add(base, format!("must be at most {MAX_INPUT_SCHEMA_BYTES} bytes of JSON"));
+        return;
+    }
+    let Some(obj) = schema.as_object() else {
+        errors.add(base, "must be a JSON Schema object");
+        return;
+    };
+    let mut schema = schema.clone();
+    match obj.get("$schema") {
+        None => {
+            // Validate as 2020-12, the default the issue names.
+            if let Some(o) = schema.as_object_mut() {
+                o.insert("$schema".into(), KNOWN_DRAFTS[0].into());
+            }
+        }
+        Some(serde_json::Value::String(uri)) => {
+            let normalized = uri.trim_end_matches('#');
+            if !KNOWN_DRAFTS.contains(&normalized) {
+                errors.add(
+                    &format!("{base}/$schema"),
+                    "must name a JSON Schema draft: 2020-12, 2019-09, draft-07, draft-06 or draft-04",
+                );
+                return;
+            }
+        }
+        Some(_) => {
+            errors.add(&format!("{base}/$schema"), "must be a string URI");
+            return;
+        }
+    }
+    let meta = match jsonschema::meta::validator_for(&schema) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.add(base, format!("cannot be checked: {e}"));
+            return;
+        }
+    };
+    let mut invalid = false;
+    for e in meta.iter_errors(&schema).take(10) {
+        invalid = true;
+        errors.add(&format!("{base}{}", e.instance_path()), format!("is not valid JSON Schema: {e}"));
+    }
+    if invalid {
+        return;
+    }
+    if let Err(e) = jsonschema::validator_for(&schema) {
+        errors.add(base, format!("cannot be used as a schema: {e}"));
+        return;
+    }
+    if schema.get("type") != Some(&serde_json::Value::String("object".into())) {
+        errors.add(&format!("{base}/type"), "must be \"object\": tool inputs are JSON objects");
+    }
+}
+
+/// Header names that are the transport's business, not a tool's.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+    "accept",
+    "mcp-session-id",
+    "mcp-protocol-version",
+];
+
+/// RFC 9110 token characters.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+        })
+}
+
+pub fn validate_static_headers(h: &BTreeMap<String, String>, base: &str, errors: &mut Errors) {
+    if h.len() > MAX_STATIC_HEADERS {
+        errors.add(base, format!("at most {MAX_STATIC_HEADERS} headers"));
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in h {
+        let ptr = format!("{base}/{}", name.replace('~', "~0").replace('/', "~1"));
+        if !is_token(name) || name.len() > 128 {
+            errors.add(&ptr, "is not a valid HTTP header name");
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            errors.add(&ptr, "is set by the prober itself and cannot be a static header");
+        }
+        if !seen.insert(lower) {
+            errors.add(&ptr, "is given twice (header names are case-insensitive)");
+        }
+        if value.len() > MAX_HEADER_VALUE_LEN
+            || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+        {
+            // Never echo the value: it is a secret.
+            errors.add(&ptr, format!("value must be at most {MAX_HEADER_VALUE_LEN} bytes without CR, LF or NUL"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema_errors(s: serde_json::Value) -> Vec<FieldError> {
+        let mut e = Errors::default();
+        validate_input_schema(&s, "/input_schema", &mut e);
+        e.0
+    }
+
+    #[test]
+    fn names_follow_the_pattern() {
+        assert!(validate_name("get_weather").is_ok());
+        assert!(validate_name("A1").is_ok());
+        for bad in ["", "1abc", "_x", "get-weather", "héllo", &"a".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn object_schemas_pass_and_others_say_where() {
+        assert!(schema_errors(json!({"type":"object","properties":{"city":{"type":"string"}}})).is_empty());
+        let e = schema_errors(json!({"type":"object","properties":{"city":{"type":"strng"}}}));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].pointer.starts_with("/input_schema/properties/city"), "{e:?}");
+        let e = schema_errors(json!({"type":"string"}));
+        assert_eq!(e[0].pointer, "/input_schema/type");
+        let e = schema_errors(json!({"$schema":"https://example.com/mine","type":"object"}));
+        assert_eq!(e[0].pointer, "/input_schema/$schema");
+        assert!(schema_errors(json!({"$schema":"http://json-schema.org/draft-07/schema#","type":"object"})).is_empty());
+        assert!(!schema_errors(json!([1])).is_empty());
+    }
+
+    #[test]
+    fn header_names_are_checked_and_values_never_echoed() {
+        let mut e = Errors::default();
+        let mut h = BTreeMap::new();
+        h.insert("X-Api-Key".to_string(), "sk-secret\r\nInjected: 1".to_string());
+        h.insert("bad name".to_string(), "v".to_string());
+        h.insert("Host".to_string(), "v".to_string());
+        validate_static_headers(&h, "/static_headers", &mut e);
+        assert_eq!(e.0.len(), 3, "{:?}", e.0);
+        assert!(e.0.iter().all(|f| !f.detail.contains("sk-secret")));
+    }
+}

@@ -1,0 +1,64 @@
+//! Users and roles.
+
+use serde::{Deserialize, Serialize};
+
+/// What a user may do (baseline permission table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+}
+
+/// A stored user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+/// Usernames: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`; compared case-insensitively.
+pub fn validate_username(u: &str) -> Result<(), String> {
+    if !(3..=64).contains(&u.chars().count()) {
+        return Err("must be 3 to 64 characters long".into());
+    }
+    if !u
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err("may contain only letters, digits and . _ - @".into());
+    }
+    Ok(())
+}
+
+/// Passwords: 12–256 characters (NIST 800-63B favours length over composition rules).
+pub fn validate_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < 12 {
+        return Err("must be at least 12 characters long".into());
+    }
+    if n > 256 {
+        return Err("must be at most 256 characters long".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! `GET /api/v1/audit-events`.
+
+use crate::auth::principal;
+use crate::error::AppResult;
+use crate::http::{query, ApiRequest, ApiResponse};
+use crate::services::audit as svc;
+use crate::state::AppState;
+use serde_json::json;
+
+pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+    principal::require_admin(state, req).await?;
+    let q = query::parse(&req.raw_query, svc::QUERY_KEYS)?;
+    let limit = query::limit(&q)?;
+    let f = svc::filter_from_query(&q)?;
+    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": page.items, "next_cursor": page.next_cursor}),
+    ))
+}

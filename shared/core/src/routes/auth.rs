@@ -1,0 +1,73 @@
+//! `/api/v1/auth/*`.
+
+use super::meta;
+use crate::auth::principal;
+use crate::error::AppResult;
+use crate::http::{body, ApiRequest, ApiResponse};
+use crate::services::auth as svc;
+use crate::state::AppState;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElevateBody {
+    password: String,
+}
+
+/// Anything longer cannot be a valid credential; refusing it early bounds argon2's work.
+const MAX_CREDENTIAL_LEN: usize = 1024;
+
+fn bounded(pointer: &str, s: &str) -> AppResult<()> {
+    if s.is_empty() || s.len() > MAX_CREDENTIAL_LEN {
+        return Err(crate::error::AppError::field(
+            pointer,
+            format!("must be 1 to {MAX_CREDENTIAL_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn login(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+    let b: LoginBody = body::parse_json(req)?;
+    bounded("/username", &b.username)?;
+    bounded("/password", &b.password)?;
+    let pair = svc::login(state, &b.username, &b.password, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
+}
+
+pub async fn refresh(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+    let b: RefreshBody = body::parse_json(req)?;
+    bounded("/refresh_token", &b.refresh_token)?;
+    let pair = svc::refresh(state, &b.refresh_token, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
+}
+
+pub async fn me(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+    let p = principal::authenticate(state, req).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"id": p.user_id, "username": p.username, "role": p.role}),
+    ))
+}
+
+pub async fn elevate(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+    let p = principal::require_admin(state, req).await?;
+    let b: ElevateBody = body::parse_json(req)?;
+    bounded("/password", &b.password)?;
+    let t = svc::elevate(state, &p, &b.password, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &t).with_header("cache-control", "no-store"))
+}

@@ -1,0 +1,264 @@
+//! Login, refresh, elevation and user creation.
+
+use crate::auth::jwt::{self, Claims, TokenType};
+use crate::auth::password;
+use crate::auth::principal::{verify_token, Principal};
+use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::user::{self, Role, User};
+use crate::error::{AppError, AppResult};
+use crate::services::ratelimit::{self, Check};
+use crate::state::AppState;
+use crate::store::tokens::{RefreshRecord, RotateError};
+use serde::Serialize;
+use serde_json::json;
+
+/// Tokens handed out by login and refresh.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub token_type: &'static str,
+    pub access_token: String,
+    pub access_token_expires_at: String,
+    pub refresh_token: String,
+    pub refresh_token_expires_at: String,
+}
+
+/// The short-lived token for destructive operations.
+#[derive(Debug, Serialize)]
+pub struct ElevatedToken {
+    pub token_type: &'static str,
+    pub elevated_token: String,
+    pub elevated_token_expires_at: String,
+}
+
+fn at(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(crate::time::stamp)
+        .unwrap_or_default()
+}
+
+struct Issued {
+    token: String,
+    jti: String,
+    exp: i64,
+}
+
+async fn issue(
+    state: &AppState,
+    user_id: &str,
+    username: &str,
+    role: Role,
+    typ: TokenType,
+    family: Option<&str>,
+) -> AppResult<Issued> {
+    let c = &state.config;
+    let now = crate::time::now().timestamp();
+    let ttl = match typ {
+        TokenType::Access => c.access_token_ttl,
+        TokenType::Refresh => c.refresh_token_ttl,
+        TokenType::Elevated => c.elevated_token_ttl,
+    };
+    let claims = Claims {
+        sub: user_id.to_owned(),
+        username: username.to_owned(),
+        role,
+        typ,
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: now,
+        exp: now + ttl.as_secs() as i64,
+        iss: c.jwt_issuer.clone(),
+        aud: c.jwt_audience.clone(),
+        fam: family.map(str::to_owned),
+    };
+    let keys = state.keys.get().await?;
+    let token = jwt::sign(&keys, &claims).map_err(AppError::Internal)?;
+    Ok(Issued {
+        token,
+        jti: claims.jti,
+        exp: claims.exp,
+    })
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthenticated("invalid username or password".into())
+}
+
+/// Checks a password off the async executor (argon2 takes tens of milliseconds of CPU).
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => password::verify(&password, &h),
+        None => {
+            password::verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Logs a user in: two sequential round trips (the rate-limit counters and the user lookup run
+/// concurrently, then one transaction records the token family and the audit event).
+pub async fn login(state: &AppState, username: &str, password: &str, meta: &RequestMeta) -> AppResult<TokenPair> {
+    let c = &state.config;
+    let user_key = ratelimit::key_of(&username.to_lowercase());
+    let ip_key = ratelimit::key_of(&meta.source_ip);
+    let checks = [
+        Check { scope: "login_ip", key: &ip_key, limit: c.login_rate_limit_ip },
+        Check { scope: "login_user", key: &user_key, limit: c.login_rate_limit_username },
+    ];
+    let lookup = async {
+        // Usernames that cannot exist need no lookup, but still cost a verify below.
+        if user::validate_username(username).is_err() {
+            return Ok(None);
+        }
+        state.store.find_user_by_username(username).await
+    };
+    let (limited, found) = tokio::join!(ratelimit::enforce(&state.store, &checks), lookup);
+    if let Err(e) = limited {
+        tracing::warn!(request_id = %meta.request_id, "login rate limited");
+        return Err(e);
+    }
+    let found = found?;
+    let ok = verify_password(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match (ok, found) {
+        (true, Some(u)) => u,
+        (_, found) => {
+            let mut ev = AuditEvent::new(action::LOGIN, Outcome::Failure, &Actor::default(), meta)
+                .details(json!({"attempted_username": username.chars().take(64).collect::<String>(), "reason": "invalid_credentials"}));
+            if let Some(u) = &found {
+                ev = ev.target("user", &u.id);
+            }
+            state.store.put_audit(&ev).await?;
+            return Err(invalid_credentials());
+        }
+    };
+    let family_id = uuid::Uuid::new_v4().to_string();
+    let access = issue(state, &user.id, &user.username, user.role, TokenType::Access, None).await?;
+    let refresh = issue(state, &user.id, &user.username, user.role, TokenType::Refresh, Some(&family_id)).await?;
+    let actor = Actor { user_id: Some(user.id.clone()), username: Some(user.username.clone()) };
+    let ev = AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id);
+    state
+        .store
+        .start_token_family(
+            &RefreshRecord { jti: refresh.jti.clone(), family_id, user_id: user.id.clone(), expires_at: refresh.exp },
+            &ev,
+        )
+        .await?;
+    Ok(TokenPair {
+        token_type: "bearer",
+        access_token: access.token,
+        access_token_expires_at: at(access.exp),
+        refresh_token: refresh.token,
+        refresh_token_expires_at: at(refresh.exp),
+    })
+}
+
+/// Rotates a refresh token: one transaction. Reuse of a spent token revokes its family.
+pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppResult<TokenPair> {
+    let claims = verify_token(state, token, TokenType::Refresh).await?;
+    let family_id = claims
+        .fam
+        .clone()
+        .ok_or_else(|| AppError::Unauthenticated("the refresh token has no family".into()))?;
+    let actor = Actor { user_id: Some(claims.sub.clone()), username: Some(claims.username.clone()) };
+    let access = issue(state, &claims.sub, &claims.username, claims.role, TokenType::Access, None).await?;
+    let next = issue(state, &claims.sub, &claims.username, claims.role, TokenType::Refresh, Some(&family_id)).await?;
+    let now = crate::time::now().timestamp();
+    let ev = AuditEvent::new(action::REFRESH, Outcome::Success, &actor, meta)
+        .target("token_family", &family_id);
+    let record = RefreshRecord { jti: next.jti.clone(), family_id: family_id.clone(), user_id: claims.sub.clone(), expires_at: next.exp };
+    match state.store.rotate_refresh_token(&claims.jti, &record, now, &ev).await {
+        Ok(()) => Ok(TokenPair {
+            token_type: "bearer",
+            access_token: access.token,
+            access_token_expires_at: at(access.exp),
+            refresh_token: next.token,
+            refresh_token_expires_at: at(next.exp),
+        }),
+        Err(RotateError::Reused) => {
+            let ev = AuditEvent::new(action::REFRESH_REUSE, Outcome::Failure, &actor, meta)
+                .target("token_family", &family_id)
+                .details(json!({"reason": "refresh_token_reused", "family_revoked": true}));
+            state.store.revoke_token_family(&family_id, now, &ev).await?;
+            Err(AppError::Unauthenticated(
+                "this refresh token was already used; its session has been revoked, log in again".into(),
+            ))
+        }
+        Err(RotateError::Revoked) => {
+            Err(AppError::Unauthenticated("this session was revoked; log in again".into()))
+        }
+        Err(RotateError::Unknown) => {
+            Err(AppError::Unauthenticated("the refresh token is not valid; log in again".into()))
+        }
+        Err(RotateError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Re-checks an admin's password and hands out an elevated token (audited either way).
+pub async fn elevate(state: &AppState, p: &Principal, password: &str, meta: &RequestMeta) -> AppResult<ElevatedToken> {
+    let key = ratelimit::key_of(&p.user_id);
+    let checks = [Check { scope: "elevate_user", key: &key, limit: state.config.login_rate_limit_username }];
+    let (limited, user) = tokio::join!(ratelimit::enforce(&state.store, &checks), state.store.get_user(&p.user_id));
+    limited?;
+    let user = user?;
+    let ok = verify_password(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await;
+    let actor = p.actor();
+    let user = match (ok, user) {
+        (true, Some(u)) if u.role == Role::Admin => u,
+        _ => {
+            let ev = AuditEvent::new(action::ELEVATE, Outcome::Failure, &actor, meta)
+                .target("user", &p.user_id)
+                .details(json!({"reason": "invalid_credentials"}));
+            state.store.put_audit(&ev).await?;
+            return Err(AppError::Unauthenticated("the password is incorrect".into()));
+        }
+    };
+    let t = issue(state, &user.id, &user.username, user.role, TokenType::Elevated, None).await?;
+    let ev = AuditEvent::new(action::ELEVATE, Outcome::Success, &actor, meta).target("user", &user.id);
+    state.store.put_audit(&ev).await?;
+    Ok(ElevatedToken {
+        token_type: "bearer",
+        elevated_token: t.token,
+        elevated_token_expires_at: at(t.exp),
+    })
+}
+
+/// Why a user could not be created.
+#[derive(Debug)]
+pub enum CreateUserError {
+    Invalid(String),
+    Taken,
+    Other(AppError),
+}
+
+/// Creates a user (the CLI's `seed-admin` and the local bootstrap), audited.
+pub async fn create_user(
+    state: &AppState,
+    username: &str,
+    password_plain: &str,
+    role: Role,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> Result<User, CreateUserError> {
+    user::validate_username(username).map_err(|e| CreateUserError::Invalid(format!("username {e}")))?;
+    user::validate_password(password_plain).map_err(|e| CreateUserError::Invalid(format!("password {e}")))?;
+    let pw = password_plain.to_owned();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| CreateUserError::Other(AppError::internal(e)))?
+        .map_err(|e| CreateUserError::Other(AppError::Internal(e)))?;
+    let u = User {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: username.to_owned(),
+        role,
+        password_hash: hash,
+        created_at: crate::time::stamp(crate::time::now()),
+    };
+    let ev = AuditEvent::new(action::USER_CREATE, Outcome::Success, actor, meta)
+        .target("user", &u.id)
+        .details(json!({"username": username, "role": role.as_str()}));
+    match state.store.create_user(&u, &ev).await {
+        Ok(()) => Ok(u),
+        Err(e) if e.failed_condition_index() == Some(1) => Err(CreateUserError::Taken),
+        Err(e) => Err(CreateUserError::Other(e.into())),
+    }
+}

@@ -1,0 +1,7 @@
+//! Business rules: validation beyond shape, rate limits, transactions with their audit events.
+
+pub mod audit;
+pub mod auth;
+pub mod ratelimit;
+pub mod reprobe;
+pub mod tools;

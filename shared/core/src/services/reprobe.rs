@@ -1,0 +1,142 @@
+//! The scheduled re-prober: brings stale probe results of active remote tools up to date.
+//!
+//! Each result is written conditionally on the version that was probed, so a tool edited or
+//! deleted meanwhile is neither clobbered nor resurrected, and when two runs overlap the second
+//! writer of a tool simply loses (its probe is discarded, the stored state stays consistent).
+
+use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::error::AppError;
+use crate::probe::ProbeStatus;
+use crate::services::tools::{probe_and_apply, probe_history_expiry};
+use crate::state::AppState;
+use crate::store::tools::ToolWriteError;
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use std::time::Instant;
+
+/// The actor recorded on the scheduler's audit events.
+pub const SYSTEM_ACTOR: &str = "system:reprober";
+
+/// What a run did.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct RunSummary {
+    pub due: usize,
+    pub probed: usize,
+    pub passed: usize,
+    pub failed: usize,
+    /// Changed or deleted while being probed, or already refreshed by an overlapping run.
+    pub skipped: usize,
+    pub errors: usize,
+    /// Due tools not started because the deadline was near.
+    pub deferred: usize,
+}
+
+enum One {
+    Passed,
+    Failed,
+    Skipped,
+    Error,
+}
+
+async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
+    let now = crate::time::stamp(crate::time::now());
+    let old = match state.store.get_tool(id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return One::Skipped,
+        Err(e) => {
+            tracing::warn!(tool_id = id, error = %e, "reprobe: read failed");
+            return One::Error;
+        }
+    };
+    let still_due = old.is_active
+        && old
+            .remote
+            .as_ref()
+            .and_then(|r| r.last_probe.as_ref())
+            .is_some_and(|p| p.valid_until < now);
+    if !still_due {
+        return One::Skipped;
+    }
+    let (new, record) = match probe_and_apply(state, &old, SYSTEM_ACTOR).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(tool_id = id, error = ?e, "reprobe: could not probe");
+            return One::Error;
+        }
+    };
+    let passed = record.outcome.status == ProbeStatus::Passed;
+    let actor = Actor {
+        user_id: Some(SYSTEM_ACTOR.into()),
+        username: Some("reprober".into()),
+    };
+    let ev = AuditEvent::new(
+        action::TOOL_REPROBE,
+        if passed { Outcome::Success } else { Outcome::Failure },
+        &actor,
+        meta,
+    )
+    .target("tool", id)
+    .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
+    match state
+        .store
+        .update_tool(&old, &new, Some((&record, probe_history_expiry(state))), &ev)
+        .await
+    {
+        Ok(()) if passed => One::Passed,
+        Ok(()) => One::Failed,
+        Err(ToolWriteError::Stale) => One::Skipped,
+        Err(e) => {
+            tracing::warn!(tool_id = id, error = ?e, "reprobe: write failed");
+            One::Error
+        }
+    }
+}
+
+/// Probes due tools with bounded concurrency until none are due or `deadline` is near. Tools
+/// not started by then stay due and are picked up by the next run.
+pub async fn run(state: &AppState, deadline: Instant, request_id: &str) -> Result<RunSummary, AppError> {
+    let now = crate::time::stamp(crate::time::now());
+    let ids = state.store.due_tool_ids(&now, 5000).await?;
+    let meta = RequestMeta {
+        source_ip: String::new(),
+        user_agent: "toolreg-reprober".into(),
+        request_id: request_id.to_owned(),
+    };
+    // A probe can take its whole timeout; never start one that could outlive the invocation.
+    let margin = state.config.probe_timeout + std::time::Duration::from_secs(2);
+    let mut summary = RunSummary {
+        due: ids.len(),
+        ..Default::default()
+    };
+    let results: Vec<Option<One>> = futures::stream::iter(ids.iter())
+        .map(|id| {
+            let meta = &meta;
+            async move {
+                if Instant::now() + margin >= deadline {
+                    return None;
+                }
+                Some(reprobe_one(state, id, meta).await)
+            }
+        })
+        .buffer_unordered(state.config.reprobe_concurrency)
+        .collect()
+        .await;
+    for r in results {
+        match r {
+            None => summary.deferred += 1,
+            Some(One::Passed) => {
+                summary.probed += 1;
+                summary.passed += 1
+            }
+            Some(One::Failed) => {
+                summary.probed += 1;
+                summary.failed += 1
+            }
+            Some(One::Skipped) => summary.skipped += 1,
+            Some(One::Error) => summary.errors += 1,
+        }
+    }
+    tracing::info!(request_id, summary = ?summary, "reprobe run finished");
+    Ok(summary)
+}

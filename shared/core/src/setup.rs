@@ -1,0 +1,145 @@
+//! Creating the table, key and secret on a fresh stack (the local moto stack; in AWS the
+//! deployment templates own them), and seeding the first admin. Every step is idempotent.
+
+use crate::aws::Clients;
+use crate::domain::audit::{Actor, RequestMeta};
+use crate::domain::user::Role;
+use crate::services::auth::{create_user, CreateUserError};
+use crate::state::AppState;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+fn attr(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("name and type are set")
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("name and type are set")
+}
+
+fn gsi(name: &str) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(&format!("{name}PK"), KeyType::Hash))
+        .key_schema(key(&format!("{name}SK"), KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("index fields are set")
+}
+
+/// Creates the single table (PK/SK, GSI1, GSI2, TTL on `expires_at`) unless it exists.
+pub async fn ensure_table(c: &aws_sdk_dynamodb::Client, table: &str) -> Result<bool, String> {
+    if c.describe_table().table_name(table).send().await.is_ok() {
+        return Ok(false);
+    }
+    c.create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(
+            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map(attr).to_vec(),
+        ))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(gsi("GSI1"))
+        .global_secondary_indexes(gsi("GSI2"))
+        .send()
+        .await
+        .map_err(|e| format!("create table {table}: {e:?}"))?;
+    c.update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+        .map_err(|e| format!("enable TTL on {table}: {e:?}"))?;
+    Ok(true)
+}
+
+/// Makes sure `alias` names a symmetric KMS key; returns the alias.
+pub async fn ensure_kms_alias(c: &aws_sdk_kms::Client, alias: &str) -> Result<String, String> {
+    if c.describe_key().key_id(alias).send().await.is_ok() {
+        return Ok(alias.to_owned());
+    }
+    let key = c
+        .create_key()
+        .description("toolreg static-header envelope key (local)")
+        .send()
+        .await
+        .map_err(|e| format!("create KMS key: {e:?}"))?;
+    let key_id = key
+        .key_metadata
+        .map(|m| m.key_id)
+        .ok_or("KMS returned no key id")?;
+    c.create_alias()
+        .alias_name(alias)
+        .target_key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| format!("create KMS alias {alias}: {e:?}"))?;
+    Ok(alias.to_owned())
+}
+
+/// Makes sure the JWT signing secret exists, generating a random key if not.
+pub async fn ensure_jwt_secret(c: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(), String> {
+    if c.describe_secret().secret_id(name).send().await.is_ok() {
+        return Ok(());
+    }
+    use rand::distr::{Alphanumeric, SampleString};
+    let key = Alphanumeric.sample_string(&mut rand::rng(), 64);
+    c.create_secret()
+        .name(name)
+        .secret_string(serde_json::json!({"kid": "k1", "key": key}).to_string())
+        .send()
+        .await
+        .map_err(|e| format!("create secret {name}: {e:?}"))?;
+    Ok(())
+}
+
+/// Creates the table, key and secret the configuration names.
+pub async fn ensure_stack(state_config: &crate::config::Config, clients: &Clients) -> Result<(), String> {
+    ensure_table(&clients.dynamodb, &state_config.table_name).await?;
+    ensure_kms_alias(&clients.kms, &state_config.kms_key_id).await?;
+    ensure_jwt_secret(&clients.secrets, &state_config.jwt_secret_arn).await?;
+    Ok(())
+}
+
+/// What seeding a user did.
+#[derive(Debug, PartialEq)]
+pub enum Seeded {
+    Created,
+    AlreadyExists,
+}
+
+/// Creates an admin unless the username is taken.
+pub async fn seed_admin(state: &AppState, username: &str, password: &str, via: &str) -> Result<Seeded, String> {
+    let meta = RequestMeta {
+        source_ip: String::new(),
+        user_agent: via.to_owned(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let actor = Actor {
+        user_id: Some("system:seed".into()),
+        username: Some(via.to_owned()),
+    };
+    match create_user(state, username, password, Role::Admin, &actor, &meta).await {
+        Ok(_) => Ok(Seeded::Created),
+        Err(CreateUserError::Taken) => Ok(Seeded::AlreadyExists),
+        Err(CreateUserError::Invalid(m)) => Err(m),
+        Err(CreateUserError::Other(e)) => Err(format!("{e:?}")),
+    }
+}

@@ -1,0 +1,81 @@
+//! Every DynamoDB key string toolreg writes or reads, in one place (DESIGN.md §4).
+//!
+//! The single table holds several item kinds; their partition keys are told apart by prefix.
+//! Changing a string here changes the stored format: `store::tests` pins each item's shape.
+
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+
+pub const USER_SK: &str = "USER";
+pub const UNIQUE_SK: &str = "UNIQUE";
+pub const RTOKEN_SK: &str = "RTOKEN";
+pub const RFAMILY_SK: &str = "RFAMILY";
+pub const TOOL_SK: &str = "TOOL";
+pub const RATE_SK: &str = "RL";
+
+/// GSI1 partition listing every user by lower-cased username.
+pub const USERS_INDEX_PK: &str = "USERS";
+/// GSI1 partition listing every tool by lower-cased name: the catalog's sort order.
+pub const TOOLS_INDEX_PK: &str = "TOOLS";
+/// GSI2 partition of active remote tools, sorted by when their probe goes stale.
+pub const PROBE_DUE_PK: &str = "PROBE_DUE";
+/// Sort-key prefix of probe records under their tool's partition.
+pub const PROBE_SK_PREFIX: &str = "PROBE#";
+
+pub fn user_pk(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
+pub fn username_guard_pk(username_lower: &str) -> String {
+    format!("USERNAME#{username_lower}")
+}
+
+pub fn refresh_token_pk(jti: &str) -> String {
+    format!("RTOKEN#{jti}")
+}
+
+pub fn token_family_pk(family_id: &str) -> String {
+    format!("RFAMILY#{family_id}")
+}
+
+pub fn tool_pk(tool_id: &str) -> String {
+    format!("TOOL#{tool_id}")
+}
+
+pub fn tool_name_guard_pk(name_lower: &str) -> String {
+    format!("TOOLNAME#{name_lower}")
+}
+
+/// `PROBE#<probed_at>#<probe_id>`: newest last, so history queries run backwards.
+pub fn probe_sk(probed_at: &str, probe_id: &str) -> String {
+    format!("{PROBE_SK_PREFIX}{probed_at}#{probe_id}")
+}
+
+/// `<valid_until>#<tool_id>`: the due index sorts by staleness, then by id for uniqueness.
+pub fn probe_due_sk(valid_until: &str, tool_id: &str) -> String {
+    format!("{valid_until}#{tool_id}")
+}
+
+/// Audit events are partitioned by month (`AUDIT#2026-11`): see `store::audit` for why.
+pub fn audit_pk(month: &str) -> String {
+    format!("AUDIT#{month}")
+}
+
+/// `<timestamp>#<event_id>`: chronological within a partition.
+pub fn audit_sk(timestamp: &str, event_id: &str) -> String {
+    format!("{timestamp}#{event_id}")
+}
+
+pub fn audit_actor_pk(user_id: &str) -> String {
+    format!("ACTOR#{user_id}")
+}
+
+pub fn audit_target_pk(target_id: &str) -> String {
+    format!("TARGET#{target_id}")
+}
+
+/// A fixed-window counter: the window's start is part of the key, so a new window starts a new
+/// item and old ones simply expire.
+pub fn rate_counter_pk(scope: &str, key: &str, window_start: i64) -> String {
+    format!("RL#{scope}#{key}#{window_start}")
+}

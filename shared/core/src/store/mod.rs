@@ -1,0 +1,262 @@
+//! The DynamoDB store: items, keys, conditional writes and transactions. Nothing above this
+//! module builds a key string or an attribute value.
+
+pub mod audit;
+pub mod cursor;
+pub mod item;
+pub mod keys;
+pub mod ratelimit;
+pub mod tokens;
+pub mod tools;
+pub mod users;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+pub use item::Item;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+    /// A single-item condition failed.
+    ConditionFailed,
+    /// A transaction was cancelled; one reason code per item, in order ("None" for items that
+    /// were fine, "ConditionalCheckFailed", "TransactionConflict", ...).
+    Cancelled(Vec<String>),
+    /// DynamoDB could not be reached, timed out, or throttled.
+    Unavailable(String),
+    /// A stored item does not have the shape this code writes.
+    Corrupt(String),
+    Other(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl StoreError {
+    /// Index of the first transaction item whose condition failed.
+    pub fn failed_condition_index(&self) -> Option<usize> {
+        match self {
+            StoreError::Cancelled(reasons) => reasons
+                .iter()
+                .position(|r| r == "ConditionalCheckFailed"),
+            _ => None,
+        }
+    }
+
+    /// True when a transaction lost a race with another one on the same items.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Cancelled(r) if r.iter().any(|c| c == "TransactionConflict"))
+    }
+}
+
+/// Maps an SDK error: transport failures and throttling are `Unavailable` (503), a failed
+/// condition is `ConditionFailed`, anything else is `Other` (500).
+pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if crate::aws::is_unavailable(&err) {
+        return StoreError::Unavailable(format!("dynamodb: {err:?}"));
+    }
+    match err.code() {
+        Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "InternalServerError"
+            | "ServiceUnavailable",
+        ) => StoreError::Unavailable(format!("dynamodb: {}", err.code().unwrap_or_default())),
+        _ => StoreError::Other(format!(
+            "dynamodb: {}: {}",
+            err.code().unwrap_or("unknown"),
+            err.message().unwrap_or_default()
+        )),
+    }
+}
+
+/// The table and the client that reaches it.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) table: String,
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes `items` atomically: all land or none do.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    let reasons = e
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().unwrap_or("None").to_owned())
+                        .collect();
+                    Err(StoreError::Cancelled(reasons))
+                }
+                _ => Err(sdk_error(SdkError::ServiceError(ctx))),
+            },
+            Err(other) => Err(sdk_error(other)),
+        }
+    }
+
+    /// A strongly consistent read of one item.
+    pub async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", item::s(pk))
+            .key("SK", item::s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item)
+    }
+}
+
+/// A transaction `Put` that must not overwrite an existing item.
+pub(crate) fn put_new(table: &str, item: Item) -> TransactWriteItem {
+    put_if(table, item, Some("attribute_not_exists(PK)"))
+}
+
+/// A transaction `Put`, optionally conditional.
+pub(crate) fn put_if(table: &str, item: Item, condition: Option<&str>) -> TransactWriteItem {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned))
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// A transaction `Delete` of `pk`/`sk`.
+pub(crate) fn delete(table: &str, pk: String, sk: &str) -> TransactWriteItem {
+    let del = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .key("PK", item::s(pk))
+        .key("SK", item::s(sk))
+        .build()
+        .expect("table and key are set");
+    TransactWriteItem::builder().delete(del).build()
+}
+
+/// One keyed query, run page after page by [`Store::query_page`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PageQuery {
+    pub index: Option<&'static str>,
+    pub key_condition: String,
+    pub filter: Option<String>,
+    pub names: std::collections::HashMap<String, String>,
+    pub values: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    pub forward: bool,
+}
+
+impl PageQuery {
+    /// The key attributes a resume position needs: the table's, plus the index's.
+    pub fn key_names(&self) -> &'static [&'static str] {
+        match self.index {
+            Some(keys::GSI1) => &["PK", "SK", "GSI1PK", "GSI1SK"],
+            Some(keys::GSI2) => &["PK", "SK", "GSI2PK", "GSI2SK"],
+            _ => &["PK", "SK"],
+        }
+    }
+}
+
+/// A page of items and where to resume, if anything may remain.
+pub(crate) struct Page {
+    pub items: Vec<Item>,
+    pub resume: Option<Item>,
+}
+
+/// How many items one listing request may read before it returns what it has (with a cursor).
+/// DynamoDB's `Limit` counts items read, not matched, so filtered listings keep querying until
+/// the page is full or this bound is hit.
+pub(crate) const MAX_ITEMS_READ_PER_REQUEST: usize = 2000;
+
+impl Store {
+    /// Runs `q` from `start` until `want` items matched, the data ran out, or the read bound was
+    /// hit. Unfiltered, one call suffices (it asks for `want + 1` items to know if more exist).
+    pub(crate) async fn query_page(
+        &self,
+        q: &PageQuery,
+        mut start: Option<Item>,
+        want: usize,
+    ) -> Result<Page, StoreError> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut read = 0usize;
+        loop {
+            let ask = if q.filter.is_some() {
+                100.max(want + 1)
+            } else {
+                want + 1 - items.len()
+            };
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.map(str::to_owned))
+                .key_condition_expression(&q.key_condition)
+                .set_filter_expression(q.filter.clone())
+                .set_expression_attribute_names(Some(q.names.clone()).filter(|m| !m.is_empty()))
+                .set_expression_attribute_values(Some(q.values.clone()).filter(|m| !m.is_empty()))
+                .scan_index_forward(q.forward)
+                .set_exclusive_start_key(start.take())
+                .limit(ask as i32)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            read += out.scanned_count() as usize;
+            items.extend(out.items.unwrap_or_default());
+            if items.len() > want {
+                items.truncate(want);
+                let resume = items.last().map(|it| key_of(it, q.key_names()));
+                return Ok(Page { items, resume });
+            }
+            match out.last_evaluated_key {
+                None => return Ok(Page { items, resume: None }),
+                Some(k) if read >= MAX_ITEMS_READ_PER_REQUEST => {
+                    return Ok(Page {
+                        items,
+                        resume: Some(k),
+                    })
+                }
+                Some(k) => start = Some(k),
+            }
+        }
+    }
+}
+
+/// The key attributes of `item` named in `names`.
+pub(crate) fn key_of(item: &Item, names: &[&str]) -> Item {
+    names
+        .iter()
+        .filter_map(|n| item.get(*n).map(|v| ((*n).to_owned(), v.clone())))
+        .collect()
+}
