@@ -61,7 +61,18 @@ pub fn spawn(cmd: Command) -> Child {
 /// Spawns `cmd` with stdout piped and waits (up to `timeout`) for a line starting with `prefix`,
 /// returning the rest of that line. The remaining stdout is drained on a thread (and echoed to
 /// stderr when `TOOLREG_TEST_ECHO` is set) so the child never blocks on a full pipe.
-pub fn spawn_and_read_line(mut cmd: Command, prefix: &str, timeout: Duration) -> (Child, String) {
+pub fn spawn_and_read_line(cmd: Command, prefix: &str, timeout: Duration) -> (Child, String) {
+    spawn_and_read_line_logged(cmd, prefix, timeout, None)
+}
+
+/// Like [`spawn_and_read_line`], also appending every stdout line to `log` (the secrets suite
+/// reads the server's own log lines back).
+pub fn spawn_and_read_line_logged(
+    mut cmd: Command,
+    prefix: &str,
+    timeout: Duration,
+    log: Option<std::path::PathBuf>,
+) -> (Child, String) {
     cmd.stdout(Stdio::piped());
     let mut child = spawn(cmd);
     let stdout = child.stdout.take().expect("piped stdout");
@@ -69,10 +80,17 @@ pub fn spawn_and_read_line(mut cmd: Command, prefix: &str, timeout: Duration) ->
     let wanted = prefix.to_owned();
     std::thread::spawn(move || {
         let echo = std::env::var_os("TOOLREG_TEST_ECHO").is_some();
+        let mut log_file = log.and_then(|p| {
+            std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
+        });
         let mut sent = false;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if echo {
                 eprintln!("{line}");
+            }
+            if let Some(f) = log_file.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(f, "{line}");
             }
             if !sent {
                 if let Some(rest) = line.strip_prefix(&wanted) {

@@ -128,7 +128,7 @@ impl Store {
         scope: &str,
     ) -> Result<AuditPage, crate::error::AppError> {
         use crate::error::AppError;
-        let lo = f.from.clone().unwrap_or_default();
+        let lo = f.from.clone().unwrap_or_else(|| "0".into());
         // `~` sorts after every character of a timestamp or id, so `<to>~` includes `to` itself.
         let hi = format!("{}~", f.to.clone().unwrap_or_else(|| "9999".into()));
         let mut q = PageQuery {

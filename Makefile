@@ -1,0 +1,45 @@
+# toolreg — every task a developer or CI runs. `make dev` and `make test` set up everything they
+# need on a fresh machine (a project virtualenv with moto and the MCP SDK; the Rust build).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+ARCH ?= arm64
+
+.PHONY: dev test lint fmt build package bench venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## Run the whole service locally on http://127.0.0.1:8000 (PORT overrides). Ctrl-C stops it.
+dev: venv
+	cargo build --bin local
+	scripts/dev.sh
+
+## Run every test against a local stack the tests start themselves.
+test: venv
+	cargo build --workspace --bins
+	cargo test --workspace --no-fail-fast
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## Cross-build every Lambda function in one cargo invocation (ARCH=arm64|x86_64).
+build: venv
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) -p toolreg-functions
+
+package: build
+	scripts/package.sh
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .stack
