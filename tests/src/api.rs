@@ -19,7 +19,9 @@ impl Resp {
 
     /// AWS calls the server made for this request (`X-Toolreg-Aws-Calls`), by service.
     pub fn calls(&self, service: &str) -> u32 {
-        let h = self.header("x-toolreg-aws-calls").expect("call counts exposed");
+        let h = self
+            .header("x-toolreg-aws-calls")
+            .expect("call counts exposed");
         h.split(';')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == service)
@@ -86,11 +88,23 @@ impl Api {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, body }
+        Resp {
+            status,
+            headers,
+            text,
+            body,
+        }
     }
 
     /// Sends raw bytes with a content type (malformed-body tests).
-    pub async fn send_raw(&self, method: &str, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Resp {
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut rb = self
             .http
@@ -105,7 +119,12 @@ impl Api {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, body }
+        Resp {
+            status,
+            headers,
+            text,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -117,8 +136,12 @@ impl Api {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Resp {
-        self.post("/api/v1/auth/login", None, &json!({"username": username, "password": password}))
-            .await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
     }
 
     /// Logs in and returns (access token, refresh token).
@@ -126,8 +149,14 @@ impl Api {
         let r = self.login(username, password).await;
         assert_eq!(r.status, 200, "login failed: {}", r.text);
         (
-            r.body["access_token"].as_str().expect("access_token").to_owned(),
-            r.body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            r.body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            r.body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         )
     }
 
@@ -139,14 +168,24 @@ impl Api {
     pub async fn elevated(&self) -> String {
         let admin = self.admin().await;
         let r = self
-            .post("/api/v1/auth/elevate", Some(&admin), &json!({"password": ADMIN_PASSWORD}))
+            .post(
+                "/api/v1/auth/elevate",
+                Some(&admin),
+                &json!({"password": ADMIN_PASSWORD}),
+            )
             .await;
         assert_eq!(r.status, 200, "elevate failed: {}", r.text);
-        r.body["elevated_token"].as_str().expect("elevated_token").to_owned()
+        r.body["elevated_token"]
+            .as_str()
+            .expect("elevated_token")
+            .to_owned()
     }
 }
 
 /// A name no other test uses.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{prefix}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }

@@ -55,7 +55,9 @@ pub fn spawn(cmd: Command) -> Child {
         .expect("spawner lock")
         .send((cmd, tx))
         .expect("spawner thread alive");
-    rx.recv().expect("spawner reply").expect("spawn child process")
+    rx.recv()
+        .expect("spawner reply")
+        .expect("spawn child process")
 }
 
 /// Spawns `cmd` with stdout piped and waits (up to `timeout`) for a line starting with `prefix`,
@@ -81,7 +83,11 @@ pub fn spawn_and_read_line_logged(
     std::thread::spawn(move || {
         let echo = std::env::var_os("TOOLREG_TEST_ECHO").is_some();
         let mut log_file = log.and_then(|p| {
-            std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
         });
         let mut sent = false;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {

@@ -82,7 +82,10 @@ impl Drop for Server {
 
 /// The environment of a test server on `endpoint`: generous limits unless overridden.
 pub fn server_env(endpoint: &str, overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let table = format!("toolreg-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let table = format!(
+        "toolreg-test-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let mut env: BTreeMap<String, String> = [
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -129,7 +132,12 @@ impl Server {
             Duration::from_secs(60),
             Some(log.clone()),
         );
-        Server { child, base, env, log }
+        Server {
+            child,
+            base,
+            env,
+            log,
+        }
     }
 
     /// A server on the shared moto with `overrides` on top of the test defaults.
@@ -159,7 +167,12 @@ impl Server {
     }
 
     /// Creates a user with `role` directly through the service layer (there is no user API).
-    pub async fn create_user(&self, username: &str, password: &str, role: toolreg_core::domain::user::Role) {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: toolreg_core::domain::user::Role,
+    ) {
         let state = self.state().await;
         let actor = toolreg_core::domain::audit::Actor::default();
         let meta = toolreg_core::domain::audit::RequestMeta::default();

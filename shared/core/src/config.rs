@@ -90,7 +90,11 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invalid configuration: {}: {}", self.variable, self.problem)
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.problem
+        )
     }
 }
 
@@ -161,8 +165,13 @@ impl Config {
         let r = Reader(lookup);
         let positive = |v: &u64| *v > 0;
         let minutes = |name, default| {
-            r.parsed::<u64>(name, default, positive, "a positive whole number of minutes")
-                .map(|m| Duration::from_secs(m * 60))
+            r.parsed::<u64>(
+                name,
+                default,
+                positive,
+                "a positive whole number of minutes",
+            )
+            .map(|m| Duration::from_secs(m * 60))
         };
         Ok(Self {
             table_name: r.string("TABLE_NAME", "toolreg")?,
@@ -237,14 +246,27 @@ mod tests {
     fn rate_limits_parse_the_baseline_forms() {
         assert_eq!(
             RateLimit::parse("5/minute").unwrap(),
-            RateLimit { limit: 5, window_secs: 60 }
+            RateLimit {
+                limit: 5,
+                window_secs: 60
+            }
         );
         assert_eq!(
             RateLimit::parse("20/15 minutes").unwrap(),
-            RateLimit { limit: 20, window_secs: 900 }
+            RateLimit {
+                limit: 20,
+                window_secs: 900
+            }
         );
         assert_eq!(RateLimit::parse("100/hour").unwrap().window_secs, 3600);
-        for bad in ["", "5", "x/minute", "0/minute", "5/fortnight", "5/0 minutes"] {
+        for bad in [
+            "",
+            "5",
+            "x/minute",
+            "0/minute",
+            "5/fortnight",
+            "5/0 minutes",
+        ] {
             assert!(RateLimit::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -255,8 +277,20 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
         assert_eq!(c.refresh_token_ttl, Duration::from_secs(14 * 86_400));
         assert_eq!(c.elevated_token_ttl, Duration::from_secs(5 * 60));
-        assert_eq!(c.login_rate_limit_ip, RateLimit { limit: 5, window_secs: 60 });
-        assert_eq!(c.probe_rate_limit_ip, RateLimit { limit: 30, window_secs: 60 });
+        assert_eq!(
+            c.login_rate_limit_ip,
+            RateLimit {
+                limit: 5,
+                window_secs: 60
+            }
+        );
+        assert_eq!(
+            c.probe_rate_limit_ip,
+            RateLimit {
+                limit: 30,
+                window_secs: 60
+            }
+        );
         assert!(!c.probe_allow_private_networks);
     }
 

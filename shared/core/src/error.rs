@@ -40,7 +40,10 @@ pub enum AppError {
     PayloadTooLarge(usize),
     UnsupportedMediaType,
     /// A fixed-window limit is exhausted until `reset_at` (epoch seconds).
-    RateLimited { limit: u32, reset_at: i64 },
+    RateLimited {
+        limit: u32,
+        reset_at: i64,
+    },
     /// A remote tool's probe failed, so nothing was stored.
     ProbeFailed(Box<ProbeOutcome>),
     /// A dependency (DynamoDB, KMS, Secrets Manager) is unreachable or timed out.

@@ -14,7 +14,8 @@ pub mod http;
 pub mod lambda;
 pub mod local;
 pub mod logging;
-#[path = "probe_stub.rs"] // TEMP (main engineer): stub until probe/ lands; then use `pub mod probe;`
+#[path = "probe_stub.rs"]
+// TEMP (main engineer): stub until probe/ lands; then use `pub mod probe;`
 pub mod probe;
 pub mod routes;
 pub mod services;

@@ -38,7 +38,10 @@ async fn serve_one(
         .unwrap_or_else(|_| vec![0u8; MAX_BODY_BYTES + 1].into());
     let (body, is_base64) = match std::str::from_utf8(&bytes) {
         Ok(s) => (s.to_owned(), false),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&bytes), true),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            true,
+        ),
     };
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
@@ -76,7 +79,9 @@ async fn serve_one(
         Err(_) => {
             let resp = match ApiRequest::from_event(event) {
                 Ok(req) => routes::dispatch_any(&state, req).await,
-                Err(d) => crate::http::problem::problem(400, "bad-request", "Bad request", &d, "local"),
+                Err(d) => {
+                    crate::http::problem::problem(400, "bad-request", "Bad request", &d, "local")
+                }
             };
             crate::lambda::to_v2(resp)
         }
@@ -89,7 +94,8 @@ async fn serve_one(
         v2.body.into_bytes()
     };
     let mut out = Response::new(Body::from(body));
-    *out.status_mut() = StatusCode::from_u16(v2.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *out.status_mut() =
+        StatusCode::from_u16(v2.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in v2.headers {
         if let (Ok(name), Ok(value)) = (
             axum::http::HeaderName::from_bytes(k.as_bytes()),
@@ -104,9 +110,12 @@ async fn serve_one(
 /// Serves every route on `addr` until Ctrl-C or SIGTERM.
 pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let app = axum::Router::new().fallback(serve_one).with_state(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {
@@ -138,7 +147,9 @@ pub async fn run_from_env() -> Result<(), String> {
     let seeded = crate::setup::seed_admin(&state, &username, &password, "toolreg-local").await?;
 
     let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p.parse().map_err(|_| format!("invalid configuration: PORT: expected a port number, got {p:?}"))?,
+        Ok(p) => p.parse().map_err(|_| {
+            format!("invalid configuration: PORT: expected a port number, got {p:?}")
+        })?,
         Err(_) => 8000,
     };
     let host = std::env::var("BIND_HOST").unwrap_or_else(|_| "127.0.0.1".into());

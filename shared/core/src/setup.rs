@@ -32,7 +32,11 @@ fn gsi(name: &str) -> GlobalSecondaryIndex {
         .index_name(name)
         .key_schema(key(&format!("{name}PK"), KeyType::Hash))
         .key_schema(key(&format!("{name}SK"), KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .expect("index fields are set")
 }
@@ -46,7 +50,9 @@ pub async fn ensure_table(c: &aws_sdk_dynamodb::Client, table: &str) -> Result<b
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map(attr).to_vec(),
+            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
+                .map(attr)
+                .to_vec(),
         ))
         .key_schema(key("PK", KeyType::Hash))
         .key_schema(key("SK", KeyType::Range))
@@ -95,7 +101,10 @@ pub async fn ensure_kms_alias(c: &aws_sdk_kms::Client, alias: &str) -> Result<St
 }
 
 /// Makes sure the JWT signing secret exists, generating a random key if not.
-pub async fn ensure_jwt_secret(c: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(), String> {
+pub async fn ensure_jwt_secret(
+    c: &aws_sdk_secretsmanager::Client,
+    name: &str,
+) -> Result<(), String> {
     if c.describe_secret().secret_id(name).send().await.is_ok() {
         return Ok(());
     }
@@ -111,7 +120,10 @@ pub async fn ensure_jwt_secret(c: &aws_sdk_secretsmanager::Client, name: &str) -
 }
 
 /// Creates the table, key and secret the configuration names.
-pub async fn ensure_stack(state_config: &crate::config::Config, clients: &Clients) -> Result<(), String> {
+pub async fn ensure_stack(
+    state_config: &crate::config::Config,
+    clients: &Clients,
+) -> Result<(), String> {
     ensure_table(&clients.dynamodb, &state_config.table_name).await?;
     ensure_kms_alias(&clients.kms, &state_config.kms_key_id).await?;
     ensure_jwt_secret(&clients.secrets, &state_config.jwt_secret_arn).await?;
@@ -126,7 +138,12 @@ pub enum Seeded {
 }
 
 /// Creates an admin unless the username is taken.
-pub async fn seed_admin(state: &AppState, username: &str, password: &str, via: &str) -> Result<Seeded, String> {
+pub async fn seed_admin(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    via: &str,
+) -> Result<Seeded, String> {
     let meta = RequestMeta {
         source_ip: String::new(),
         user_agent: via.to_owned(),

@@ -14,5 +14,7 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 
 /// Parses an RFC 3339 timestamp from a client (any offset), as UTC.
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }

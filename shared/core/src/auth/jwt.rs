@@ -52,11 +52,18 @@ pub enum VerifyError {
 
 /// Verifies signature, algorithm, expiry, issuer and audience. The token type is checked by the
 /// caller, which knows what it expects.
-pub fn verify(keys: &KeySet, token: &str, issuer: &str, audience: &str) -> Result<Claims, VerifyError> {
+pub fn verify(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<Claims, VerifyError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| VerifyError::Invalid("the token is malformed".into()))?;
     if header.alg != Algorithm::HS256 {
-        return Err(VerifyError::Invalid("the token's algorithm is not accepted".into()));
+        return Err(VerifyError::Invalid(
+            "the token's algorithm is not accepted".into(),
+        ));
     }
     let kid = header
         .kid
@@ -117,7 +124,10 @@ mod tests {
     fn signed_tokens_verify_and_carry_their_kid() {
         let k = keys("k1", K);
         let t = sign(&k, &claims(60)).unwrap();
-        assert_eq!(jsonwebtoken::decode_header(&t).unwrap().kid.as_deref(), Some("k1"));
+        assert_eq!(
+            jsonwebtoken::decode_header(&t).unwrap().kid.as_deref(),
+            Some("k1")
+        );
         assert_eq!(verify(&k, &t, "toolreg", "toolreg-api").unwrap().sub, "u1");
     }
 
@@ -126,13 +136,19 @@ mod tests {
         let k = keys("k1", K);
         let t = sign(&k, &claims(60)).unwrap();
         let other = keys("k1", "another-key-another-key-another-key");
-        assert!(matches!(verify(&other, &t, "toolreg", "toolreg-api"), Err(VerifyError::Invalid(_))));
+        assert!(matches!(
+            verify(&other, &t, "toolreg", "toolreg-api"),
+            Err(VerifyError::Invalid(_))
+        ));
         assert!(verify(&k, &t, "someone-else", "toolreg-api").is_err());
         assert!(verify(&k, &t, "toolreg", "other-api").is_err());
         let expired = sign(&k, &claims(-3600)).unwrap();
         assert!(verify(&k, &expired, "toolreg", "toolreg-api").is_err());
         let k2 = keys("k2", K);
-        assert_eq!(verify(&k2, &t, "toolreg", "toolreg-api"), Err(VerifyError::UnknownKid));
+        assert_eq!(
+            verify(&k2, &t, "toolreg", "toolreg-api"),
+            Err(VerifyError::UnknownKid)
+        );
     }
 
     #[test]

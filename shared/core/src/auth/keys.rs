@@ -46,7 +46,9 @@ impl KeySet {
             return Err("the JWT secret's kid must be 1 to 64 characters".into());
         }
         if v.key.len() < MIN_KEY_BYTES {
-            return Err(format!("the JWT secret's key must be at least {MIN_KEY_BYTES} bytes"));
+            return Err(format!(
+                "the JWT secret's key must be at least {MIN_KEY_BYTES} bytes"
+            ));
         }
         Ok((v.kid, v.key.into_bytes()))
     }
@@ -129,9 +131,9 @@ impl KeyCache {
     }
 
     async fn load(&self) -> Result<KeySet, AppError> {
-        let (current, previous) =
-            tokio::join!(self.fetch("AWSCURRENT"), self.fetch("AWSPREVIOUS"));
-        let current = current?.ok_or_else(|| AppError::Internal("the JWT secret has no string value".into()))?;
+        let (current, previous) = tokio::join!(self.fetch("AWSCURRENT"), self.fetch("AWSPREVIOUS"));
+        let current = current?
+            .ok_or_else(|| AppError::Internal("the JWT secret has no string value".into()))?;
         let (kid, key) = KeySet::parse_version(&current).map_err(AppError::Internal)?;
         let mut keys = HashMap::new();
         // A broken previous version only costs its tokens; the current one must be sound.

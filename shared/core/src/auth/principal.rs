@@ -30,9 +30,9 @@ pub fn bearer(req: &ApiRequest) -> Result<&str, AppError> {
     let h = req
         .header("authorization")
         .ok_or_else(|| AppError::Unauthenticated("send an Authorization: Bearer token".into()))?;
-    let (scheme, token) = h
-        .split_once(' ')
-        .ok_or_else(|| AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".into()))?;
+    let (scheme, token) = h.split_once(' ').ok_or_else(|| {
+        AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AppError::Unauthenticated(
             "the Authorization header must be `Bearer <token>`".into(),
@@ -43,7 +43,11 @@ pub fn bearer(req: &ApiRequest) -> Result<&str, AppError> {
 
 /// Verifies a token string of the `expected` type. Reloads the keys once when the token names a
 /// key id this function has not seen (a rotation since cold start).
-pub async fn verify_token(state: &AppState, token: &str, expected: TokenType) -> Result<Claims, AppError> {
+pub async fn verify_token(
+    state: &AppState,
+    token: &str,
+    expected: TokenType,
+) -> Result<Claims, AppError> {
     let c = &state.config;
     let keys = state.keys.get().await?;
     let claims = match jwt::verify(&keys, token, &c.jwt_issuer, &c.jwt_audience) {
@@ -54,7 +58,9 @@ pub async fn verify_token(state: &AppState, token: &str, expected: TokenType) ->
         other => other,
     }
     .map_err(|e| match e {
-        VerifyError::UnknownKid => AppError::Unauthenticated("the token was signed with an unknown key".into()),
+        VerifyError::UnknownKid => {
+            AppError::Unauthenticated("the token was signed with an unknown key".into())
+        }
         VerifyError::Invalid(why) => AppError::Unauthenticated(why),
     })?;
     if claims.typ != expected {
@@ -63,7 +69,9 @@ pub async fn verify_token(state: &AppState, token: &str, expected: TokenType) ->
             TokenType::Refresh => "a refresh token",
             TokenType::Elevated => "an elevated token",
         };
-        return Err(AppError::Unauthenticated(format!("this endpoint needs {want}")));
+        return Err(AppError::Unauthenticated(format!(
+            "this endpoint needs {want}"
+        )));
     }
     Ok(claims)
 }
@@ -80,7 +88,9 @@ fn principal(c: Claims) -> Principal {
 /// Any valid access token.
 pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Principal, AppError> {
     let token = bearer(req)?;
-    verify_token(state, token, TokenType::Access).await.map(principal)
+    verify_token(state, token, TokenType::Access)
+        .await
+        .map(principal)
 }
 
 /// An access token of an admin.

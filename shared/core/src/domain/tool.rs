@@ -151,7 +151,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err("must match ^[A-Za-z][A-Za-z0-9_]*$ (a letter, then letters, digits or _)".into());
+        return Err(
+            "must match ^[A-Za-z][A-Za-z0-9_]*$ (a letter, then letters, digits or _)".into(),
+        );
     }
     Ok(())
 }
@@ -159,7 +161,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 pub fn validate_display_name(s: &str) -> Result<(), String> {
     let n = s.chars().count();
     if s.trim().is_empty() || n > MAX_DISPLAY_NAME_LEN {
-        return Err(format!("must be 1 to {MAX_DISPLAY_NAME_LEN} characters and not blank"));
+        return Err(format!(
+            "must be 1 to {MAX_DISPLAY_NAME_LEN} characters and not blank"
+        ));
     }
     if s.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -186,9 +190,14 @@ const KNOWN_DRAFTS: &[&str] = &[
 /// Checks that `schema` is a valid JSON Schema (against the meta-schema of its `$schema`) that
 /// describes an object. Errors point into the request at `base` (e.g. `/input_schema`).
 pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mut Errors) {
-    let size = serde_json::to_vec(schema).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(schema)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > MAX_INPUT_SCHEMA_BYTES {
-        errors.add(base, format!("must be at most {MAX_INPUT_SCHEMA_BYTES} bytes of JSON"));
+        errors.add(
+            base,
+            format!("must be at most {MAX_INPUT_SCHEMA_BYTES} bytes of JSON"),
+        );
         return;
     }
     let Some(obj) = schema.as_object() else {
@@ -228,7 +237,10 @@ pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mu
     let mut invalid = false;
     for e in meta.iter_errors(&schema).take(10) {
         invalid = true;
-        errors.add(&format!("{base}{}", e.instance_path()), format!("is not valid JSON Schema: {e}"));
+        errors.add(
+            &format!("{base}{}", e.instance_path()),
+            format!("is not valid JSON Schema: {e}"),
+        );
     }
     if invalid {
         return;
@@ -238,7 +250,10 @@ pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mu
         return;
     }
     if schema.get("type") != Some(&serde_json::Value::String("object".into())) {
-        errors.add(&format!("{base}/type"), "must be \"object\": tool inputs are JSON objects");
+        errors.add(
+            &format!("{base}/type"),
+            "must be \"object\": tool inputs are JSON objects",
+        );
     }
 }
 
@@ -262,9 +277,8 @@ const RESERVED_HEADERS: &[&str] = &[
 /// RFC 9110 token characters.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 pub fn validate_static_headers(h: &BTreeMap<String, String>, base: &str, errors: &mut Errors) {
@@ -281,7 +295,10 @@ pub fn validate_static_headers(h: &BTreeMap<String, String>, base: &str, errors:
         }
         let lower = name.to_ascii_lowercase();
         if RESERVED_HEADERS.contains(&lower.as_str()) {
-            errors.add(&ptr, "is set by the prober itself and cannot be a static header");
+            errors.add(
+                &ptr,
+                "is set by the prober itself and cannot be a static header",
+            );
         }
         if !seen.insert(lower) {
             errors.add(&ptr, "is given twice (header names are case-insensitive)");
@@ -290,7 +307,10 @@ pub fn validate_static_headers(h: &BTreeMap<String, String>, base: &str, errors:
             || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
         {
             // Never echo the value: it is a secret.
-            errors.add(&ptr, format!("value must be at most {MAX_HEADER_VALUE_LEN} bytes without CR, LF or NUL"));
+            errors.add(
+                &ptr,
+                format!("value must be at most {MAX_HEADER_VALUE_LEN} bytes without CR, LF or NUL"),
+            );
         }
     }
 }
@@ -317,15 +337,24 @@ mod tests {
 
     #[test]
     fn object_schemas_pass_and_others_say_where() {
-        assert!(schema_errors(json!({"type":"object","properties":{"city":{"type":"string"}}})).is_empty());
+        assert!(
+            schema_errors(json!({"type":"object","properties":{"city":{"type":"string"}}}))
+                .is_empty()
+        );
         let e = schema_errors(json!({"type":"object","properties":{"city":{"type":"strng"}}}));
         assert_eq!(e.len(), 1);
-        assert!(e[0].pointer.starts_with("/input_schema/properties/city"), "{e:?}");
+        assert!(
+            e[0].pointer.starts_with("/input_schema/properties/city"),
+            "{e:?}"
+        );
         let e = schema_errors(json!({"type":"string"}));
         assert_eq!(e[0].pointer, "/input_schema/type");
         let e = schema_errors(json!({"$schema":"https://example.com/mine","type":"object"}));
         assert_eq!(e[0].pointer, "/input_schema/$schema");
-        assert!(schema_errors(json!({"$schema":"http://json-schema.org/draft-07/schema#","type":"object"})).is_empty());
+        assert!(schema_errors(
+            json!({"$schema":"http://json-schema.org/draft-07/schema#","type":"object"})
+        )
+        .is_empty());
         assert!(!schema_errors(json!([1])).is_empty());
     }
 
@@ -333,7 +362,10 @@ mod tests {
     fn header_names_are_checked_and_values_never_echoed() {
         let mut e = Errors::default();
         let mut h = BTreeMap::new();
-        h.insert("X-Api-Key".to_string(), "sk-secret\r\nInjected: 1".to_string());
+        h.insert(
+            "X-Api-Key".to_string(),
+            "sk-secret\r\nInjected: 1".to_string(),
+        );
         h.insert("bad name".to_string(), "v".to_string());
         h.insert("Host".to_string(), "v".to_string());
         validate_static_headers(&h, "/static_headers", &mut e);

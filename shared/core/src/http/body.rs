@@ -14,7 +14,12 @@ pub fn parse_json<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, AppError> 
         return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
     }
     if let Some(ct) = req.header("content-type") {
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if !(mime == "application/json" || mime.ends_with("+json")) {
             return Err(AppError::UnsupportedMediaType);
         }
@@ -29,7 +34,10 @@ pub fn parse_json<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, AppError> 
     let value: serde_json::Value = serde_json::from_slice(&req.body)
         .map_err(|e| AppError::BadRequest(format!("the request body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(AppError::field("", "the request body must be a JSON object"));
+        return Err(AppError::field(
+            "",
+            "the request body must be a JSON object",
+        ));
     }
     from_value(value)
 }
@@ -45,7 +53,8 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
                 format!("{}/{}", pointer.trim_end_matches('/'), field)
             }
             Some(field)
-                if inner.starts_with("unknown field") && !pointer.ends_with(&format!("/{field}")) =>
+                if inner.starts_with("unknown field")
+                    && !pointer.ends_with(&format!("/{field}")) =>
             {
                 format!("{}/{}", pointer.trim_end_matches('/'), field)
             }
@@ -107,14 +116,26 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        assert!(matches!(parse_json::<Body>(&req("{")), Err(AppError::BadRequest(_))));
-        assert!(matches!(parse_json::<Body>(&req("  ")), Err(AppError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<Body>(&req("{")),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(&req("  ")),
+            Err(AppError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn shape_errors_point_at_the_field() {
-        assert_eq!(pointer(parse_json::<Body>(&req(r#"{"name":"a","count":"x"}"#)).unwrap_err()), "/count");
-        assert_eq!(pointer(parse_json::<Body>(&req(r#"{"name":"a"}"#)).unwrap_err()), "/count");
+        assert_eq!(
+            pointer(parse_json::<Body>(&req(r#"{"name":"a","count":"x"}"#)).unwrap_err()),
+            "/count"
+        );
+        assert_eq!(
+            pointer(parse_json::<Body>(&req(r#"{"name":"a"}"#)).unwrap_err()),
+            "/count"
+        );
         assert_eq!(
             pointer(parse_json::<Body>(&req(r#"{"name":"a","count":1,"extra":2}"#)).unwrap_err()),
             "/extra"
@@ -124,7 +145,13 @@ mod tests {
 
     #[test]
     fn oversize_bodies_are_refused_before_parsing() {
-        let big = format!("{{\"name\":\"{}\",\"count\":1}}", "a".repeat(MAX_BODY_BYTES));
-        assert!(matches!(parse_json::<Body>(&req(&big)), Err(AppError::PayloadTooLarge(_))));
+        let big = format!(
+            "{{\"name\":\"{}\",\"count\":1}}",
+            "a".repeat(MAX_BODY_BYTES)
+        );
+        assert!(matches!(
+            parse_json::<Body>(&req(&big)),
+            Err(AppError::PayloadTooLarge(_))
+        ));
     }
 }

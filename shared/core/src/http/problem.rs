@@ -5,7 +5,13 @@ use crate::error::{AppError, FieldError};
 use serde_json::json;
 
 /// Builds a problem response with the fields every problem carries.
-pub fn problem(status: u16, slug: &str, title: &str, detail: &str, request_id: &str) -> ApiResponse {
+pub fn problem(
+    status: u16,
+    slug: &str,
+    title: &str,
+    detail: &str,
+    request_id: &str,
+) -> ApiResponse {
     ApiResponse::problem(
         status,
         json!({
@@ -23,7 +29,13 @@ fn validation(errors: &[FieldError], request_id: &str) -> ApiResponse {
         [one] => format!("{}: {}", display_pointer(&one.pointer), one.detail),
         many => format!("{} fields are invalid", many.len()),
     };
-    let mut r = problem(422, "validation-error", "Invalid request", &detail, request_id);
+    let mut r = problem(
+        422,
+        "validation-error",
+        "Invalid request",
+        &detail,
+        request_id,
+    );
     r.set_problem_field("errors", json!(errors));
     r
 }
@@ -43,7 +55,13 @@ pub fn from_error(err: &AppError, request_id: &str) -> ApiResponse {
         BadRequest(d) => problem(400, "bad-request", "Bad request", d, request_id),
         Validation(errors) => validation(errors, request_id),
         Unauthenticated(d) => {
-            let mut r = problem(401, "unauthenticated", "Authentication required", d, request_id);
+            let mut r = problem(
+                401,
+                "unauthenticated",
+                "Authentication required",
+                d,
+                request_id,
+            );
             r.header("www-authenticate", "Bearer");
             r
         }
@@ -58,9 +76,13 @@ pub fn from_error(err: &AppError, request_id: &str) -> ApiResponse {
         ),
         NotFound(d) => problem(404, "not-found", "Not found", d, request_id),
         Conflict(d) => problem(409, "conflict", "Conflict", d, request_id),
-        PreconditionFailed(d) => {
-            problem(412, "precondition-failed", "Precondition failed", d, request_id)
-        }
+        PreconditionFailed(d) => problem(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            d,
+            request_id,
+        ),
         PayloadTooLarge(max) => problem(
             413,
             "payload-too-large",

@@ -14,7 +14,9 @@ pub fn parse(raw: &str, allowed: &[&str]) -> Result<HashMap<String, String>, App
             )));
         }
         if out.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(AppError::BadRequest(format!("query parameter {k:?} is repeated")));
+            return Err(AppError::BadRequest(format!(
+                "query parameter {k:?} is repeated"
+            )));
         }
     }
     Ok(out)

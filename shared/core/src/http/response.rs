@@ -58,7 +58,8 @@ impl ApiResponse {
     }
 
     pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
-        self.headers.insert(name.to_ascii_lowercase(), value.to_owned());
+        self.headers
+            .insert(name.to_ascii_lowercase(), value.to_owned());
         self
     }
 

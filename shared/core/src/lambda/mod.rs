@@ -11,7 +11,11 @@ use event::{HttpApiEvent, HttpApiResponse};
 use std::sync::Arc;
 
 /// Serves one v2 event with `route`: the path both the Lambda binaries and the local server take.
-pub async fn handle_event(state: &AppState, route: RouteId, event: HttpApiEvent) -> HttpApiResponse {
+pub async fn handle_event(
+    state: &AppState,
+    route: RouteId,
+    event: HttpApiEvent,
+) -> HttpApiResponse {
     let fallback_id = event
         .request_context
         .request_id
@@ -60,10 +64,13 @@ pub fn run_route(route: RouteId) {
                 std::process::exit(1);
             }
         };
-        let handler = lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<HttpApiEvent>| {
-            let state = Arc::clone(&state);
-            async move { Ok::<_, lambda_runtime::Error>(handle_event(&state, route, ev.payload).await) }
-        });
+        let handler =
+            lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<HttpApiEvent>| {
+                let state = Arc::clone(&state);
+                async move {
+                    Ok::<_, lambda_runtime::Error>(handle_event(&state, route, ev.payload).await)
+                }
+            });
         if let Err(e) = lambda_runtime::run(handler).await {
             tracing::error!(error = %e, "lambda runtime stopped");
             std::process::exit(1);
@@ -87,16 +94,21 @@ pub fn run_reprobe() {
                 std::process::exit(1);
             }
         };
-        let handler = lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let state = Arc::clone(&state);
-            async move {
-                let deadline = deadline_instant(ev.context.deadline);
-                let summary = crate::services::reprobe::run(&state, deadline, &ev.context.request_id)
-                    .await
-                    .map_err(|e| lambda_runtime::Error::from(format!("{e:?}")))?;
-                Ok::<_, lambda_runtime::Error>(serde_json::to_value(summary).unwrap_or_default())
-            }
-        });
+        let handler = lambda_runtime::service_fn(
+            move |ev: lambda_runtime::LambdaEvent<serde_json::Value>| {
+                let state = Arc::clone(&state);
+                async move {
+                    let deadline = deadline_instant(ev.context.deadline);
+                    let summary =
+                        crate::services::reprobe::run(&state, deadline, &ev.context.request_id)
+                            .await
+                            .map_err(|e| lambda_runtime::Error::from(format!("{e:?}")))?;
+                    Ok::<_, lambda_runtime::Error>(
+                        serde_json::to_value(summary).unwrap_or_default(),
+                    )
+                }
+            },
+        );
         if let Err(e) = lambda_runtime::run(handler).await {
             tracing::error!(error = %e, "lambda runtime stopped");
             std::process::exit(1);

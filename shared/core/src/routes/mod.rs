@@ -47,32 +47,100 @@ pub struct Route {
 }
 
 const fn r(id: RouteId, method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route { id, method, path, function }
+    Route {
+        id,
+        method,
+        path,
+        function,
+    }
 }
 
 /// The route table.
 pub const ROUTES: &[Route] = &[
     r(RouteId::Health, "GET", "/health", "health"),
-    r(RouteId::AuthLogin, "POST", "/api/v1/auth/login", "auth-login"),
-    r(RouteId::AuthRefresh, "POST", "/api/v1/auth/refresh", "auth-refresh"),
+    r(
+        RouteId::AuthLogin,
+        "POST",
+        "/api/v1/auth/login",
+        "auth-login",
+    ),
+    r(
+        RouteId::AuthRefresh,
+        "POST",
+        "/api/v1/auth/refresh",
+        "auth-refresh",
+    ),
     r(RouteId::AuthMe, "GET", "/api/v1/auth/me", "auth-me"),
-    r(RouteId::AuthElevate, "POST", "/api/v1/auth/elevate", "auth-elevate"),
-    r(RouteId::ToolsCreate, "POST", "/api/v1/tools", "tools-create"),
+    r(
+        RouteId::AuthElevate,
+        "POST",
+        "/api/v1/auth/elevate",
+        "auth-elevate",
+    ),
+    r(
+        RouteId::ToolsCreate,
+        "POST",
+        "/api/v1/tools",
+        "tools-create",
+    ),
     r(RouteId::ToolsList, "GET", "/api/v1/tools", "tools-list"),
     r(RouteId::ToolsGet, "GET", "/api/v1/tools/{id}", "tools-get"),
-    r(RouteId::ToolsUpdate, "PATCH", "/api/v1/tools/{id}", "tools-update"),
-    r(RouteId::ToolsActivate, "POST", "/api/v1/tools/{id}/activate", "tools-activate"),
-    r(RouteId::ToolsDeactivate, "POST", "/api/v1/tools/{id}/deactivate", "tools-deactivate"),
-    r(RouteId::ToolsDelete, "DELETE", "/api/v1/tools/{id}", "tools-delete"),
-    r(RouteId::ToolsTestConnection, "POST", "/api/v1/tools/remote/test-connection", "tools-test-connection"),
-    r(RouteId::ToolsReprobe, "POST", "/api/v1/tools/{id}/reprobe", "tools-reprobe"),
-    r(RouteId::ToolsProbes, "GET", "/api/v1/tools/{id}/probes", "tools-probes"),
-    r(RouteId::AuditList, "GET", "/api/v1/audit-events", "audit-list"),
+    r(
+        RouteId::ToolsUpdate,
+        "PATCH",
+        "/api/v1/tools/{id}",
+        "tools-update",
+    ),
+    r(
+        RouteId::ToolsActivate,
+        "POST",
+        "/api/v1/tools/{id}/activate",
+        "tools-activate",
+    ),
+    r(
+        RouteId::ToolsDeactivate,
+        "POST",
+        "/api/v1/tools/{id}/deactivate",
+        "tools-deactivate",
+    ),
+    r(
+        RouteId::ToolsDelete,
+        "DELETE",
+        "/api/v1/tools/{id}",
+        "tools-delete",
+    ),
+    r(
+        RouteId::ToolsTestConnection,
+        "POST",
+        "/api/v1/tools/remote/test-connection",
+        "tools-test-connection",
+    ),
+    r(
+        RouteId::ToolsReprobe,
+        "POST",
+        "/api/v1/tools/{id}/reprobe",
+        "tools-reprobe",
+    ),
+    r(
+        RouteId::ToolsProbes,
+        "GET",
+        "/api/v1/tools/{id}/probes",
+        "tools-probes",
+    ),
+    r(
+        RouteId::AuditList,
+        "GET",
+        "/api/v1/audit-events",
+        "audit-list",
+    ),
 ];
 
 /// The route with this id.
 pub fn route(id: RouteId) -> &'static Route {
-    ROUTES.iter().find(|r| r.id == id).expect("every RouteId is in ROUTES")
+    ROUTES
+        .iter()
+        .find(|r| r.id == id)
+        .expect("every RouteId is in ROUTES")
 }
 
 /// Why a path did not resolve to a route.
@@ -123,7 +191,10 @@ pub fn resolve(method: &str, path: &str) -> Result<(RouteId, HashMap<String, Str
         .filter(|(r, _)| r.path.matches('{').count() == best)
         .collect();
     let allowed: Vec<&'static str> = same.iter().map(|(r, _)| r.method).collect();
-    match same.into_iter().find(|(r, _)| r.method == method || (method == "HEAD" && r.method == "GET")) {
+    match same
+        .into_iter()
+        .find(|(r, _)| r.method == method || (method == "HEAD" && r.method == "GET"))
+    {
         Some((r, p)) => Ok((r.id, p)),
         None => Err(MatchError::MethodNotAllowed(allowed)),
     }
@@ -167,7 +238,10 @@ pub async fn dispatch(state: &AppState, id: RouteId, req: ApiRequest) -> ApiResp
     let span = tracing::info_span!("request", request_id = %request_id, route = route(id).function);
     let started = std::time::Instant::now();
     let result = CALLS
-        .scope(Arc::clone(&counts), call(state, id, &req).instrument(span.clone()))
+        .scope(
+            Arc::clone(&counts),
+            call(state, id, &req).instrument(span.clone()),
+        )
         .await;
     let mut resp = match result {
         Ok(r) => r,
@@ -205,7 +279,10 @@ pub async fn dispatch_any(state: &AppState, mut req: ApiRequest) -> ApiResponse 
             404,
             "not-found",
             "Not found",
-            &format!("no route for {}", req.path.chars().take(200).collect::<String>()),
+            &format!(
+                "no route for {}",
+                req.path.chars().take(200).collect::<String>()
+            ),
             &req.request_id,
         )
         .with_header("x-request-id", &req.request_id),
@@ -213,7 +290,11 @@ pub async fn dispatch_any(state: &AppState, mut req: ApiRequest) -> ApiResponse 
             405,
             "method-not-allowed",
             "Method not allowed",
-            &format!("{} is not allowed here; allowed: {}", req.method, allowed.join(", ")),
+            &format!(
+                "{} is not allowed here; allowed: {}",
+                req.method,
+                allowed.join(", ")
+            ),
             &req.request_id,
         )
         .with_header("allow", &allowed.join(", "))
@@ -252,7 +333,11 @@ mod tests {
         for r in ROUTES {
             let path = r.path.replace("{id}", "x");
             assert_eq!(resolve(r.method, &path).unwrap().0, r.id, "{}", r.path);
-            assert!(names.insert(r.function), "duplicate function {}", r.function);
+            assert!(
+                names.insert(r.function),
+                "duplicate function {}",
+                r.function
+            );
         }
     }
 }

@@ -35,7 +35,10 @@ pub fn view(t: &Tool) -> Value {
             obj.insert("server_url".into(), json!(r.server_url));
             obj.insert("transport_preference".into(), json!(r.transport_preference));
             obj.insert("static_header_names".into(), json!(r.header_names));
-            obj.insert("requires_per_user_auth".into(), json!(r.requires_per_user_auth));
+            obj.insert(
+                "requires_per_user_auth".into(),
+                json!(r.requires_per_user_auth),
+            );
             obj.insert("probe".into(), json!(r.last_probe));
         }
         _ => {}
@@ -54,21 +57,35 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse
     Ok(tool_response(201, &t).with_header("location", &format!("/api/v1/tools/{}", t.id)))
 }
 
-const LIST_KEYS: &[&str] = &["tool_type", "risk_level", "is_active", "q", "limit", "cursor"];
+const LIST_KEYS: &[&str] = &[
+    "tool_type",
+    "risk_level",
+    "is_active",
+    "q",
+    "limit",
+    "cursor",
+];
 
 pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
     principal::authenticate(state, req).await?;
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
-    let bad = |name: &str, allowed: &str| AppError::BadRequest(format!("{name} must be one of {allowed}"));
+    let bad = |name: &str, allowed: &str| {
+        AppError::BadRequest(format!("{name} must be one of {allowed}"))
+    };
     let f = ToolFilter {
         tool_type: match q.get("tool_type") {
             None => None,
-            Some(v) => Some(ToolType::parse(v).ok_or_else(|| bad("tool_type", "function, remote"))?),
+            Some(v) => {
+                Some(ToolType::parse(v).ok_or_else(|| bad("tool_type", "function, remote"))?)
+            }
         },
         risk_level: match q.get("risk_level") {
             None => None,
-            Some(v) => Some(RiskLevel::parse(v).ok_or_else(|| bad("risk_level", "low, medium, high, critical"))?),
+            Some(v) => Some(
+                RiskLevel::parse(v)
+                    .ok_or_else(|| bad("risk_level", "low, medium, high, critical"))?,
+            ),
         },
         is_active: query::flag(&q, "is_active")?,
         q: match q.get("q") {
@@ -81,7 +98,10 @@ pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> 
     };
     let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
     let items: Vec<Value> = page.items.iter().map(view).collect();
-    Ok(ApiResponse::json(200, &json!({"items": items, "next_cursor": page.next_cursor})))
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": page.next_cursor}),
+    ))
 }
 
 pub async fn get(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
@@ -93,19 +113,46 @@ pub async fn get(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
 pub async fn update(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
     let p = principal::require_admin(state, req).await?;
     let b: svc::UpdateTool = body::parse_json(req)?;
-    let t = svc::update(state, &p, req.path_param("id"), b, req.header("if-match"), &meta(req)).await?;
+    let t = svc::update(
+        state,
+        &p,
+        req.path_param("id"),
+        b,
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
     Ok(tool_response(200, &t))
 }
 
-pub async fn set_active(state: &AppState, req: &ApiRequest, active: bool) -> AppResult<ApiResponse> {
+pub async fn set_active(
+    state: &AppState,
+    req: &ApiRequest,
+    active: bool,
+) -> AppResult<ApiResponse> {
     let p = principal::require_admin(state, req).await?;
-    let t = svc::set_active(state, &p, req.path_param("id"), active, req.header("if-match"), &meta(req)).await?;
+    let t = svc::set_active(
+        state,
+        &p,
+        req.path_param("id"),
+        active,
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
     Ok(tool_response(200, &t))
 }
 
 pub async fn delete(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
     let p = principal::require_elevated(state, req).await?;
-    svc::delete(state, &p, req.path_param("id"), req.header("if-match"), &meta(req)).await?;
+    svc::delete(
+        state,
+        &p,
+        req.path_param("id"),
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -118,7 +165,14 @@ pub async fn test_connection(state: &AppState, req: &ApiRequest) -> AppResult<Ap
 
 pub async fn reprobe(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
     let p = principal::require_admin(state, req).await?;
-    let t = svc::reprobe(state, &p, req.path_param("id"), req.header("if-match"), &meta(req)).await?;
+    let t = svc::reprobe(
+        state,
+        &p,
+        req.path_param("id"),
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
     Ok(tool_response(200, &t))
 }
 
@@ -126,6 +180,15 @@ pub async fn probes(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse
     principal::authenticate(state, req).await?;
     let q = query::parse(&req.raw_query, &["limit", "cursor"])?;
     let limit = query::limit(&q)?;
-    let (items, next) = svc::probes(state, req.path_param("id"), limit, q.get("cursor").map(String::as_str)).await?;
-    Ok(ApiResponse::json(200, &json!({"items": items, "next_cursor": next})))
+    let (items, next) = svc::probes(
+        state,
+        req.path_param("id"),
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": next}),
+    ))
 }

@@ -2,8 +2,8 @@
 
 use crate::domain::audit::Outcome;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{AuditFilter, AuditPage};
 use crate::state::AppState;
+use crate::store::audit::{AuditFilter, AuditPage};
 use std::collections::HashMap;
 
 pub const QUERY_KEYS: &[&str] = &[
@@ -34,7 +34,9 @@ pub fn filter_from_query(p: &HashMap<String, String>) -> AppResult<AuditFilter> 
             None => Ok(None),
             Some(v) => crate::time::parse(v)
                 .map(|t| Some(crate::time::stamp(t)))
-                .ok_or_else(|| AppError::BadRequest(format!("{name} must be an RFC 3339 timestamp, got {v:?}"))),
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!("{name} must be an RFC 3339 timestamp, got {v:?}"))
+                }),
         }
     };
     let outcome = match p.get("outcome") {
@@ -53,19 +55,29 @@ pub fn filter_from_query(p: &HashMap<String, String>) -> AppResult<AuditFilter> 
     };
     if let (Some(a), Some(b)) = (&f.from, &f.to) {
         if a > b {
-            return Err(AppError::BadRequest("from_timestamp is after to_timestamp".into()));
+            return Err(AppError::BadRequest(
+                "from_timestamp is after to_timestamp".into(),
+            ));
         }
     }
     Ok(f)
 }
 
 /// One page of events, newest first.
-pub async fn list(state: &AppState, f: &AuditFilter, limit: usize, cursor: Option<&str>) -> AppResult<AuditPage> {
+pub async fn list(
+    state: &AppState,
+    f: &AuditFilter,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<AuditPage> {
     // Cursors are bound to the filter set they were issued for.
     let scope = {
         use sha2::Digest;
         let text = format!("{f:?}");
-        format!("audit:{}", hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8]))
+        format!(
+            "audit:{}",
+            hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
+        )
     };
     state.store.list_audit(f, limit, cursor, &scope).await
 }

@@ -97,13 +97,26 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
 
 /// Logs a user in: two sequential round trips (the rate-limit counters and the user lookup run
 /// concurrently, then one transaction records the token family and the audit event).
-pub async fn login(state: &AppState, username: &str, password: &str, meta: &RequestMeta) -> AppResult<TokenPair> {
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    meta: &RequestMeta,
+) -> AppResult<TokenPair> {
     let c = &state.config;
     let user_key = ratelimit::key_of(&username.to_lowercase());
     let ip_key = ratelimit::key_of(&meta.source_ip);
     let checks = [
-        Check { scope: "login_ip", key: &ip_key, limit: c.login_rate_limit_ip },
-        Check { scope: "login_user", key: &user_key, limit: c.login_rate_limit_username },
+        Check {
+            scope: "login_ip",
+            key: &ip_key,
+            limit: c.login_rate_limit_ip,
+        },
+        Check {
+            scope: "login_user",
+            key: &user_key,
+            limit: c.login_rate_limit_username,
+        },
     ];
     let lookup = async {
         // Usernames that cannot exist need no lookup, but still cost a verify below.
@@ -118,7 +131,11 @@ pub async fn login(state: &AppState, username: &str, password: &str, meta: &Requ
         return Err(e);
     }
     let found = found?;
-    let ok = verify_password(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = verify_password(
+        password.to_owned(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let user = match (ok, found) {
         (true, Some(u)) => u,
         (_, found) => {
@@ -132,14 +149,39 @@ pub async fn login(state: &AppState, username: &str, password: &str, meta: &Requ
         }
     };
     let family_id = uuid::Uuid::new_v4().to_string();
-    let access = issue(state, &user.id, &user.username, user.role, TokenType::Access, None).await?;
-    let refresh = issue(state, &user.id, &user.username, user.role, TokenType::Refresh, Some(&family_id)).await?;
-    let actor = Actor { user_id: Some(user.id.clone()), username: Some(user.username.clone()) };
-    let ev = AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id);
+    let access = issue(
+        state,
+        &user.id,
+        &user.username,
+        user.role,
+        TokenType::Access,
+        None,
+    )
+    .await?;
+    let refresh = issue(
+        state,
+        &user.id,
+        &user.username,
+        user.role,
+        TokenType::Refresh,
+        Some(&family_id),
+    )
+    .await?;
+    let actor = Actor {
+        user_id: Some(user.id.clone()),
+        username: Some(user.username.clone()),
+    };
+    let ev =
+        AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id);
     state
         .store
         .start_token_family(
-            &RefreshRecord { jti: refresh.jti.clone(), family_id, user_id: user.id.clone(), expires_at: refresh.exp },
+            &RefreshRecord {
+                jti: refresh.jti.clone(),
+                family_id,
+                user_id: user.id.clone(),
+                expires_at: refresh.exp,
+            },
             &ev,
         )
         .await?;
@@ -159,14 +201,42 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
         .fam
         .clone()
         .ok_or_else(|| AppError::Unauthenticated("the refresh token has no family".into()))?;
-    let actor = Actor { user_id: Some(claims.sub.clone()), username: Some(claims.username.clone()) };
-    let access = issue(state, &claims.sub, &claims.username, claims.role, TokenType::Access, None).await?;
-    let next = issue(state, &claims.sub, &claims.username, claims.role, TokenType::Refresh, Some(&family_id)).await?;
+    let actor = Actor {
+        user_id: Some(claims.sub.clone()),
+        username: Some(claims.username.clone()),
+    };
+    let access = issue(
+        state,
+        &claims.sub,
+        &claims.username,
+        claims.role,
+        TokenType::Access,
+        None,
+    )
+    .await?;
+    let next = issue(
+        state,
+        &claims.sub,
+        &claims.username,
+        claims.role,
+        TokenType::Refresh,
+        Some(&family_id),
+    )
+    .await?;
     let now = crate::time::now().timestamp();
     let ev = AuditEvent::new(action::REFRESH, Outcome::Success, &actor, meta)
         .target("token_family", &family_id);
-    let record = RefreshRecord { jti: next.jti.clone(), family_id: family_id.clone(), user_id: claims.sub.clone(), expires_at: next.exp };
-    match state.store.rotate_refresh_token(&claims.jti, &record, now, &ev).await {
+    let record = RefreshRecord {
+        jti: next.jti.clone(),
+        family_id: family_id.clone(),
+        user_id: claims.sub.clone(),
+        expires_at: next.exp,
+    };
+    match state
+        .store
+        .rotate_refresh_token(&claims.jti, &record, now, &ev)
+        .await
+    {
         Ok(()) => Ok(TokenPair {
             token_type: "bearer",
             access_token: access.token,
@@ -178,29 +248,49 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
             let ev = AuditEvent::new(action::REFRESH_REUSE, Outcome::Failure, &actor, meta)
                 .target("token_family", &family_id)
                 .details(json!({"reason": "refresh_token_reused", "family_revoked": true}));
-            state.store.revoke_token_family(&family_id, now, &ev).await?;
+            state
+                .store
+                .revoke_token_family(&family_id, now, &ev)
+                .await?;
             Err(AppError::Unauthenticated(
-                "this refresh token was already used; its session has been revoked, log in again".into(),
+                "this refresh token was already used; its session has been revoked, log in again"
+                    .into(),
             ))
         }
-        Err(RotateError::Revoked) => {
-            Err(AppError::Unauthenticated("this session was revoked; log in again".into()))
-        }
-        Err(RotateError::Unknown) => {
-            Err(AppError::Unauthenticated("the refresh token is not valid; log in again".into()))
-        }
+        Err(RotateError::Revoked) => Err(AppError::Unauthenticated(
+            "this session was revoked; log in again".into(),
+        )),
+        Err(RotateError::Unknown) => Err(AppError::Unauthenticated(
+            "the refresh token is not valid; log in again".into(),
+        )),
         Err(RotateError::Store(e)) => Err(e.into()),
     }
 }
 
 /// Re-checks an admin's password and hands out an elevated token (audited either way).
-pub async fn elevate(state: &AppState, p: &Principal, password: &str, meta: &RequestMeta) -> AppResult<ElevatedToken> {
+pub async fn elevate(
+    state: &AppState,
+    p: &Principal,
+    password: &str,
+    meta: &RequestMeta,
+) -> AppResult<ElevatedToken> {
     let key = ratelimit::key_of(&p.user_id);
-    let checks = [Check { scope: "elevate_user", key: &key, limit: state.config.login_rate_limit_username }];
-    let (limited, user) = tokio::join!(ratelimit::enforce(&state.store, &checks), state.store.get_user(&p.user_id));
+    let checks = [Check {
+        scope: "elevate_user",
+        key: &key,
+        limit: state.config.login_rate_limit_username,
+    }];
+    let (limited, user) = tokio::join!(
+        ratelimit::enforce(&state.store, &checks),
+        state.store.get_user(&p.user_id)
+    );
     limited?;
     let user = user?;
-    let ok = verify_password(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = verify_password(
+        password.to_owned(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let actor = p.actor();
     let user = match (ok, user) {
         (true, Some(u)) if u.role == Role::Admin => u,
@@ -209,11 +299,22 @@ pub async fn elevate(state: &AppState, p: &Principal, password: &str, meta: &Req
                 .target("user", &p.user_id)
                 .details(json!({"reason": "invalid_credentials"}));
             state.store.put_audit(&ev).await?;
-            return Err(AppError::Unauthenticated("the password is incorrect".into()));
+            return Err(AppError::Unauthenticated(
+                "the password is incorrect".into(),
+            ));
         }
     };
-    let t = issue(state, &user.id, &user.username, user.role, TokenType::Elevated, None).await?;
-    let ev = AuditEvent::new(action::ELEVATE, Outcome::Success, &actor, meta).target("user", &user.id);
+    let t = issue(
+        state,
+        &user.id,
+        &user.username,
+        user.role,
+        TokenType::Elevated,
+        None,
+    )
+    .await?;
+    let ev =
+        AuditEvent::new(action::ELEVATE, Outcome::Success, &actor, meta).target("user", &user.id);
     state.store.put_audit(&ev).await?;
     Ok(ElevatedToken {
         token_type: "bearer",
@@ -239,8 +340,10 @@ pub async fn create_user(
     actor: &Actor,
     meta: &RequestMeta,
 ) -> Result<User, CreateUserError> {
-    user::validate_username(username).map_err(|e| CreateUserError::Invalid(format!("username {e}")))?;
-    user::validate_password(password_plain).map_err(|e| CreateUserError::Invalid(format!("password {e}")))?;
+    user::validate_username(username)
+        .map_err(|e| CreateUserError::Invalid(format!("username {e}")))?;
+    user::validate_password(password_plain)
+        .map_err(|e| CreateUserError::Invalid(format!("password {e}")))?;
     let pw = password_plain.to_owned();
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await

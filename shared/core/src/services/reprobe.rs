@@ -80,7 +80,12 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
     .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
     match state
         .store
-        .update_tool(&old, &new, Some((&record, probe_history_expiry(state))), &ev)
+        .update_tool(
+            &old,
+            &new,
+            Some((&record, probe_history_expiry(state))),
+            &ev,
+        )
         .await
     {
         Ok(()) if passed => One::Passed,
@@ -95,7 +100,11 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
 
 /// Probes due tools with bounded concurrency until none are due or `deadline` is near. Tools
 /// not started by then stay due and are picked up by the next run.
-pub async fn run(state: &AppState, deadline: Instant, request_id: &str) -> Result<RunSummary, AppError> {
+pub async fn run(
+    state: &AppState,
+    deadline: Instant,
+    request_id: &str,
+) -> Result<RunSummary, AppError> {
     let now = crate::time::stamp(crate::time::now());
     let ids = state.store.due_tool_ids(&now, 5000).await?;
     let meta = RequestMeta {

@@ -70,7 +70,10 @@ fn now_stamp() -> String {
 
 fn check_url(state: &AppState, url: &str, pointer: &str, errors: &mut Errors) {
     if url.len() > tool::MAX_SERVER_URL_LEN {
-        errors.add(pointer, format!("must be at most {} characters", tool::MAX_SERVER_URL_LEN));
+        errors.add(
+            pointer,
+            format!("must be at most {} characters", tool::MAX_SERVER_URL_LEN),
+        );
         return;
     }
     if let Err(why) = probe::check_server_url(url, state.config.probe_allow_private_networks) {
@@ -79,14 +82,26 @@ fn check_url(state: &AppState, url: &str, pointer: &str, errors: &mut Errors) {
 }
 
 /// Probes cost outbound connections and time: limited per user and per source IP.
-async fn enforce_probe_limits(state: &AppState, p: &Principal, meta: &RequestMeta) -> AppResult<()> {
+async fn enforce_probe_limits(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+) -> AppResult<()> {
     let ip = ratelimit::key_of(&meta.source_ip);
     let c = &state.config;
     ratelimit::enforce(
         &state.store,
         &[
-            Check { scope: "probe_user", key: &p.user_id, limit: c.probe_rate_limit_user },
-            Check { scope: "probe_ip", key: &ip, limit: c.probe_rate_limit_ip },
+            Check {
+                scope: "probe_user",
+                key: &p.user_id,
+                limit: c.probe_rate_limit_user,
+            },
+            Check {
+                scope: "probe_ip",
+                key: &ip,
+                limit: c.probe_rate_limit_ip,
+            },
         ],
     )
     .await
@@ -102,11 +117,15 @@ pub async fn run_probe(
     let target = ProbeTarget {
         url: url.to_owned(),
         transport,
-        headers: headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     };
     let outcome: ProbeOutcome = state.prober.probe(&target).await;
     let probed_at = crate::time::now();
-    let stale = chrono::Duration::from_std(state.config.probe_stale_after).unwrap_or(chrono::Duration::hours(24));
+    let stale = chrono::Duration::from_std(state.config.probe_stale_after)
+        .unwrap_or(chrono::Duration::hours(24));
     ProbeRecord {
         id: uuid::Uuid::new_v4().to_string(),
         probed_at: crate::time::stamp(probed_at),
@@ -121,16 +140,20 @@ pub fn probe_history_expiry(state: &AppState) -> i64 {
 }
 
 fn name_taken(name: &str) -> AppError {
-    AppError::Conflict(format!("a tool named {name:?} already exists (names are case-insensitive)"))
+    AppError::Conflict(format!(
+        "a tool named {name:?} already exists (names are case-insensitive)"
+    ))
 }
 
 fn write_error(e: ToolWriteError, name: &str, if_match: bool) -> AppError {
     match e {
         ToolWriteError::NameTaken => name_taken(name),
-        ToolWriteError::Stale if if_match => {
-            AppError::PreconditionFailed("the tool changed since the given ETag; fetch it again".into())
+        ToolWriteError::Stale if if_match => AppError::PreconditionFailed(
+            "the tool changed since the given ETag; fetch it again".into(),
+        ),
+        ToolWriteError::Stale => {
+            AppError::Conflict("the tool was changed concurrently; retry".into())
         }
-        ToolWriteError::Stale => AppError::Conflict("the tool was changed concurrently; retry".into()),
         ToolWriteError::Store(e) => e.into(),
     }
 }
@@ -142,7 +165,10 @@ pub fn check_if_match(t: &Tool, if_match: Option<&str>) -> AppResult<()> {
         Some(v) if v.trim() == "*" => Ok(()),
         Some(v) => {
             let etag = t.etag();
-            let matches = v.split(',').map(str::trim).any(|e| e == etag || e.trim_start_matches("W/") == etag);
+            let matches = v
+                .split(',')
+                .map(str::trim)
+                .any(|e| e == etag || e.trim_start_matches("W/") == etag);
             if matches {
                 Ok(())
             } else {
@@ -155,10 +181,18 @@ pub fn check_if_match(t: &Tool, if_match: Option<&str>) -> AppResult<()> {
 }
 
 /// Creates a function tool, or a remote tool whose probe passes.
-pub async fn create(state: &AppState, p: &Principal, body: CreateTool, meta: &RequestMeta) -> AppResult<Tool> {
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    body: CreateTool,
+    meta: &RequestMeta,
+) -> AppResult<Tool> {
     let mut errors = Errors::default();
     errors.check("/name", tool::validate_name(&body.name));
-    let display_name = body.display_name.clone().unwrap_or_else(|| body.name.clone());
+    let display_name = body
+        .display_name
+        .clone()
+        .unwrap_or_else(|| body.name.clone());
     errors.check("/display_name", tool::validate_display_name(&display_name));
     let description = body.description.clone().unwrap_or_default();
     errors.check("/description", tool::validate_description(&description));
@@ -172,7 +206,10 @@ pub async fn create(state: &AppState, p: &Principal, body: CreateTool, meta: &Re
                 ("server_url", body.server_url.is_some()),
                 ("transport_preference", body.transport_preference.is_some()),
                 ("static_headers", body.static_headers.is_some()),
-                ("requires_per_user_auth", body.requires_per_user_auth.is_some()),
+                (
+                    "requires_per_user_auth",
+                    body.requires_per_user_auth.is_some(),
+                ),
             ] {
                 if present {
                     errors.add(&format!("/{field}"), "applies to remote tools only");
@@ -216,7 +253,9 @@ pub async fn create(state: &AppState, p: &Principal, body: CreateTool, meta: &Re
     if body.tool_type == ToolType::Remote {
         enforce_probe_limits(state, p, meta).await?;
         let url = body.server_url.clone().unwrap_or_default();
-        let transport = body.transport_preference.unwrap_or(TransportPreference::Auto);
+        let transport = body
+            .transport_preference
+            .unwrap_or(TransportPreference::Auto);
         let record = run_probe(state, &url, transport, &headers).await;
         if record.outcome.status != ProbeStatus::Passed {
             return Err(AppError::ProbeFailed(Box::new(record.outcome)));
@@ -261,7 +300,12 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<Tool> {
         .ok_or_else(|| AppError::NotFound(format!("no tool with id {id:?}")))
 }
 
-pub async fn list(state: &AppState, f: &ToolFilter, limit: usize, cursor: Option<&str>) -> AppResult<ToolPage> {
+pub async fn list(
+    state: &AppState,
+    f: &ToolFilter,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<ToolPage> {
     let scope = format!(
         "tools:{}:{}:{}:{}",
         f.tool_type.map(|t| t.as_str()).unwrap_or(""),
@@ -320,7 +364,10 @@ pub async fn update(
         ("server_url", body.server_url.is_some()),
         ("transport_preference", body.transport_preference.is_some()),
         ("static_headers", body.static_headers.is_some()),
-        ("requires_per_user_auth", body.requires_per_user_auth.is_some()),
+        (
+            "requires_per_user_auth",
+            body.requires_per_user_auth.is_some(),
+        ),
     ];
     let mut reprobe = false;
     let mut new_headers: Option<BTreeMap<String, String>> = None;
@@ -341,7 +388,10 @@ pub async fn update(
             if body.input_schema.is_some() {
                 errors.add("/input_schema", "applies to function tools only");
             }
-            let r = new.remote.as_mut().ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
+            let r = new
+                .remote
+                .as_mut()
+                .ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
             if let Some(u) = &body.server_url {
                 check_url(state, u, "/server_url", &mut errors);
                 if *u != r.server_url {
@@ -373,7 +423,10 @@ pub async fn update(
     }
     errors.into_result().map_err(AppError::Validation)?;
     if changed.is_empty() {
-        return Err(AppError::field("", "no changes: send at least one field to update"));
+        return Err(AppError::field(
+            "",
+            "no changes: send at least one field to update",
+        ));
     }
 
     let mut probe_record = None;
@@ -383,7 +436,10 @@ pub async fn update(
             Some(h) => h.clone(),
             None => open_headers(state, &old).await?,
         };
-        let r = new.remote.as_mut().ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
+        let r = new
+            .remote
+            .as_mut()
+            .ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
         let record = run_probe(state, &r.server_url, r.transport_preference, &headers).await;
         if record.outcome.status != ProbeStatus::Passed {
             return Err(AppError::ProbeFailed(Box::new(record.outcome)));
@@ -406,7 +462,14 @@ pub async fn update(
         .details(json!({"changed": changed, "reprobed": reprobe, "version": new.version}));
     state
         .store
-        .update_tool(&old, &new, probe_record.as_ref().map(|r| (r, probe_history_expiry(state))), &ev)
+        .update_tool(
+            &old,
+            &new,
+            probe_record
+                .as_ref()
+                .map(|r| (r, probe_history_expiry(state))),
+            &ev,
+        )
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;
     Ok(new)
@@ -431,7 +494,11 @@ pub async fn set_active(
     new.version += 1;
     new.updated_at = now_stamp();
     new.updated_by = p.user_id.clone();
-    let act = if active { action::TOOL_ACTIVATE } else { action::TOOL_DEACTIVATE };
+    let act = if active {
+        action::TOOL_ACTIVATE
+    } else {
+        action::TOOL_DEACTIVATE
+    };
     let ev = AuditEvent::new(act, Outcome::Success, &p.actor(), meta)
         .target("tool", &old.id)
         .details(json!({"version": new.version}));
@@ -444,7 +511,13 @@ pub async fn set_active(
 }
 
 /// Deletes a tool with its name guard and probe history.
-pub async fn delete(state: &AppState, p: &Principal, id: &str, if_match: Option<&str>, meta: &RequestMeta) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    if_match: Option<&str>,
+    meta: &RequestMeta,
+) -> AppResult<()> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(AppError::NotFound(format!("no tool with id {id:?}")));
     }
@@ -455,7 +528,11 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str, if_match: Option<
                 .trim_matches('"')
                 .strip_prefix('v')
                 .and_then(|n| n.parse::<u64>().ok())
-                .ok_or_else(|| AppError::PreconditionFailed(format!("If-Match {v} does not match the current ETag")))?,
+                .ok_or_else(|| {
+                    AppError::PreconditionFailed(format!(
+                        "If-Match {v} does not match the current ETag"
+                    ))
+                })?,
         ),
     };
     let actor = p.actor();
@@ -474,52 +551,88 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str, if_match: Option<
 }
 
 /// Probes a URL without storing a tool. The attempt is audited either way.
-pub async fn test_connection(state: &AppState, p: &Principal, body: TestConnection, meta: &RequestMeta) -> AppResult<ProbeRecord> {
+pub async fn test_connection(
+    state: &AppState,
+    p: &Principal,
+    body: TestConnection,
+    meta: &RequestMeta,
+) -> AppResult<ProbeRecord> {
     let mut errors = Errors::default();
     check_url(state, &body.server_url, "/server_url", &mut errors);
     let headers = body.static_headers.clone().unwrap_or_default();
     tool::validate_static_headers(&headers, "/static_headers", &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
     enforce_probe_limits(state, p, meta).await?;
-    let transport = body.transport_preference.unwrap_or(TransportPreference::Auto);
+    let transport = body
+        .transport_preference
+        .unwrap_or(TransportPreference::Auto);
     let record = run_probe(state, &body.server_url, transport, &headers).await;
-    let outcome = if record.outcome.status == ProbeStatus::Passed { Outcome::Success } else { Outcome::Failure };
-    let ev = AuditEvent::new(action::TOOL_TEST_CONNECTION, outcome, &p.actor(), meta).details(json!({
-        "server_url": body.server_url,
-        "transport_preference": transport,
-        "static_header_names": headers.keys().collect::<Vec<_>>(),
-        "probe_status": record.outcome.status,
-        "error": record.outcome.error,
-    }));
+    let outcome = if record.outcome.status == ProbeStatus::Passed {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let ev =
+        AuditEvent::new(action::TOOL_TEST_CONNECTION, outcome, &p.actor(), meta).details(json!({
+            "server_url": body.server_url,
+            "transport_preference": transport,
+            "static_header_names": headers.keys().collect::<Vec<_>>(),
+            "probe_status": record.outcome.status,
+            "error": record.outcome.error,
+        }));
     state.store.put_audit(&ev).await?;
     Ok(record)
 }
 
 /// Probes a stored remote tool now and records the result (pass or fail) on it.
-pub async fn reprobe(state: &AppState, p: &Principal, id: &str, if_match: Option<&str>, meta: &RequestMeta) -> AppResult<Tool> {
+pub async fn reprobe(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    if_match: Option<&str>,
+    meta: &RequestMeta,
+) -> AppResult<Tool> {
     let old = get(state, id).await?;
     check_if_match(&old, if_match)?;
     if old.tool_type != ToolType::Remote {
-        return Err(AppError::Conflict("function tools have no server to probe; only remote tools can be re-probed".into()));
+        return Err(AppError::Conflict(
+            "function tools have no server to probe; only remote tools can be re-probed".into(),
+        ));
     }
     enforce_probe_limits(state, p, meta).await?;
     let (new, record) = probe_and_apply(state, &old, &p.user_id).await?;
-    let outcome = if record.outcome.status == ProbeStatus::Passed { Outcome::Success } else { Outcome::Failure };
+    let outcome = if record.outcome.status == ProbeStatus::Passed {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
     let ev = AuditEvent::new(action::TOOL_REPROBE, outcome, &p.actor(), meta)
         .target("tool", &old.id)
         .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "version": new.version}));
     state
         .store
-        .update_tool(&old, &new, Some((&record, probe_history_expiry(state))), &ev)
+        .update_tool(
+            &old,
+            &new,
+            Some((&record, probe_history_expiry(state))),
+            &ev,
+        )
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;
     Ok(new)
 }
 
 /// Probes `old` with its stored headers and returns the tool with the new result applied.
-pub async fn probe_and_apply(state: &AppState, old: &Tool, by: &str) -> AppResult<(Tool, ProbeRecord)> {
+pub async fn probe_and_apply(
+    state: &AppState,
+    old: &Tool,
+    by: &str,
+) -> AppResult<(Tool, ProbeRecord)> {
     let headers = open_headers(state, old).await?;
-    let r = old.remote.as_ref().ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
+    let r = old
+        .remote
+        .as_ref()
+        .ok_or_else(|| AppError::Internal("remote tool without remote config".into()))?;
     let record = run_probe(state, &r.server_url, r.transport_preference, &headers).await;
     let mut new = old.clone();
     if let Some(nr) = new.remote.as_mut() {
@@ -532,10 +645,18 @@ pub async fn probe_and_apply(state: &AppState, old: &Tool, by: &str) -> AppResul
 }
 
 /// A remote tool's probe history, newest first.
-pub async fn probes(state: &AppState, id: &str, limit: usize, cursor: Option<&str>) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
+pub async fn probes(
+    state: &AppState,
+    id: &str,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
     let t = get(state, id).await?;
     if t.tool_type != ToolType::Remote {
         return Ok((Vec::new(), None));
     }
-    state.store.list_probes(id, limit, cursor, &format!("probes:{id}")).await
+    state
+        .store
+        .list_probes(id, limit, cursor, &format!("probes:{id}"))
+        .await
 }

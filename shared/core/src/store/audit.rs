@@ -141,7 +141,8 @@ impl Store {
         let partitioned = if let Some(actor) = &f.actor_user_id {
             q.index = Some(keys::GSI1);
             q.key_condition = "GSI1PK = :pk AND GSI1SK BETWEEN :lo AND :hi".into();
-            q.values.insert(":pk".into(), item::s(keys::audit_actor_pk(actor)));
+            q.values
+                .insert(":pk".into(), item::s(keys::audit_actor_pk(actor)));
             if let Some(t) = &f.target_id {
                 filters.push("target_id = :target");
                 q.values.insert(":target".into(), item::s(t));
@@ -150,7 +151,8 @@ impl Store {
         } else if let Some(target) = &f.target_id {
             q.index = Some(keys::GSI2);
             q.key_condition = "GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi".into();
-            q.values.insert(":pk".into(), item::s(keys::audit_target_pk(target)));
+            q.values
+                .insert(":pk".into(), item::s(keys::audit_target_pk(target)));
             false
         } else {
             q.key_condition = "PK = :pk AND SK BETWEEN :lo AND :hi".into();
@@ -171,16 +173,15 @@ impl Store {
         }
 
         let decoded = match cursor {
-            Some(c) => Some(
-                super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?,
-            ),
+            Some(c) => {
+                Some(super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?)
+            }
             None => None,
         };
-        let newest_month = f
-            .to
-            .as_deref()
-            .map(|t| month_of(t).to_owned())
-            .unwrap_or_else(|| month_of(&crate::time::stamp(crate::time::now())).to_owned());
+        let newest_month =
+            f.to.as_deref()
+                .map(|t| month_of(t).to_owned())
+                .unwrap_or_else(|| month_of(&crate::time::stamp(crate::time::now())).to_owned());
         let oldest_month = f
             .from
             .as_deref()
@@ -191,9 +192,7 @@ impl Store {
         if !partitioned {
             let start = decoded.map(|c| c.key);
             let page = self.query_page(&q, start, limit).await?;
-            let next = page
-                .resume
-                .map(|k| super::cursor::encode(scope, &k, None));
+            let next = page.resume.map(|k| super::cursor::encode(scope, &k, None));
             let items = page.items.iter().map(from_item).collect::<Result<_, _>>()?;
             return Ok(AuditPage {
                 items,
@@ -205,13 +204,20 @@ impl Store {
         let (mut month, mut start) = match decoded {
             Some(c) => {
                 let m = c.extra.clone().unwrap_or_default();
-                let valid = m.len() == 7 && m.as_str() >= oldest_month.as_str() && m <= newest_month;
-                if !valid || c.key.get("PK").and_then(|v| v.as_s().ok()) != Some(&keys::audit_pk(&m)) {
+                let valid =
+                    m.len() == 7 && m.as_str() >= oldest_month.as_str() && m <= newest_month;
+                if !valid
+                    || c.key.get("PK").and_then(|v| v.as_s().ok()) != Some(&keys::audit_pk(&m))
+                {
                     return Err(AppError::BadRequest(
                         "the cursor is not valid for this listing; start again without it".into(),
                     ));
                 }
-                let from_start = c.key.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str)
+                let from_start = c
+                    .key
+                    .get("SK")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
                     == Some(PARTITION_START);
                 (m, Some(c.key).filter(|_| !from_start))
             }
@@ -220,8 +226,11 @@ impl Store {
         let mut items = Vec::new();
         let mut partitions_read = 0;
         loop {
-            q.values.insert(":pk".into(), item::s(keys::audit_pk(&month)));
-            let page = self.query_page(&q, start.take(), limit - items.len()).await?;
+            q.values
+                .insert(":pk".into(), item::s(keys::audit_pk(&month)));
+            let page = self
+                .query_page(&q, start.take(), limit - items.len())
+                .await?;
             partitions_read += 1;
             for it in &page.items {
                 items.push(from_item(it)?);

@@ -63,10 +63,7 @@ pub fn decode(scope: &str, raw: &str, key_names: &[&str]) -> Result<Cursor, Stri
         }
         key.insert((*name).to_owned(), AttributeValue::S(v.clone()));
     }
-    Ok(Cursor {
-        key,
-        extra: wire.x,
-    })
+    Ok(Cursor { key, extra: wire.x })
 }
 
 #[cfg(test)]

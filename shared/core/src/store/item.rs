@@ -17,7 +17,8 @@ impl ItemBuilder {
     }
 
     pub fn s(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.0.insert(name.to_owned(), AttributeValue::S(value.into()));
+        self.0
+            .insert(name.to_owned(), AttributeValue::S(value.into()));
         self
     }
 
@@ -29,7 +30,8 @@ impl ItemBuilder {
     }
 
     pub fn n(mut self, name: &str, value: impl ToString) -> Self {
-        self.0.insert(name.to_owned(), AttributeValue::N(value.to_string()));
+        self.0
+            .insert(name.to_owned(), AttributeValue::N(value.to_string()));
         self
     }
 
@@ -39,8 +41,10 @@ impl ItemBuilder {
     }
 
     pub fn b(mut self, name: &str, value: Vec<u8>) -> Self {
-        self.0
-            .insert(name.to_owned(), AttributeValue::B(aws_smithy_types::Blob::new(value)));
+        self.0.insert(
+            name.to_owned(),
+            AttributeValue::B(aws_smithy_types::Blob::new(value)),
+        );
         self
     }
 
@@ -58,7 +62,9 @@ impl ItemBuilder {
 }
 
 fn missing(name: &str) -> StoreError {
-    StoreError::Corrupt(format!("stored item lacks attribute {name:?} of the expected type"))
+    StoreError::Corrupt(format!(
+        "stored item lacks attribute {name:?} of the expected type"
+    ))
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {

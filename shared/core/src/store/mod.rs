@@ -10,6 +10,9 @@ pub mod tokens;
 pub mod tools;
 pub mod users;
 
+#[cfg(test)]
+mod shapes;
+
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 pub use item::Item;
@@ -39,9 +42,9 @@ impl StoreError {
     /// Index of the first transaction item whose condition failed.
     pub fn failed_condition_index(&self) -> Option<usize> {
         match self {
-            StoreError::Cancelled(reasons) => reasons
-                .iter()
-                .position(|r| r == "ConditionalCheckFailed"),
+            StoreError::Cancelled(reasons) => {
+                reasons.iter().position(|r| r == "ConditionalCheckFailed")
+            }
             _ => None,
         }
     }
@@ -240,7 +243,12 @@ impl Store {
                 return Ok(Page { items, resume });
             }
             match out.last_evaluated_key {
-                None => return Ok(Page { items, resume: None }),
+                None => {
+                    return Ok(Page {
+                        items,
+                        resume: None,
+                    })
+                }
                 Some(k) if read >= MAX_ITEMS_READ_PER_REQUEST => {
                     return Ok(Page {
                         items,

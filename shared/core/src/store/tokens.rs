@@ -88,8 +88,14 @@ impl Store {
             .condition_expression(
                 "attribute_exists(PK) AND used = :false AND expires_at > :now AND family_id = :fam",
             )
-            .expression_attribute_values(":true", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-            .expression_attribute_values(":false", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            .expression_attribute_values(
+                ":true",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            )
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":fam", s(&next.family_id))
             .build()
@@ -117,7 +123,10 @@ impl Store {
             Err(e) => match e.failed_condition_index() {
                 Some(0) => {
                     // Used, or never existed/expired? Only a used token signals theft.
-                    match self.get(keys::refresh_token_pk(old_jti), keys::RTOKEN_SK).await {
+                    match self
+                        .get(keys::refresh_token_pk(old_jti), keys::RTOKEN_SK)
+                        .await
+                    {
                         Ok(Some(it)) if super::item::get_bool(&it, "used").unwrap_or(false) => {
                             Err(RotateError::Reused)
                         }

@@ -3,9 +3,7 @@
 use super::item::{self, get_b, get_bool, get_n, get_s, list_s, opt_s, Item, ItemBuilder};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
-use crate::domain::tool::{
-    ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType,
-};
+use crate::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType};
 use crate::probe::TransportPreference;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
@@ -41,7 +39,10 @@ pub fn to_item(t: &Tool) -> Item {
     if let Some(r) = &t.remote {
         b = b
             .s("server_url", &r.server_url)
-            .s("transport_preference", transport_str(r.transport_preference))
+            .s(
+                "transport_preference",
+                transport_str(r.transport_preference),
+            )
             .list_s("header_names", &r.header_names)
             .bool("requires_per_user_auth", r.requires_per_user_auth);
         if let Some(h) = &r.sealed_headers {
@@ -113,7 +114,8 @@ pub fn from_item(it: &Item) -> Result<Tool, StoreError> {
         name: get_s(it, "name")?.to_owned(),
         display_name: get_s(it, "display_name")?.to_owned(),
         description: get_s(it, "description")?.to_owned(),
-        risk_level: RiskLevel::parse(get_s(it, "risk_level")?).ok_or_else(|| corrupt("risk_level"))?,
+        risk_level: RiskLevel::parse(get_s(it, "risk_level")?)
+            .ok_or_else(|| corrupt("risk_level"))?,
         is_active: get_bool(it, "is_active")?,
         version: get_n(it, "version")?,
         created_at: get_s(it, "created_at")?.to_owned(),
@@ -192,7 +194,14 @@ fn put_if_version(table: &str, t: &Tool, expected: u64) -> TransactWriteItem {
 }
 
 /// A transaction Delete of an item that must exist with the given string attribute.
-fn delete_if(table: &str, pk: String, sk: &str, cond: &str, name: &str, value: &str) -> TransactWriteItem {
+fn delete_if(
+    table: &str,
+    pk: String,
+    sk: &str,
+    cond: &str,
+    name: &str,
+    value: &str,
+) -> TransactWriteItem {
     let del = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
         .key("PK", item::s(pk))
@@ -224,10 +233,12 @@ impl Store {
         if let Some(p) = t.remote.as_ref().and_then(|r| r.last_probe.as_ref()) {
             items.push(put_new(&self.table, probe_item(&t.id, p, probe_expires_at)));
         }
-        self.transact(items).await.map_err(|e| match e.failed_condition_index() {
-            Some(1) => ToolWriteError::NameTaken,
-            _ => ToolWriteError::Store(e),
-        })
+        self.transact(items)
+            .await
+            .map_err(|e| match e.failed_condition_index() {
+                Some(1) => ToolWriteError::NameTaken,
+                _ => ToolWriteError::Store(e),
+            })
     }
 
     pub async fn get_tool(&self, id: &str) -> Result<Option<Tool>, StoreError> {
@@ -265,12 +276,14 @@ impl Store {
         if let Some((p, expires_at)) = probe {
             items.push(put_new(&self.table, probe_item(&new.id, p, expires_at)));
         }
-        self.transact(items).await.map_err(|e| match e.failed_condition_index() {
-            Some(0) => ToolWriteError::Stale,
-            Some(2) if renamed => ToolWriteError::NameTaken,
-            _ if e.is_conflict() => ToolWriteError::Stale,
-            _ => ToolWriteError::Store(e),
-        })
+        self.transact(items)
+            .await
+            .map_err(|e| match e.failed_condition_index() {
+                Some(0) => ToolWriteError::Stale,
+                Some(2) if renamed => ToolWriteError::NameTaken,
+                _ if e.is_conflict() => ToolWriteError::Stale,
+                _ => ToolWriteError::Store(e),
+            })
     }
 
     /// Deletes a tool, its name guard and its probe history, with the audit event. The tool,
@@ -305,7 +318,10 @@ impl Store {
                 None => break,
             }
         }
-        let Some(tool_item) = all.iter().find(|it| opt_s(it, "SK").as_deref() == Some(keys::TOOL_SK)) else {
+        let Some(tool_item) = all
+            .iter()
+            .find(|it| opt_s(it, "SK").as_deref() == Some(keys::TOOL_SK))
+        else {
             return Ok(None);
         };
         let tool = from_item_minimal(tool_item)?;
@@ -317,7 +333,8 @@ impl Store {
             .filter_map(|it| opt_s(it, "SK"))
             .filter(|sk| sk.starts_with(keys::PROBE_SK_PREFIX))
             .collect();
-        let (now_keys, later_keys) = probe_keys.split_at(probe_keys.len().min(PROBE_DELETES_PER_TRANSACTION));
+        let (now_keys, later_keys) =
+            probe_keys.split_at(probe_keys.len().min(PROBE_DELETES_PER_TRANSACTION));
         let audit = audit_for(&tool);
         let mut items = vec![
             {
@@ -331,17 +348,23 @@ impl Store {
                     .expect("table and key are set");
                 TransactWriteItem::builder().delete(del).build()
             },
-            delete(&self.table, keys::tool_name_guard_pk(&tool.name.to_lowercase()), keys::UNIQUE_SK),
+            delete(
+                &self.table,
+                keys::tool_name_guard_pk(&tool.name.to_lowercase()),
+                keys::UNIQUE_SK,
+            ),
             super::audit::put(&self.table, &audit),
         ];
         for sk in now_keys {
             items.push(delete(&self.table, keys::tool_pk(id), sk));
         }
-        self.transact(items).await.map_err(|e| match e.failed_condition_index() {
-            Some(0) => ToolWriteError::Stale,
-            _ if e.is_conflict() => ToolWriteError::Stale,
-            _ => ToolWriteError::Store(e),
-        })?;
+        self.transact(items)
+            .await
+            .map_err(|e| match e.failed_condition_index() {
+                Some(0) => ToolWriteError::Stale,
+                _ if e.is_conflict() => ToolWriteError::Stale,
+                _ => ToolWriteError::Store(e),
+            })?;
         for chunk in later_keys.chunks(25) {
             let requests = chunk
                 .iter()
@@ -351,7 +374,9 @@ impl Store {
                         .key("SK", item::s(sk.clone()))
                         .build()
                         .expect("key is set");
-                    aws_sdk_dynamodb::types::WriteRequest::builder().delete_request(del).build()
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .delete_request(del)
+                        .build()
                 })
                 .collect();
             // Best effort: leftovers expire through their TTL.
@@ -394,7 +419,10 @@ impl Store {
         }
         if let Some(a) = f.is_active {
             filters.push("is_active = :ia");
-            q.values.insert(":ia".into(), aws_sdk_dynamodb::types::AttributeValue::Bool(a));
+            q.values.insert(
+                ":ia".into(),
+                aws_sdk_dynamodb::types::AttributeValue::Bool(a),
+            );
         }
         if let Some(text) = &f.q {
             filters.push("contains(search_text, :q)");
@@ -431,8 +459,10 @@ impl Store {
             forward: false,
             ..Default::default()
         };
-        q.values.insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
-        q.values.insert(":prefix".into(), item::s(keys::PROBE_SK_PREFIX));
+        q.values
+            .insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
+        q.values
+            .insert(":prefix".into(), item::s(keys::PROBE_SK_PREFIX));
         let start = match cursor {
             Some(c) => Some(
                 super::cursor::decode(scope, c, q.key_names())
@@ -449,7 +479,10 @@ impl Store {
                 serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok((items, page.resume.map(|k| super::cursor::encode(scope, &k, None))))
+        Ok((
+            items,
+            page.resume.map(|k| super::cursor::encode(scope, &k, None)),
+        ))
     }
 
     /// Active remote tools whose probe is stale at `now`, oldest first (GSI2 `PROBE_DUE`).
@@ -482,7 +515,8 @@ fn from_item_minimal(it: &Item) -> Result<Tool, StoreError> {
         name: get_s(it, "name")?.to_owned(),
         display_name: get_s(it, "display_name")?.to_owned(),
         description: get_s(it, "description")?.to_owned(),
-        risk_level: RiskLevel::parse(get_s(it, "risk_level")?).ok_or_else(|| corrupt("risk_level"))?,
+        risk_level: RiskLevel::parse(get_s(it, "risk_level")?)
+            .ok_or_else(|| corrupt("risk_level"))?,
         is_active: get_bool(it, "is_active")?,
         version: get_n(it, "version")?,
         created_at: get_s(it, "created_at")?.to_owned(),
