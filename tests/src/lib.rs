@@ -1,3 +1,4 @@
 pub mod api;
 pub mod proc;
+pub mod runtime_api;
 pub mod stack;

@@ -14,6 +14,7 @@ pub mod http;
 pub mod lambda;
 pub mod local;
 pub mod logging;
+pub mod openapi;
 #[path = "probe_stub.rs"]
 // TEMP (main engineer): stub until probe/ lands; then use `pub mod probe;`
 pub mod probe;

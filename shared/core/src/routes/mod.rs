@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod docs;
 mod health;
 mod tools;
 
@@ -34,6 +35,8 @@ pub enum RouteId {
     ToolsReprobe,
     ToolsProbes,
     AuditList,
+    OpenApi,
+    Docs,
 }
 
 /// A route: method, path template (API Gateway syntax) and the Lambda function serving it.
@@ -228,6 +231,8 @@ async fn call(state: &AppState, id: RouteId, req: &ApiRequest) -> AppResult<ApiR
         ToolsReprobe => tools::reprobe(state, req).await,
         ToolsProbes => tools::probes(state, req).await,
         AuditList => audit::list(state, req).await,
+        OpenApi => docs::openapi(state, req).await,
+        Docs => docs::page(state, req).await,
     }
 }
 

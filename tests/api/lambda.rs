@@ -1,0 +1,119 @@
+//! Every function binary served once through the real Lambda Runtime API protocol, against the
+//! local stack: the deployed artefacts are the tested ones.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use toolreg_core::routes::{RouteId, ROUTES};
+use toolreg_tests::api::{unique, Api};
+use toolreg_tests::runtime_api::{http_event, Answer, RuntimeApi};
+use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
+
+async fn run_once(function: &str, event: Value) -> Value {
+    let mut rt = RuntimeApi::start().await;
+    rt.launch(&bin(function), function, &server().env);
+    match rt.invoke(event, Duration::from_secs(30)).await {
+        Answer::Response(v) => v,
+        Answer::Error(e) => panic!("{function} reported an invocation error: {e}"),
+    }
+}
+
+fn status_and_body(v: &Value) -> (u16, Value) {
+    let status = v["statusCode"].as_u64().expect("statusCode") as u16;
+    let body = serde_json::from_str(v["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn every_route_binary_serves_an_api_gateway_event() {
+    let api = Api::new(server());
+    let (access, refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let elevated = api.elevated().await;
+    let bearer = format!("Bearer {access}");
+    let auth: &[(&str, &str)] = &[("authorization", &bearer)];
+    let tool = api
+        .post(
+            "/api/v1/tools",
+            Some(&access),
+            &json!({"tool_type": "function", "name": unique("lambda"), "risk_level": "low",
+                    "input_schema": {"type": "object"}}),
+        )
+        .await;
+    assert_eq!(tool.status, 201, "{}", tool.text);
+    let id = tool.body["id"].as_str().unwrap().to_owned();
+    let tool_path = format!("/api/v1/tools/{id}");
+
+    let mut served = Vec::new();
+    for route in ROUTES {
+        let p = route.path;
+        let params: Vec<(&str, &str)> = if p.contains("{id}") { vec![("id", id.as_str())] } else { vec![] };
+        let concrete = p.replace("{id}", &id);
+        let (event, expected) = match route.id {
+            RouteId::Health => (http_event("GET", p, p, &[], &[], None), 200),
+            RouteId::AuthLogin => (
+                http_event("POST", p, p, &[], &[], Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}))),
+                200,
+            ),
+            RouteId::AuthRefresh => (http_event("POST", p, p, &[], &[], Some(&json!({"refresh_token": refresh}))), 200),
+            RouteId::AuthMe => (http_event("GET", p, p, &[], auth, None), 200),
+            RouteId::AuthElevate => (http_event("POST", p, p, &[], auth, Some(&json!({"password": ADMIN_PASSWORD}))), 200),
+            RouteId::ToolsCreate => (
+                http_event("POST", p, p, &[], auth, Some(&json!({"tool_type": "function", "name": unique("viaλ"), "risk_level": "low", "input_schema": {"type": "object"}}))),
+                422,
+            ),
+            RouteId::ToolsList => (http_event("GET", "/api/v1/tools?limit=5", p, &[], auth, None), 200),
+            RouteId::ToolsGet => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            RouteId::ToolsUpdate => (http_event("PATCH", &concrete, p, &params, auth, Some(&json!({"description": "via lambda"}))), 200),
+            RouteId::ToolsActivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            RouteId::ToolsDeactivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            RouteId::ToolsDelete => continue, // served last, below
+            RouteId::ToolsTestConnection => (
+                http_event("POST", p, p, &[], auth, Some(&json!({"server_url": "ftp://example.com/"}))),
+                422,
+            ),
+            RouteId::ToolsReprobe => (http_event("POST", &concrete, p, &params, auth, None), 409),
+            RouteId::ToolsProbes => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            RouteId::AuditList => (http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None), 200),
+            RouteId::OpenApi | RouteId::Docs => (http_event("GET", p, p, &[], &[], None), 200),
+        };
+        let v = run_once(route.function, event).await;
+        let (status, body) = status_and_body(&v);
+        assert_eq!(status, expected, "{} answered {v}", route.function);
+        assert!(v["headers"]["x-request-id"].is_string(), "{} lacks x-request-id", route.function);
+        if status >= 400 && route.id != RouteId::Docs {
+            assert_eq!(v["headers"]["content-type"], json!("application/problem+json"));
+            assert_eq!(body["status"], json!(status));
+        }
+        served.push(route.function);
+    }
+    // Finally delete the tool through its binary, with an elevated token.
+    let delete = ROUTES.iter().find(|r| r.id == RouteId::ToolsDelete).unwrap();
+    let elevated_bearer = format!("Bearer {elevated}");
+    let v = run_once(
+        delete.function,
+        http_event("DELETE", &tool_path, delete.path, &[("id", &id)], &[("authorization", &elevated_bearer)], None),
+    )
+    .await;
+    assert_eq!(status_and_body(&v).0, 204, "{v}");
+    served.push(delete.function);
+    assert_eq!(served.len(), ROUTES.len());
+    assert_eq!(api.get(&tool_path, Some(&access)).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_scheduled_reprobe_binary_answers_a_scheduled_event() {
+    let event = json!({
+        "version": "0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-22T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/toolreg-reprobe"],
+        "detail": {}
+    });
+    let v = run_once("reprobe", event).await;
+    for key in ["due", "probed", "passed", "failed", "skipped", "errors", "deferred"] {
+        assert!(v[key].is_u64(), "summary lacks {key}: {v}");
+    }
+}
