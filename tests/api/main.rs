@@ -1,1 +1,3 @@
-
+mod tools;
+mod lambda;
+mod security;
