@@ -1,3 +1,4 @@
-mod tools;
+mod faults;
 mod lambda;
 mod security;
+mod tools;

@@ -22,7 +22,11 @@ pub struct Moto {
 impl Moto {
     /// Starts a fresh moto server and waits for it to accept connections.
     pub fn start() -> Moto {
-        let port = free_port();
+        Self::start_on(free_port())
+    }
+
+    /// Starts a moto server on `port` (to bring a stack back where a killed one was).
+    pub fn start_on(port: u16) -> Moto {
         let mut cmd = Command::new(venv_python());
         cmd.arg(repo_root().join("scripts/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

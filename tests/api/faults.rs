@@ -1,0 +1,234 @@
+//! Failure of the backing store: a frozen or killed moto gives 503 problems within a bounded
+//! time, never partial state, and the service recovers without a restart.
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use toolreg_tests::api::{unique, Api, Resp};
+use toolreg_tests::stack::{server_env, Moto, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
+
+/// The SDK's operation timeout is 5 s; allow for scheduling on a loaded 2-core machine.
+const BOUND: Duration = Duration::from_secs(12);
+
+fn signal(pid: u32, sig: i32) {
+    #[allow(unsafe_code)]
+    // SAFETY: kill(2) on a child we started.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+/// Runs `op` while moto is frozen and returns its response and how long it took.
+/// (Futures are lazy: the request is sent only once moto is frozen.)
+async fn frozen(moto: &Moto, op: impl std::future::Future<Output = Resp>) -> (Resp, Duration) {
+    signal(moto.child.id(), libc::SIGSTOP);
+    let started = Instant::now();
+    let r = op.await;
+    let took = started.elapsed();
+    signal(moto.child.id(), libc::SIGCONT);
+    // Let moto finish whatever it had buffered before we inspect state.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (r, took)
+}
+
+#[tokio::test]
+async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
+    let moto = Moto::start();
+    let s = Server::start_with_env(server_env(&moto.endpoint, &[]));
+    let api = Api::new(&s);
+    let (admin, refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let elevated = api.elevated().await;
+    let tool = |name: &str| json!({"tool_type": "function", "name": name, "risk_level": "low", "input_schema": {"type": "object"}});
+
+    // Create while frozen: the tool and its name guard land together or not at all.
+    let name = unique("frozen_create");
+    let (r, took) = frozen(&moto, api.post("/api/v1/tools", Some(&admin), &tool(&name))).await;
+    r.assert_problem(503);
+    assert!(took < BOUND, "answered after {took:?}");
+    let listed = api
+        .get(
+            &format!("/api/v1/tools?q={}", name.to_lowercase()),
+            Some(&admin),
+        )
+        .await;
+    let present = listed.body["items"].as_array().unwrap().len();
+    let again = api.post("/api/v1/tools", Some(&admin), &tool(&name)).await;
+    if present == 0 {
+        assert_eq!(
+            again.status, 201,
+            "no tool, so no guard may remain: {}",
+            again.text
+        );
+    } else {
+        assert_eq!(again.status, 409, "the tool landed, so its guard did too");
+    }
+    let audits = api
+        .get(
+            &format!("/api/v1/audit-events?action=tool.create&limit=100"),
+            Some(&admin),
+        )
+        .await;
+    let created_events = audits.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["name"] == json!(name))
+        .count();
+    assert_eq!(
+        created_events, 1,
+        "exactly one create event for exactly one tool"
+    );
+
+    // Update while frozen: the version moves with its audit event or not at all.
+    let t = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &tool(&unique("frozen_update")),
+        )
+        .await;
+    let id = t.body["id"].as_str().unwrap().to_owned();
+    let (r, took) = frozen(
+        &moto,
+        api.send(
+            "PATCH",
+            &format!("/api/v1/tools/{id}"),
+            Some(&admin),
+            Some(&json!({"description": "frozen"})),
+            &[],
+        ),
+    )
+    .await;
+    r.assert_problem(503);
+    assert!(took < BOUND, "answered after {took:?}");
+    let now = api.get(&format!("/api/v1/tools/{id}"), Some(&admin)).await;
+    let updates = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={id}&action=tool.update"),
+            Some(&admin),
+        )
+        .await;
+    let n = updates.body["items"].as_array().unwrap().len();
+    match now.body["version"].as_u64().unwrap() {
+        1 => assert_eq!(n, 0),
+        2 => assert_eq!(n, 1),
+        v => panic!("unexpected version {v}"),
+    }
+
+    // Delete while frozen: tool and guard go together.
+    let dname = unique("frozen_delete");
+    let d = api.post("/api/v1/tools", Some(&admin), &tool(&dname)).await;
+    let did = d.body["id"].as_str().unwrap().to_owned();
+    let (r, took) = frozen(
+        &moto,
+        api.send(
+            "DELETE",
+            &format!("/api/v1/tools/{did}"),
+            Some(&elevated),
+            None,
+            &[],
+        ),
+    )
+    .await;
+    r.assert_problem(503);
+    assert!(took < BOUND, "answered after {took:?}");
+    let gone = api
+        .get(&format!("/api/v1/tools/{did}"), Some(&admin))
+        .await
+        .status
+        == 404;
+    let recreate = api.post("/api/v1/tools", Some(&admin), &tool(&dname)).await;
+    assert_eq!(
+        recreate.status,
+        if gone { 201 } else { 409 },
+        "{}",
+        recreate.text
+    );
+
+    // Refresh while frozen: afterwards the old token is either still good exactly once or spent;
+    // never good twice.
+    let (r, took) = frozen(
+        &moto,
+        api.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        ),
+    )
+    .await;
+    r.assert_problem(503);
+    assert!(took < BOUND, "answered after {took:?}");
+    let first = api
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    let second = api
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert!(
+        !(first.status == 200 && second.status == 200),
+        "a refresh token worked twice"
+    );
+    assert_eq!(second.status, 401);
+}
+
+#[tokio::test]
+async fn a_killed_store_gives_503s_and_the_service_recovers_by_itself() {
+    let mut moto = Moto::start();
+    let port = moto.port;
+    let env = server_env(&moto.endpoint, &[]);
+    let s = Server::start_with_env(env.clone());
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    let _ = moto.child.kill();
+    let _ = moto.child.wait();
+
+    let started = Instant::now();
+    let r = api.get("/api/v1/tools", Some(&admin)).await;
+    r.assert_problem(503);
+    assert!(started.elapsed() < BOUND);
+    let r = api.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    r.assert_problem(503);
+
+    // A new stack comes up on the same address; the running service uses it without a restart.
+    let fresh = Moto::start_on(port);
+    let state = s.state().await;
+    let clients = toolreg_core::aws::Clients::new(&{
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&fresh.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load()
+            .await
+    });
+    toolreg_core::setup::ensure_stack(&state.config, &clients)
+        .await
+        .expect("recreate the stack");
+    toolreg_core::setup::seed_admin(&state, ADMIN_USERNAME, ADMIN_PASSWORD, "tests")
+        .await
+        .expect("seed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = api.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        if r.status == 200 {
+            let token = r.body["access_token"].as_str().unwrap().to_owned();
+            assert_eq!(api.get("/api/v1/tools", Some(&token)).await.status, 200);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "did not recover: {} {}",
+            r.status,
+            r.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
