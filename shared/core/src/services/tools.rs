@@ -644,19 +644,15 @@ pub async fn probe_and_apply(
     Ok((new, record))
 }
 
-/// A remote tool's probe history, newest first.
-pub async fn probes(
-    state: &AppState,
-    id: &str,
-    limit: usize,
-    cursor: Option<&str>,
-) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
-    let t = get(state, id).await?;
-    if t.tool_type != ToolType::Remote {
-        return Ok((Vec::new(), None));
+/// A tool's probe history, newest first: one query (the tool item shares the partition, so
+/// the same read tells a missing tool from an empty history).
+pub async fn probes(state: &AppState, id: &str, limit: usize, cursor: Option<&str>) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(AppError::NotFound(format!("no tool with id {id:?}")));
     }
-    state
-        .store
-        .list_probes(id, limit, cursor, &format!("probes:{id}"))
-        .await
+    let (exists, items, next) = state.store.list_probes(id, limit, cursor, &format!("probes:{id}")).await?;
+    if !exists {
+        return Err(AppError::NotFound(format!("no tool with id {id:?}")));
+    }
+    Ok((items, next))
 }

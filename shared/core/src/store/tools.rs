@@ -446,23 +446,24 @@ impl Store {
         })
     }
 
-    /// A tool's probe history, newest first.
+    /// A tool's probe history, newest first, and whether the tool exists. Reads the partition
+    /// backwards from the tool item (`TOOL` sorts after every `PROBE#…` key), so a first page
+    /// sees the tool item too and one query answers both questions.
     pub async fn list_probes(
         &self,
         tool_id: &str,
         limit: usize,
         cursor: Option<&str>,
         scope: &str,
-    ) -> Result<(Vec<ProbeRecord>, Option<String>), crate::error::AppError> {
+    ) -> Result<(bool, Vec<ProbeRecord>, Option<String>), crate::error::AppError> {
         let mut q = PageQuery {
-            key_condition: "PK = :pk AND begins_with(SK, :prefix)".into(),
+            key_condition: "PK = :pk AND SK BETWEEN :lo AND :hi".into(),
             forward: false,
             ..Default::default()
         };
-        q.values
-            .insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
-        q.values
-            .insert(":prefix".into(), item::s(keys::PROBE_SK_PREFIX));
+        q.values.insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
+        q.values.insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
+        q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
         let start = match cursor {
             Some(c) => Some(
                 super::cursor::decode(scope, c, q.key_names())
@@ -471,18 +472,20 @@ impl Store {
             ),
             None => None,
         };
-        let page = self.query_page(&q, start, limit).await?;
-        let items = page
-            .items
-            .iter()
-            .map(|it| {
-                serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok((
-            items,
-            page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        ))
+        let first_page = start.is_none();
+        // The first page also holds the tool item: ask for one more.
+        let want = if first_page { limit + 1 } else { limit };
+        let page = self.query_page(&q, start, want).await?;
+        let mut exists = !first_page;
+        let mut records = Vec::new();
+        for it in &page.items {
+            if opt_s(it, "SK").as_deref() == Some(keys::TOOL_SK) {
+                exists = true;
+                continue;
+            }
+            records.push(serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))?);
+        }
+        Ok((exists, records, page.resume.map(|k| super::cursor::encode(scope, &k, None))))
     }
 
     /// Active remote tools whose probe is stale at `now`, oldest first (GSI2 `PROBE_DUE`).
