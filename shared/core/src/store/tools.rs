@@ -488,6 +488,34 @@ impl Store {
         Ok((exists, records, page.resume.map(|k| super::cursor::encode(scope, &k, None))))
     }
 
+    /// Claims a due tool for one re-probe run until `until` (epoch seconds), so overlapping runs
+    /// do not probe the same server twice. Fails if the tool changed or another run holds an
+    /// unexpired claim. The claim needs no release: the result's write replaces the whole item.
+    pub async fn claim_probe(&self, id: &str, version: u64, now: i64, until: i64) -> Result<bool, StoreError> {
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", item::s(keys::tool_pk(id)))
+            .key("SK", item::s(keys::TOOL_SK))
+            .update_expression("SET probe_claimed_until = :until")
+            .condition_expression(
+                "version = :v AND (attribute_not_exists(probe_claimed_until) OR probe_claimed_until < :now)",
+            )
+            .expression_attribute_values(":until", item::n(until))
+            .expression_attribute_values(":now", item::n(now))
+            .expression_attribute_values(":v", item::n(version))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) => match sdk_error(e) {
+                StoreError::ConditionFailed => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
     /// Active remote tools whose probe is stale at `now`, oldest first (GSI2 `PROBE_DUE`).
     pub async fn due_tool_ids(&self, now: &str, max: usize) -> Result<Vec<String>, StoreError> {
         let q = PageQuery {
