@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 ARCH ?= arm64
+RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
+RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
 .PHONY: dev test lint fmt build package bench venv clean
 
@@ -35,6 +37,7 @@ fmt:
 ## Cross-build every Lambda function in one cargo invocation (ARCH=arm64|x86_64).
 build: venv
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2
+	rustup target add $(RUST_TARGET_$(ARCH))
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH) -p toolreg-functions
 
 package: build

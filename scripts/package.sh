@@ -8,6 +8,7 @@ found=0
 for dir in target/lambda/*/; do
   fn=$(basename "$dir")
   [ -f "$dir/bootstrap" ] || continue
+  [ "$fn" = local ] && continue  # the development server is not deployed
   found=1
   rm -f "$dir/bootstrap.zip"
   # Python's zipfile keeps this free of a `zip` package dependency; 0755 keeps it executable.
