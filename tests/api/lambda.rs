@@ -45,52 +45,134 @@ async fn every_route_binary_serves_an_api_gateway_event() {
     let mut served = Vec::new();
     for route in ROUTES {
         let p = route.path;
-        let params: Vec<(&str, &str)> = if p.contains("{id}") { vec![("id", id.as_str())] } else { vec![] };
+        let params: Vec<(&str, &str)> = if p.contains("{id}") {
+            vec![("id", id.as_str())]
+        } else {
+            vec![]
+        };
         let concrete = p.replace("{id}", &id);
         let (event, expected) = match route.id {
             RouteId::Health => (http_event("GET", p, p, &[], &[], None), 200),
             RouteId::AuthLogin => (
-                http_event("POST", p, p, &[], &[], Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}))),
+                http_event(
+                    "POST",
+                    p,
+                    p,
+                    &[],
+                    &[],
+                    Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+                ),
                 200,
             ),
-            RouteId::AuthRefresh => (http_event("POST", p, p, &[], &[], Some(&json!({"refresh_token": refresh}))), 200),
+            RouteId::AuthRefresh => (
+                http_event(
+                    "POST",
+                    p,
+                    p,
+                    &[],
+                    &[],
+                    Some(&json!({"refresh_token": refresh})),
+                ),
+                200,
+            ),
             RouteId::AuthMe => (http_event("GET", p, p, &[], auth, None), 200),
-            RouteId::AuthElevate => (http_event("POST", p, p, &[], auth, Some(&json!({"password": ADMIN_PASSWORD}))), 200),
+            RouteId::AuthElevate => (
+                http_event(
+                    "POST",
+                    p,
+                    p,
+                    &[],
+                    auth,
+                    Some(&json!({"password": ADMIN_PASSWORD})),
+                ),
+                200,
+            ),
             RouteId::ToolsCreate => (
-                http_event("POST", p, p, &[], auth, Some(&json!({"tool_type": "function", "name": unique("viaλ"), "risk_level": "low", "input_schema": {"type": "object"}}))),
+                http_event(
+                    "POST",
+                    p,
+                    p,
+                    &[],
+                    auth,
+                    Some(
+                        &json!({"tool_type": "function", "name": unique("viaλ"), "risk_level": "low", "input_schema": {"type": "object"}}),
+                    ),
+                ),
                 422,
             ),
-            RouteId::ToolsList => (http_event("GET", "/api/v1/tools?limit=5", p, &[], auth, None), 200),
+            RouteId::ToolsList => (
+                http_event("GET", "/api/v1/tools?limit=5", p, &[], auth, None),
+                200,
+            ),
             RouteId::ToolsGet => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsUpdate => (http_event("PATCH", &concrete, p, &params, auth, Some(&json!({"description": "via lambda"}))), 200),
+            RouteId::ToolsUpdate => (
+                http_event(
+                    "PATCH",
+                    &concrete,
+                    p,
+                    &params,
+                    auth,
+                    Some(&json!({"description": "via lambda"})),
+                ),
+                200,
+            ),
             RouteId::ToolsActivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsDeactivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            RouteId::ToolsDeactivate => {
+                (http_event("POST", &concrete, p, &params, auth, None), 200)
+            }
             RouteId::ToolsDelete => continue, // served last, below
             RouteId::ToolsTestConnection => (
-                http_event("POST", p, p, &[], auth, Some(&json!({"server_url": "ftp://example.com/"}))),
+                http_event(
+                    "POST",
+                    p,
+                    p,
+                    &[],
+                    auth,
+                    Some(&json!({"server_url": "ftp://example.com/"})),
+                ),
                 422,
             ),
             RouteId::ToolsReprobe => (http_event("POST", &concrete, p, &params, auth, None), 409),
             RouteId::ToolsProbes => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::AuditList => (http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None), 200),
+            RouteId::AuditList => (
+                http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
+                200,
+            ),
             RouteId::OpenApi | RouteId::Docs => (http_event("GET", p, p, &[], &[], None), 200),
         };
         let v = run_once(route.function, event).await;
         let (status, body) = status_and_body(&v);
         assert_eq!(status, expected, "{} answered {v}", route.function);
-        assert!(v["headers"]["x-request-id"].is_string(), "{} lacks x-request-id", route.function);
+        assert!(
+            v["headers"]["x-request-id"].is_string(),
+            "{} lacks x-request-id",
+            route.function
+        );
         if status >= 400 && route.id != RouteId::Docs {
-            assert_eq!(v["headers"]["content-type"], json!("application/problem+json"));
+            assert_eq!(
+                v["headers"]["content-type"],
+                json!("application/problem+json")
+            );
             assert_eq!(body["status"], json!(status));
         }
         served.push(route.function);
     }
     // Finally delete the tool through its binary, with an elevated token.
-    let delete = ROUTES.iter().find(|r| r.id == RouteId::ToolsDelete).unwrap();
+    let delete = ROUTES
+        .iter()
+        .find(|r| r.id == RouteId::ToolsDelete)
+        .unwrap();
     let elevated_bearer = format!("Bearer {elevated}");
     let v = run_once(
         delete.function,
-        http_event("DELETE", &tool_path, delete.path, &[("id", &id)], &[("authorization", &elevated_bearer)], None),
+        http_event(
+            "DELETE",
+            &tool_path,
+            delete.path,
+            &[("id", &id)],
+            &[("authorization", &elevated_bearer)],
+            None,
+        ),
     )
     .await;
     assert_eq!(status_and_body(&v).0, 204, "{v}");
@@ -113,7 +195,9 @@ async fn the_scheduled_reprobe_binary_answers_a_scheduled_event() {
         "detail": {}
     });
     let v = run_once("reprobe", event).await;
-    for key in ["due", "probed", "passed", "failed", "skipped", "errors", "deferred"] {
+    for key in [
+        "due", "probed", "passed", "failed", "skipped", "errors", "deferred",
+    ] {
         assert!(v[key].is_u64(), "summary lacks {key}: {v}");
     }
 }

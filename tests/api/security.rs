@@ -25,8 +25,8 @@ fn access(id: RouteId) -> Access {
         Health | OpenApi | Docs | AuthLogin => Access::Public,
         AuthRefresh => Access::RefreshBody,
         AuthMe | ToolsList | ToolsGet | ToolsProbes => Access::AnyUser,
-        AuthElevate | ToolsCreate | ToolsUpdate | ToolsActivate | ToolsDeactivate | ToolsTestConnection
-        | ToolsReprobe | AuditList => Access::Admin,
+        AuthElevate | ToolsCreate | ToolsUpdate | ToolsActivate | ToolsDeactivate
+        | ToolsTestConnection | ToolsReprobe | AuditList => Access::Admin,
         ToolsDelete => Access::Elevated,
     }
 }
@@ -42,7 +42,15 @@ enum Cred {
     Expired,
 }
 
-const CREDS: [Cred; 7] = [Cred::None, Cred::Garbage, Cred::User, Cred::Admin, Cred::ElevatedAdmin, Cred::Refresh, Cred::Expired];
+const CREDS: [Cred; 7] = [
+    Cred::None,
+    Cred::Garbage,
+    Cred::User,
+    Cred::Admin,
+    Cred::ElevatedAdmin,
+    Cred::Refresh,
+    Cred::Expired,
+];
 
 /// The status an authorised, well-formed request to `id` gets in this test's setup.
 fn success_status(id: RouteId) -> u16 {
@@ -110,7 +118,8 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
     let api = Api::new(s);
     let (admin, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let username = unique("matrix_user");
-    s.create_user(&username, "matrix-user-password", Role::User).await;
+    s.create_user(&username, "matrix-user-password", Role::User)
+        .await;
     let user = api.tokens(&username, "matrix-user-password").await.0;
     let expired = expired_admin_token().await;
 
@@ -120,8 +129,16 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
         let a = access(route.id);
         for cred in CREDS {
             // Fresh per request where success consumes something (refresh, delete).
-            let elevated = if cred == Cred::ElevatedAdmin { Some(api.elevated().await) } else { None };
-            let refresh = if cred == Cred::Refresh { Some(api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await.1) } else { None };
+            let elevated = if cred == Cred::ElevatedAdmin {
+                Some(api.elevated().await)
+            } else {
+                None
+            };
+            let refresh = if cred == Cred::Refresh {
+                Some(api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await.1)
+            } else {
+                None
+            };
             let token: Option<String> = match cred {
                 Cred::None => None,
                 Cred::Garbage => Some("garbage.token.value".into()),
@@ -134,28 +151,53 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
             let id = new_function_tool(&api, &admin).await;
             let path = route.path.replace("{id}", &id);
             let body: Option<Value> = match route.id {
-                RouteId::AuthLogin => Some(json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+                RouteId::AuthLogin => {
+                    Some(json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}))
+                }
                 RouteId::AuthRefresh => Some(match &token {
                     Some(t) => json!({"refresh_token": t}),
                     None => json!({}),
                 }),
                 RouteId::AuthElevate => Some(json!({"password": ADMIN_PASSWORD})),
-                RouteId::ToolsCreate => Some(json!({"tool_type": "function", "name": unique("m"), "risk_level": "low", "input_schema": {"type": "object"}})),
+                RouteId::ToolsCreate => Some(
+                    json!({"tool_type": "function", "name": unique("m"), "risk_level": "low", "input_schema": {"type": "object"}}),
+                ),
                 RouteId::ToolsUpdate => Some(json!({"description": "changed"})),
-                RouteId::ToolsTestConnection => Some(json!({"server_url": "http://127.0.0.1:9/mcp"})),
+                RouteId::ToolsTestConnection => {
+                    Some(json!({"server_url": "http://127.0.0.1:9/mcp"}))
+                }
                 _ => None,
             };
-            let header_token = if route.id == RouteId::AuthRefresh { None } else { token.as_deref() };
-            let r = api.send(route.method, &path, header_token, body.as_ref(), &[]).await;
+            let header_token = if route.id == RouteId::AuthRefresh {
+                None
+            } else {
+                token.as_deref()
+            };
+            let r = api
+                .send(route.method, &path, header_token, body.as_ref(), &[])
+                .await;
             let want = expected(a, cred, route.id);
             checked += 1;
             if r.status != want {
-                failures.push(format!("{} {} as {cred:?}: got {} want {want}: {}", route.method, route.path, r.status, r.text));
+                failures.push(format!(
+                    "{} {} as {cred:?}: got {} want {want}: {}",
+                    route.method, route.path, r.status, r.text
+                ));
             } else if r.status >= 400 {
-                assert_eq!(r.header("content-type"), Some("application/problem+json"), "{}", r.text);
+                assert_eq!(
+                    r.header("content-type"),
+                    Some("application/problem+json"),
+                    "{}",
+                    r.text
+                );
             }
         }
     }
     assert_eq!(checked, ROUTES.len() * CREDS.len());
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

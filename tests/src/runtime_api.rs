@@ -35,13 +35,21 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
         if let Some((id, event)) = s.queue.lock().expect("queue").pop_front() {
             let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
             let mut h = HeaderMap::new();
-            h.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).expect("id"));
+            h.insert(
+                "lambda-runtime-aws-request-id",
+                HeaderValue::from_str(&id).expect("id"),
+            );
             h.insert("lambda-runtime-deadline-ms", HeaderValue::from(deadline));
             h.insert(
                 "lambda-runtime-invoked-function-arn",
-                HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:toolreg-test"),
+                HeaderValue::from_static(
+                    "arn:aws:lambda:us-east-1:123456789012:function:toolreg-test",
+                ),
             );
-            h.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-00000000-000000000000000000000000"));
+            h.insert(
+                "lambda-runtime-trace-id",
+                HeaderValue::from_static("Root=1-00000000-000000000000000000000000"),
+            );
             h.insert("content-type", HeaderValue::from_static("application/json"));
             return (StatusCode::OK, h, event.to_string()).into_response();
         }
@@ -85,21 +93,36 @@ impl RuntimeApi {
         let shared = Arc::new(Shared::default());
         let app = axum::Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind runtime api");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind runtime api");
         let addr = listener.local_addr().expect("addr").to_string();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        RuntimeApi { shared, addr, child: None, started: None }
+        RuntimeApi {
+            shared,
+            addr,
+            child: None,
+            started: None,
+        }
     }
 
     /// Starts `binary` as a Lambda function against this endpoint, with `env` on top of the
     /// variables the Lambda service sets.
-    pub fn launch(&mut self, binary: &std::path::Path, function_name: &str, env: &BTreeMap<String, String>) {
+    pub fn launch(
+        &mut self,
+        binary: &std::path::Path,
+        function_name: &str,
+        env: &BTreeMap<String, String>,
+    ) {
         let mut cmd = Command::new(binary);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -108,7 +131,10 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function_name}"))
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function_name}"),
+            )
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -125,8 +151,16 @@ impl RuntimeApi {
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Answer {
         let id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
-        self.shared.waiting.lock().expect("waiting").insert(id.clone(), tx);
-        self.shared.queue.lock().expect("queue").push_back((id, event));
+        self.shared
+            .waiting
+            .lock()
+            .expect("waiting")
+            .insert(id.clone(), tx);
+        self.shared
+            .queue
+            .lock()
+            .expect("queue")
+            .push_back((id, event));
         self.shared.ready.notify_waiters();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(a)) => a,
@@ -148,7 +182,14 @@ impl Drop for RuntimeApi {
 }
 
 /// An API Gateway HTTP API v2 event, as the service sends it.
-pub fn http_event(method: &str, path: &str, route_path: &str, params: &[(&str, &str)], headers: &[(&str, &str)], body: Option<&Value>) -> Value {
+pub fn http_event(
+    method: &str,
+    path: &str,
+    route_path: &str,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Value {
     let mut h = serde_json::Map::new();
     h.insert("user-agent".into(), Value::from("lambda-runtime-test"));
     for (k, v) in headers {
