@@ -63,7 +63,7 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
     }
     let audits = api
         .get(
-            &format!("/api/v1/audit-events?action=tool.create&limit=100"),
+            "/api/v1/audit-events?action=tool.create&limit=100",
             Some(&admin),
         )
         .await;
