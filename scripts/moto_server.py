@@ -17,6 +17,26 @@ def _untracked_new(cls, *args, **kwargs):
 
 common_models.BaseModel.__new__ = _untracked_new
 
+# moto's server is threaded but its DynamoDB backend is not thread-safe: concurrent
+# TransactWriteItems deep-copy a table while another request mutates it, and moto answers 500.
+# Real DynamoDB serialises conflicting writes; serialising every request here gives the same
+# guarantees (and costs nothing real: the GIL already serialises the work).
+import threading  # noqa: E402
+
+from moto.moto_server import werkzeug_app  # noqa: E402
+
+_lock = threading.Lock()
+_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+
+def _serialised(self, environ, start_response):
+    with _lock:
+        # Consume the response inside the lock: WSGI bodies may be generated lazily.
+        return list(_dispatch(self, environ, start_response))
+
+
+werkzeug_app.DomainDispatcherApplication.__call__ = _serialised
+
 from moto.server import main  # noqa: E402  (imported after the patch on purpose)
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    toolreg_core::logging::init_stderr();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

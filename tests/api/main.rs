@@ -1,4 +1,7 @@
 mod faults;
 mod lambda;
+mod remote;
+mod reprobe;
+mod secrets;
 mod security;
 mod tools;

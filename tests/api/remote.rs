@@ -27,7 +27,10 @@ async fn a_live_mcp_server_is_registered_with_its_probe_and_sealed_headers() {
     body["static_headers"] = json!({"X-Api-Key": secret});
     let r = api.post("/api/v1/tools", Some(&admin), &body).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert!(!r.text.contains(&secret), "a header value leaked into the response");
+    assert!(
+        !r.text.contains(&secret),
+        "a header value leaked into the response"
+    );
     assert_eq!(r.body["static_header_names"], json!(["X-Api-Key"]));
     let p = &r.body["probe"];
     assert_eq!(p["status"], json!("passed"), "{}", r.text);
@@ -43,37 +46,80 @@ async fn a_live_mcp_server_is_registered_with_its_probe_and_sealed_headers() {
 
     let g = api.get(&format!("/api/v1/tools/{id}"), Some(&admin)).await;
     assert!(!g.text.contains(&secret));
-    let h = api.get(&format!("/api/v1/tools/{id}/probes"), Some(&admin)).await;
+    let h = api
+        .get(&format!("/api/v1/tools/{id}/probes"), Some(&admin))
+        .await;
     assert_eq!(h.body["items"].as_array().unwrap().len(), 1);
 
     // The stored item holds no plain value; the envelope opens only for this tool.
     let state = server().state().await;
     let stored = state.store.get_tool(&id).await.unwrap().unwrap();
-    let sealed = stored.remote.as_ref().unwrap().sealed_headers.clone().unwrap();
+    let sealed = stored
+        .remote
+        .as_ref()
+        .unwrap()
+        .sealed_headers
+        .clone()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains(&secret));
-    let opened = toolreg_core::crypto::envelope::open(&state.kms, &id, &sealed).await.unwrap();
+    let opened = toolreg_core::crypto::envelope::open(&state.kms, &id, &sealed)
+        .await
+        .unwrap();
     assert_eq!(opened["X-Api-Key"], secret);
     let other = uuid::Uuid::new_v4().to_string();
     assert!(
-        toolreg_core::crypto::envelope::open(&state.kms, &other, &sealed).await.is_err(),
+        toolreg_core::crypto::envelope::open(&state.kms, &other, &sealed)
+            .await
+            .is_err(),
         "the envelope must not open under another tool's encryption context"
     );
 
     // Reprobe uses the stored headers and adds to the history.
-    let rp = api.post(&format!("/api/v1/tools/{id}/reprobe"), Some(&admin), &json!({})).await;
+    let rp = api
+        .post(
+            &format!("/api/v1/tools/{id}/reprobe"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
     assert_eq!(rp.status, 200, "{}", rp.text);
     assert_eq!(rp.body["version"], json!(2));
-    assert_eq!(rp.calls("kms"), 1, "the stored headers are unwrapped to send them");
-    let h = api.get(&format!("/api/v1/tools/{id}/probes"), Some(&admin)).await;
+    assert_eq!(
+        rp.calls("kms"),
+        1,
+        "the stored headers are unwrapped to send them"
+    );
+    let h = api
+        .get(&format!("/api/v1/tools/{id}/probes"), Some(&admin))
+        .await;
     let items = h.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert!(items[0]["probed_at"].as_str() > items[1]["probed_at"].as_str(), "newest first");
+    assert!(
+        items[0]["probed_at"].as_str() > items[1]["probed_at"].as_str(),
+        "newest first"
+    );
 
-    let audit = api.get(&format!("/api/v1/audit-events?target_id={id}"), Some(&admin)).await;
-    assert!(!audit.text.contains(&secret), "a header value leaked into the audit log");
-    let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let audit = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={id}"),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        !audit.text.contains(&secret),
+        "a header value leaked into the audit log"
+    );
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["tool.remote.reprobe", "tool.create"]);
-    assert!(!server().log_text().contains(&secret), "a header value leaked into the server log");
+    assert!(
+        !server().log_text().contains(&secret),
+        "a header value leaked into the server log"
+    );
 }
 
 #[tokio::test]
@@ -83,16 +129,40 @@ async fn a_failed_probe_rejects_the_tool_and_stores_nothing() {
     for kind in ["not-mcp", "hang", "garbage"] {
         let mcp = McpServer::start(kind);
         let name = unique("remote_bad");
-        let r = api.post("/api/v1/tools", Some(&admin), &remote(&name, &mcp.url)).await;
+        let r = api
+            .post("/api/v1/tools", Some(&admin), &remote(&name, &mcp.url))
+            .await;
         r.assert_problem(422);
-        assert_eq!(r.body["type"], json!("urn:toolreg:problem:probe-failed"), "{kind}: {}", r.text);
+        assert_eq!(
+            r.body["type"],
+            json!("urn:toolreg:problem:probe-failed"),
+            "{kind}: {}",
+            r.text
+        );
         assert_eq!(r.body["probe"]["status"], json!("failed"));
-        assert!(r.body["probe"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{kind}: {}", r.text);
-        let list = api.get(&format!("/api/v1/tools?q={}", name.to_lowercase()), Some(&admin)).await;
+        assert!(
+            r.body["probe"]["error"]
+                .as_str()
+                .is_some_and(|e| !e.is_empty()),
+            "{kind}: {}",
+            r.text
+        );
+        let list = api
+            .get(
+                &format!("/api/v1/tools?q={}", name.to_lowercase()),
+                Some(&admin),
+            )
+            .await;
         assert_eq!(list.body["items"], json!([]), "{kind}: nothing stored");
     }
     let closed = format!("http://127.0.0.1:{}/mcp", toolreg_tests::proc::free_port());
-    let r = api.post("/api/v1/tools", Some(&admin), &remote(&unique("closed"), &closed)).await;
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &remote(&unique("closed"), &closed),
+        )
+        .await;
     r.assert_problem(422);
 }
 
@@ -101,10 +171,19 @@ async fn auth_required_servers_pass_and_stored_credentials_are_used() {
     let mcp = McpServer::start("auth");
     let api = Api::new(server());
     let admin = api.admin().await;
-    let r = api.post("/api/v1/tools", Some(&admin), &remote(&unique("auth_anon"), &mcp.url)).await;
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &remote(&unique("auth_anon"), &mcp.url),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["probe"]["requires_auth"], json!(true));
-    assert!(r.body["probe"]["auth_challenge"]["resource_metadata_url"].as_str().unwrap().contains("oauth-protected-resource"));
+    assert!(r.body["probe"]["auth_challenge"]["resource_metadata_url"]
+        .as_str()
+        .unwrap()
+        .contains("oauth-protected-resource"));
 
     let mut body = remote(&unique("auth_key"), &mcp.url);
     body["static_headers"] = json!({"Authorization": "Bearer test-token"});
@@ -121,18 +200,40 @@ async fn patch_reprobes_connection_changes_and_a_failed_probe_changes_nothing() 
     let bad = McpServer::start("not-mcp");
     let api = Api::new(server());
     let admin = api.admin().await;
-    let r = api.post("/api/v1/tools", Some(&admin), &remote(&unique("patch_remote"), &good.url)).await;
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &remote(&unique("patch_remote"), &good.url),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/tools/{id}");
 
-    let r = api.send("PATCH", &path, Some(&admin), Some(&json!({"server_url": bad.url})), &[]).await;
+    let r = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"server_url": bad.url})),
+            &[],
+        )
+        .await;
     r.assert_problem(422);
     let now = api.get(&path, Some(&admin)).await;
     assert_eq!(now.body["server_url"], json!(good.url));
     assert_eq!(now.body["version"], json!(1));
 
-    let r = api.send("PATCH", &path, Some(&admin), Some(&json!({"server_url": other.url})), &[("if-match", "\"v1\"")]).await;
+    let r = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"server_url": other.url})),
+            &[("if-match", "\"v1\"")],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["version"], json!(2));
     assert_eq!(r.body["server_url"], json!(other.url));
@@ -140,13 +241,29 @@ async fn patch_reprobes_connection_changes_and_a_failed_probe_changes_nothing() 
     assert_eq!(h.body["items"].as_array().unwrap().len(), 2);
 
     // Non-connection fields do not probe.
-    let r = api.send("PATCH", &path, Some(&admin), Some(&json!({"description": "d"})), &[]).await;
+    let r = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"description": "d"})),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.calls("kms"), 0);
     let h = api.get(&format!("{path}/probes"), Some(&admin)).await;
     assert_eq!(h.body["items"].as_array().unwrap().len(), 2);
     // A function-only field is refused on a remote tool.
-    api.send("PATCH", &path, Some(&admin), Some(&json!({"input_schema": {"type": "object"}})), &[]).await.assert_problem(422);
+    api.send(
+        "PATCH",
+        &path,
+        Some(&admin),
+        Some(&json!({"input_schema": {"type": "object"}})),
+        &[],
+    )
+    .await
+    .assert_problem(422);
 }
 
 #[tokio::test]
@@ -154,20 +271,48 @@ async fn test_connection_reports_both_verdicts_and_is_audited() {
     let good = McpServer::start("sse");
     let api = Api::new(server());
     let admin = api.admin().await;
-    let r = api.post("/api/v1/tools/remote/test-connection", Some(&admin), &json!({"server_url": good.url})).await;
+    let r = api
+        .post(
+            "/api/v1/tools/remote/test-connection",
+            Some(&admin),
+            &json!({"server_url": good.url}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["status"], json!("passed"));
     assert_eq!(r.body["detected_transport"], json!("sse"));
     let closed = format!("http://127.0.0.1:{}/mcp", toolreg_tests::proc::free_port());
-    let r = api.post("/api/v1/tools/remote/test-connection", Some(&admin), &json!({"server_url": closed})).await;
+    let r = api
+        .post(
+            "/api/v1/tools/remote/test-connection",
+            Some(&admin),
+            &json!({"server_url": closed}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], json!("failed"));
     let rid = r.header("x-request-id").unwrap().to_owned();
-    let audit = api.get("/api/v1/audit-events?action=tool.remote.test_connection&limit=100", Some(&admin)).await;
-    let ev = audit.body["items"].as_array().unwrap().iter().find(|e| e["request_id"] == json!(rid)).expect("audited");
+    let audit = api
+        .get(
+            "/api/v1/audit-events?action=tool.remote.test_connection&limit=100",
+            Some(&admin),
+        )
+        .await;
+    let ev = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["request_id"] == json!(rid))
+        .expect("audited");
     assert_eq!(ev["outcome"], json!("failure"));
-    for bad in [json!({"server_url": "ftp://x/"}), json!({"server_url": "not a url"}), json!({})] {
-        api.post("/api/v1/tools/remote/test-connection", Some(&admin), &bad).await.assert_problem(422);
+    for bad in [
+        json!({"server_url": "ftp://x/"}),
+        json!({"server_url": "not a url"}),
+        json!({}),
+    ] {
+        api.post("/api/v1/tools/remote/test-connection", Some(&admin), &bad)
+            .await
+            .assert_problem(422);
     }
 }
 
@@ -180,10 +325,17 @@ async fn probes_are_rate_limited_per_user() {
     let body = json!({"server_url": closed});
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(api.post("/api/v1/tools/remote/test-connection", Some(&admin), &body).await);
+        statuses.push(
+            api.post("/api/v1/tools/remote/test-connection", Some(&admin), &body)
+                .await,
+        );
     }
     let limited: Vec<_> = statuses.iter().filter(|r| r.status == 429).collect();
-    assert!(limited.len() >= 2, "{:?}", statuses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(
+        limited.len() >= 2,
+        "{:?}",
+        statuses.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     assert_eq!(limited[0].header("x-ratelimit-limit"), Some("2"));
     assert!(limited[0].header("retry-after").is_some());
 }
@@ -194,17 +346,58 @@ async fn private_addresses_are_refused_when_the_setting_is_off() {
     let api = Api::new(&s);
     let admin = api.admin().await;
     let live = McpServer::start("streamable-json");
-    let port = live.url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+    let port = live
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     // Plain http is a development-only allowance.
-    api.post("/api/v1/tools/remote/test-connection", Some(&admin), &json!({"server_url": live.url})).await.assert_problem(422);
-    for host in ["127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]", "localhost", "100.64.0.1", "[fd00:ec2::254]"] {
+    api.post(
+        "/api/v1/tools/remote/test-connection",
+        Some(&admin),
+        &json!({"server_url": live.url}),
+    )
+    .await
+    .assert_problem(422);
+    for host in [
+        "127.0.0.1",
+        "10.0.0.1",
+        "169.254.169.254",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "localhost",
+        "100.64.0.1",
+        "[fd00:ec2::254]",
+    ] {
         let url = format!("https://{host}:{port}/mcp");
-        let r = api.post("/api/v1/tools/remote/test-connection", Some(&admin), &json!({"server_url": url})).await;
+        let r = api
+            .post(
+                "/api/v1/tools/remote/test-connection",
+                Some(&admin),
+                &json!({"server_url": url}),
+            )
+            .await;
         assert_eq!(r.status, 200, "{host}: {}", r.text);
         assert_eq!(r.body["status"], json!("failed"), "{host}: {}", r.text);
         let err = r.body["error"].as_str().unwrap_or_default().to_lowercase();
-        assert!(err.contains("not allowed") || err.contains("refus") || err.contains("private") || err.contains("loopback"), "{host}: {err}");
-        let c = api.post("/api/v1/tools", Some(&admin), &remote(&unique("ssrf"), &url)).await;
+        assert!(
+            err.contains("not allowed")
+                || err.contains("refus")
+                || err.contains("private")
+                || err.contains("loopback"),
+            "{host}: {err}"
+        );
+        let c = api
+            .post(
+                "/api/v1/tools",
+                Some(&admin),
+                &remote(&unique("ssrf"), &url),
+            )
+            .await;
         c.assert_problem(422);
     }
 }

@@ -52,7 +52,7 @@ fn stale_tool(name: String, url: &str) -> Tool {
 
 #[tokio::test]
 async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothing_more() {
-    let s = Server::start(&[("REPROBE_CONCURRENCY", "16"), ("PROBE_TIMEOUT_SECONDS", "2")]);
+    let s = Server::start(&[("REPROBE_CONCURRENCY", "4"), ("PROBE_TIMEOUT_SECONDS", "2")]);
     let healthy = McpServer::start("stateless");
     let streaming = McpServer::start("streamable-sse");
     let auth = McpServer::start("auth");
@@ -79,7 +79,8 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
     let meta = RequestMeta::default();
     for chunk in tools.chunks(16) {
         let writes = chunk.iter().map(|t| {
-            let ev = AuditEvent::new("tool.create", Outcome::Success, &Actor::default(), &meta).target("tool", &t.id);
+            let ev = AuditEvent::new("tool.create", Outcome::Success, &Actor::default(), &meta)
+                .target("tool", &t.id);
             let st = &state;
             async move { st.store.create_tool(t, 0, &ev).await }
         });
@@ -95,8 +96,9 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(&s.env)
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn toolreg reprobe")
     };
@@ -104,13 +106,21 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
     let b = run();
     let (sa, sb) = (wait_json(a), wait_json(b));
     let probed = sa["probed"].as_u64().unwrap() + sb["probed"].as_u64().unwrap();
-    assert_eq!(probed, 300, "every tool probed exactly once across both runs: {sa} {sb}");
+    assert_eq!(
+        probed, 300,
+        "every tool probed exactly once across both runs: {sa} {sb}"
+    );
     assert_eq!(sa["errors"], 0);
     assert_eq!(sb["errors"], 0);
 
     let now = toolreg_core::time::stamp(toolreg_core::time::now());
     for (id, (status, auth_required)) in &expected {
-        let t = state.store.get_tool(id).await.unwrap().expect("tool still there");
+        let t = state
+            .store
+            .get_tool(id)
+            .await
+            .unwrap()
+            .expect("tool still there");
         let p = t.remote.unwrap().last_probe.unwrap();
         assert!(p.valid_until > now, "{id} is still stale");
         assert_eq!(p.outcome.status, *status, "{id}: {:?}", p.outcome.error);
@@ -124,7 +134,20 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
 
 fn wait_json(child: std::process::Child) -> Value {
     let out = child.wait_with_output().expect("toolreg reprobe finished");
-    assert!(out.status.success(), "toolreg reprobe failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "toolreg reprobe failed: {} {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or("")).unwrap_or_else(|_| panic!("summary JSON: {text}"))
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .take(3)
+        .collect();
+    eprintln!("{}", errors.join("\n"));
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|_| panic!("summary JSON: {text}"))
 }

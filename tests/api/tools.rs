@@ -572,11 +572,21 @@ async fn probe_history_of_a_function_tool_is_empty_and_of_a_missing_tool_404_in_
     let api = Api::new(server());
     let admin = api.admin().await;
     let t = create(&api, &admin, &function_tool(&unique("nohistory"))).await;
-    let r = api.get(&format!("/api/v1/tools/{}/probes", t["id"].as_str().unwrap()), Some(&admin)).await;
+    let r = api
+        .get(
+            &format!("/api/v1/tools/{}/probes", t["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, json!({"items": [], "next_cursor": null}));
     assert_eq!(r.calls("dynamodb"), 1);
-    let r = api.get("/api/v1/tools/00000000-0000-4000-8000-000000000000/probes", Some(&admin)).await;
+    let r = api
+        .get(
+            "/api/v1/tools/00000000-0000-4000-8000-000000000000/probes",
+            Some(&admin),
+        )
+        .await;
     r.assert_problem(404);
     assert_eq!(r.calls("dynamodb"), 1);
 }

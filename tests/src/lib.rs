@@ -1,4 +1,5 @@
 pub mod api;
+pub mod mcp;
 pub mod proc;
 pub mod runtime_api;
 pub mod stack;

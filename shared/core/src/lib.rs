@@ -15,8 +15,7 @@ pub mod lambda;
 pub mod local;
 pub mod logging;
 pub mod openapi;
-#[path = "probe_stub.rs"]
-// TEMP (main engineer): stub until probe/ lands; then use `pub mod probe;`
+#[path = "prober/mod.rs"]
 pub mod probe;
 pub mod routes;
 pub mod services;

@@ -61,7 +61,11 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
     // Claim it for about two probe timeouts; an overlapping run then leaves it alone.
     let now_s = crate::time::now().timestamp();
     let hold = 2 * state.config.probe_timeout.as_secs().max(1) as i64 + 5;
-    match state.store.claim_probe(id, old.version, now_s, now_s + hold).await {
+    match state
+        .store
+        .claim_probe(id, old.version, now_s, now_s + hold)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return One::Skipped,
         Err(e) => {

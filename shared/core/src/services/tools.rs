@@ -646,11 +646,19 @@ pub async fn probe_and_apply(
 
 /// A tool's probe history, newest first: one query (the tool item shares the partition, so
 /// the same read tells a missing tool from an empty history).
-pub async fn probes(state: &AppState, id: &str, limit: usize, cursor: Option<&str>) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
+pub async fn probes(
+    state: &AppState,
+    id: &str,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(AppError::NotFound(format!("no tool with id {id:?}")));
     }
-    let (exists, items, next) = state.store.list_probes(id, limit, cursor, &format!("probes:{id}")).await?;
+    let (exists, items, next) = state
+        .store
+        .list_probes(id, limit, cursor, &format!("probes:{id}"))
+        .await?;
     if !exists {
         return Err(AppError::NotFound(format!("no tool with id {id:?}")));
     }

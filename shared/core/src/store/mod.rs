@@ -57,13 +57,23 @@ impl StoreError {
 
 /// Maps an SDK error: transport failures and throttling are `Unavailable` (503), a failed
 /// condition is `ConditionFailed`, anything else is `Other` (500).
-pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> StoreError
+pub(crate) fn sdk_error<E>(
+    err: SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     if crate::aws::is_unavailable(&err) {
         return StoreError::Unavailable(format!("dynamodb: {err:?}"));
+    }
+    // A 5xx that the SDK could not even parse (retries already spent) is the service failing.
+    if let SdkError::ServiceError(ctx) = &err {
+        if ctx.raw().status().is_server_error() {
+            return StoreError::Unavailable(format!(
+                "dynamodb: HTTP {}",
+                ctx.raw().status().as_u16()
+            ));
+        }
     }
     match err.code() {
         Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
@@ -74,11 +84,11 @@ where
             | "InternalServerError"
             | "ServiceUnavailable",
         ) => StoreError::Unavailable(format!("dynamodb: {}", err.code().unwrap_or_default())),
-        _ => StoreError::Other(format!(
-            "dynamodb: {}: {}",
-            err.code().unwrap_or("unknown"),
+        Some(code) => StoreError::Other(format!(
+            "dynamodb: {code}: {}",
             err.message().unwrap_or_default()
         )),
+        None => StoreError::Other(format!("dynamodb: unexpected answer: {err:?}")),
     }
 }
 

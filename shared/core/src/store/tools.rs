@@ -461,8 +461,10 @@ impl Store {
             forward: false,
             ..Default::default()
         };
-        q.values.insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
-        q.values.insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
+        q.values
+            .insert(":pk".into(), item::s(keys::tool_pk(tool_id)));
+        q.values
+            .insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
         let start = match cursor {
             Some(c) => Some(
@@ -483,15 +485,27 @@ impl Store {
                 exists = true;
                 continue;
             }
-            records.push(serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))?);
+            records.push(
+                serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))?,
+            );
         }
-        Ok((exists, records, page.resume.map(|k| super::cursor::encode(scope, &k, None))))
+        Ok((
+            exists,
+            records,
+            page.resume.map(|k| super::cursor::encode(scope, &k, None)),
+        ))
     }
 
     /// Claims a due tool for one re-probe run until `until` (epoch seconds), so overlapping runs
     /// do not probe the same server twice. Fails if the tool changed or another run holds an
     /// unexpired claim. The claim needs no release: the result's write replaces the whole item.
-    pub async fn claim_probe(&self, id: &str, version: u64, now: i64, until: i64) -> Result<bool, StoreError> {
+    pub async fn claim_probe(
+        &self,
+        id: &str,
+        version: u64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
         let r = self
             .client
             .update_item()

@@ -1,0 +1,192 @@
+"""Real MCP servers (and deliberately broken HTTP servers) on loopback for the prober's tests.
+
+    serve.py KIND [--port 0] [--latency-ms N]
+
+Binds 127.0.0.1, then prints exactly one line, ``LISTENING <url to probe>``, once it accepts
+connections. MCP is spoken by the official ``mcp`` SDK (mcp 2.x: ``MCPServer``); the broken kinds
+are plain asyncio/ASGI servers.
+
+Kinds: streamable-sse, streamable-json, stateless, sse, auth, not-mcp, hang, garbage, dies,
+slow-stream, redirect.
+"""
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+
+AUTH_TOKEN = "test-token"
+
+
+def build_mcp(name: str) -> MCPServer:
+    server = MCPServer(name=name, version="1.2.3")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Echo the text back."""
+        return text
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Add two integers."""
+        return a + b
+
+    return server
+
+
+# The probe connects to 127.0.0.1 with whatever Host header it sends; the SDK's DNS-rebinding
+# guard would refuse hosts it does not list, so list the loopback forms explicitly.
+SECURITY = TransportSecuritySettings(
+    enable_dns_rebinding_protection=True,
+    allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+    allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+)
+
+
+def with_latency(app, latency_ms: int):
+    if latency_ms <= 0:
+        return app
+
+    async def delayed(scope, receive, send):
+        if scope["type"] == "http":
+            await asyncio.sleep(latency_ms / 1000)
+        await app(scope, receive, send)
+
+    return delayed
+
+
+def with_bearer_auth(app, port: int):
+    """401 with an RFC 9728 resource_metadata pointer unless the request carries the token."""
+    metadata_url = f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource"
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope["path"] == "/.well-known/oauth-protected-resource":
+            body = json.dumps(
+                {
+                    "resource": f"http://127.0.0.1:{port}/mcp",
+                    "authorization_servers": [f"http://127.0.0.1:{port}/oauth"],
+                    "bearer_methods_supported": ["header"],
+                }
+            ).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            return await send({"type": "http.response.body", "body": body})
+        headers = dict(scope.get("headers") or [])
+        if headers.get(b"authorization", b"") != f"Bearer {AUTH_TOKEN}".encode():
+            challenge = f'Bearer error="invalid_token", resource_metadata="{metadata_url}"'.encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"www-authenticate", challenge), (b"content-type", b"application/json")]})
+            return await send({"type": "http.response.body", "body": b'{"error":"invalid_token"}'})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
+def plain(status: int, content_type: bytes, body: bytes, extra=()):
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    return await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", content_type), *extra]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def slow_stream(scope, receive, send):
+    """Answers every request with an SSE stream of comments that never carries a result."""
+    if scope["type"] == "lifespan":
+        return await plain(200, b"", b"")(scope, receive, send)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")]})
+    while True:
+        await send({"type": "http.response.body", "body": b": still thinking\n\n", "more_body": True})
+        await asyncio.sleep(0.2)
+
+
+async def raw_server(sock: socket.socket, handler):
+    server = await asyncio.start_server(handler, sock=sock)
+    async with server:
+        await server.serve_forever()
+
+
+async def hang_handler(reader, writer):
+    await asyncio.sleep(3600)
+
+
+async def dies_handler(reader, writer):
+    await reader.read(1024)
+    writer.close()
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("kind")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--latency-ms", type=int, default=0)
+    args = p.parse_args()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+
+    if args.kind in ("hang", "dies"):
+        print(f"LISTENING {base}/mcp", flush=True)
+        return await raw_server(sock, hang_handler if args.kind == "hang" else dies_handler)
+
+    path = "/mcp"
+    if args.kind == "streamable-sse":
+        app = build_mcp("toolreg-test-streamable").streamable_http_app(transport_security=SECURITY)
+    elif args.kind == "streamable-json":
+        app = build_mcp("toolreg-test-json").streamable_http_app(json_response=True, transport_security=SECURITY)
+    elif args.kind == "stateless":
+        app = build_mcp("toolreg-test-stateless").streamable_http_app(
+            stateless_http=True, json_response=True, transport_security=SECURITY)
+    elif args.kind == "sse":
+        app = build_mcp("toolreg-test-sse").sse_app(transport_security=SECURITY)
+        path = "/sse"
+    elif args.kind == "auth":
+        inner = build_mcp("toolreg-test-auth").streamable_http_app(transport_security=SECURITY)
+        app = with_bearer_auth(inner, port)
+    elif args.kind == "not-mcp":
+        app = plain(200, b"text/html; charset=utf-8", b"<html><body>Hello, not MCP</body></html>")
+        path = "/"
+    elif args.kind == "garbage":
+        app = plain(200, b"application/json", b'{"jsonrpc": "2.0", "result": {oops')
+    elif args.kind == "slow-stream":
+        app = slow_stream
+    elif args.kind == "redirect":
+        app = plain(302, b"text/plain", b"", [(b"location", b"http://169.254.169.254/latest/meta-data/")])
+    else:
+        sys.exit(f"unknown kind {args.kind!r}")
+
+    app = with_latency(app, args.latency_ms)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            return
+        await asyncio.sleep(0.02)
+    print(f"LISTENING {base}{path}", flush=True)
+    await task
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
