@@ -1,5 +1,9 @@
+mod audit_log;
 mod faults;
+mod http_errors;
+mod identity;
 mod lambda;
+mod limits;
 mod remote;
 mod reprobe;
 mod secrets;

@@ -109,9 +109,13 @@ pub fn spawn_and_read_line_logged(
     let deadline = Instant::now() + timeout;
     match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         Ok(rest) => (child, rest),
-        Err(_) => {
+        Err(mpsc::RecvTimeoutError::Timeout) => {
             let _ = child.kill();
             panic!("child did not print a line starting with {prefix:?} within {timeout:?}");
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let status = child.wait();
+            panic!("child exited ({status:?}) before printing a line starting with {prefix:?}");
         }
     }
 }

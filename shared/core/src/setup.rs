@@ -91,12 +91,18 @@ pub async fn ensure_kms_alias(c: &aws_sdk_kms::Client, alias: &str) -> Result<St
         .key_metadata
         .map(|m| m.key_id)
         .ok_or("KMS returned no key id")?;
-    c.create_alias()
+    if let Err(e) = c
+        .create_alias()
         .alias_name(alias)
         .target_key_id(key_id)
         .send()
         .await
-        .map_err(|e| format!("create KMS alias {alias}: {e:?}"))?;
+    {
+        // Another process set the stack up at the same moment: its alias is as good as ours.
+        if c.describe_key().key_id(alias).send().await.is_err() {
+            return Err(format!("create KMS alias {alias}: {e:?}"));
+        }
+    }
     Ok(alias.to_owned())
 }
 
@@ -110,12 +116,18 @@ pub async fn ensure_jwt_secret(
     }
     use rand::distr::{Alphanumeric, SampleString};
     let key = Alphanumeric.sample_string(&mut rand::rng(), 64);
-    c.create_secret()
+    let created = c
+        .create_secret()
         .name(name)
         .secret_string(serde_json::json!({"kid": "k1", "key": key}).to_string())
         .send()
-        .await
-        .map_err(|e| format!("create secret {name}: {e:?}"))?;
+        .await;
+    if let Err(e) = created {
+        // Lost a race with another process creating the same secret: theirs stands.
+        if c.describe_secret().secret_id(name).send().await.is_err() {
+            return Err(format!("create secret {name}: {e:?}"));
+        }
+    }
     Ok(())
 }
 
