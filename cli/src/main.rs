@@ -9,6 +9,7 @@ const USAGE: &str = "usage:
   toolreg seed-admin --username NAME   create an admin; the password is read from a prompt
                                        (or the first line of standard input), never an argument
   toolreg reprobe --once               re-probe every stale active remote tool once, then exit
+  toolreg routes                       print the route table as JSON
   toolreg setup                        create the table, KMS key alias and JWT secret if missing
                                        (local stack; in AWS the deployment creates them)";
 
@@ -54,6 +55,18 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("{e:?}"))?;
             println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+            Ok(())
+        }
+        ["routes"] => {
+            // The route table as JSON, for scripts/gen_template.py.
+            let routes: Vec<_> = toolreg_core::routes::ROUTES
+                .iter()
+                .map(|r| serde_json::json!({"method": r.method, "path": r.path, "function": r.function}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&routes).unwrap_or_default()
+            );
             Ok(())
         }
         ["setup"] => {

@@ -172,7 +172,8 @@ async fn refresh_rotates_once_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn twenty_concurrent_refreshes_with_one_token_let_exactly_one_through() {
-    let api = Api::new(server());
+    let s = Server::start(&[]);
+    let api = Api::new(&s);
     let (_, token) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let body = json!({"refresh_token": token});
     let results =

@@ -1,4 +1,5 @@
 mod audit_log;
+mod deploy;
 mod faults;
 mod http_errors;
 mod identity;

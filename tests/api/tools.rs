@@ -96,7 +96,8 @@ async fn names_are_unique_case_insensitively_and_validated() {
 
 #[tokio::test]
 async fn twenty_concurrent_creates_of_one_name_make_exactly_one_tool() {
-    let api = Api::new(server());
+    let s = Server::start(&[]);
+    let api = Api::new(&s);
     let admin = api.admin().await;
     let name = unique("race");
     let body = function_tool(&name);

@@ -189,6 +189,7 @@ mod tests {
         assert!(check_server_url("ftp://example.com/", true).is_err());
         assert!(check_server_url("https://user:pw@example.com/", false).is_err());
         assert!(check_server_url("not a url", false).is_err());
-        assert!(check_server_url("https:///nohost", false).is_err());
+        assert!(check_server_url("https://", false).is_err());
+        assert!(check_server_url("file:///etc/passwd", true).is_err());
     }
 }

@@ -136,6 +136,8 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/audit-events",
         "audit-list",
     ),
+    r(RouteId::OpenApi, "GET", "/openapi.json", "openapi"),
+    r(RouteId::Docs, "GET", "/docs", "docs"),
 ];
 
 /// The route with this id.

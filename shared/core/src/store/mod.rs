@@ -118,6 +118,9 @@ impl Store {
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            // Makes the SDK's retries idempotent: a retry of a transaction that already landed
+            // (its answer lost to a timeout) succeeds instead of failing every condition.
+            .client_request_token(uuid::Uuid::new_v4().to_string())
             .send()
             .await;
         match result {
