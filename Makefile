@@ -43,6 +43,12 @@ build: venv
 package: build
 	scripts/package.sh
 
+## Measure cold start, memory, CPU per request, AWS calls per route, artefact sizes and
+## re-probe throughput on release binaries; writes docs/benchmarks.md.
+bench: venv
+	cargo build --release --workspace --bins
+	TOOLREG_BIN_PROFILE=release target/release/bench
+
 clean:
 	cargo clean
 	rm -rf $(VENV) .stack

@@ -60,7 +60,9 @@ pub fn bin(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    let p = target.join("debug").join(name);
+    // `make bench` measures release binaries; tests use the debug build.
+    let profile = std::env::var("TOOLREG_BIN_PROFILE").unwrap_or_else(|_| "debug".into());
+    let p = target.join(profile).join(name);
     assert!(
         p.exists(),
         "{} is missing: run `cargo build --workspace --bins` (make test does)",
