@@ -8,6 +8,7 @@ mod limits;
 mod openapi;
 mod remote;
 mod reprobe;
+mod schemathesis;
 mod secrets;
 mod security;
 mod tools;

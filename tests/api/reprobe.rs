@@ -56,7 +56,14 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
     let moto = Moto::start();
     let s = Server::start_with_env(server_env(
         &moto.endpoint,
-        &[("REPROBE_CONCURRENCY", "4"), ("PROBE_TIMEOUT_SECONDS", "2")],
+        &[
+            ("REPROBE_CONCURRENCY", "4"),
+            ("PROBE_TIMEOUT_SECONDS", "2"),
+            // moto serialises every request and copies the table per transaction: under a
+            // loaded CI machine its queue can outlast the production timeouts.
+            ("AWS_ATTEMPT_TIMEOUT_SECONDS", "20"),
+            ("AWS_OPERATION_TIMEOUT_SECONDS", "60"),
+        ],
     ));
     let healthy = McpServer::start("stateless");
     let streaming = McpServer::start("streamable-sse");

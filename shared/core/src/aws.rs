@@ -81,11 +81,22 @@ pub struct Clients {
 
 /// Loads the shared SDK configuration (region, credentials, `AWS_ENDPOINT_URL`) with timeouts
 /// short enough that a stalled dependency becomes a 503 well inside the Lambda's own timeout.
+///
+/// `AWS_OPERATION_TIMEOUT_SECONDS` (default 5) and `AWS_ATTEMPT_TIMEOUT_SECONDS` (default 2)
+/// adjust them; an unparsable value keeps the default.
 pub async fn sdk_config() -> SdkConfig {
+    let secs = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| *v > 0.0 && *v <= 60.0)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs_f64(default))
+    };
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(1500))
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(secs("AWS_ATTEMPT_TIMEOUT_SECONDS", 2.0))
+        .operation_timeout(secs("AWS_OPERATION_TIMEOUT_SECONDS", 5.0))
         .build();
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)

@@ -371,8 +371,14 @@ fn schemas() -> Value {
     let name = json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$", "minLength": 1, "maxLength": 64});
     let risk = json!({"type": "string", "enum": ["low", "medium", "high", "critical"]});
     let transport = json!({"type": "string", "enum": ["auto", "streamable_http", "sse"]});
-    let headers = json!({"type": "object", "maxProperties": 20, "additionalProperties": {"type": "string", "maxLength": 4096},
-                         "description": "Header name to value; values are sealed with KMS and never returned"});
+    let headers = json!({"type": "object", "maxProperties": 20,
+                         "propertyNames": {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", "minLength": 1, "maxLength": 128},
+                         "additionalProperties": {"type": "string", "maxLength": 4096, "pattern": "^[\\t\\x20-\\x7e]*$"},
+                         "description": "Header name to value; values are sealed with KMS and never returned. Transport headers (Host, Content-Type, Accept, Mcp-Session-Id, ...) are refused"});
+    let display = json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "\\S"});
+    let url = json!({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2048, "description": "MCP endpoint; https (http only in local development)"});
+    let input_schema = json!({"type": "object", "required": ["type"], "properties": {"type": {"const": "object"}},
+                              "description": "A JSON Schema (2020-12 unless $schema says otherwise) describing an object"});
     let cred = json!({"type": "string", "minLength": 1, "maxLength": 1024});
     let probe_outcome_props = json!({
         "status": {"type": "string", "enum": ["passed", "failed"]},
@@ -410,19 +416,24 @@ fn schemas() -> Value {
         "ElevatedToken": {"type": "object", "required": ["token_type", "elevated_token", "elevated_token_expires_at"],
                           "properties": {"token_type": {"const": "bearer"}, "elevated_token": {"type": "string"}, "elevated_token_expires_at": ts}},
         "Me": {"type": "object", "required": ["id", "username", "role"], "properties": {"id": {"type": "string"}, "username": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "user"]}}},
-        "CreateTool": {"type": "object", "additionalProperties": false, "required": ["tool_type", "name", "risk_level"], "properties": {
-            "tool_type": {"type": "string", "enum": ["function", "remote"]}, "name": name,
-            "display_name": {"type": "string", "minLength": 1, "maxLength": 128}, "description": {"type": "string", "maxLength": 4000},
+        "CreateTool": {"oneOf": [r("CreateFunctionTool"), r("CreateRemoteTool")],
+                       "discriminator": {"propertyName": "tool_type", "mapping": {
+                           "function": "#/components/schemas/CreateFunctionTool", "remote": "#/components/schemas/CreateRemoteTool"}}},
+        "CreateFunctionTool": {"type": "object", "additionalProperties": false, "required": ["tool_type", "name", "risk_level", "input_schema"], "properties": {
+            "tool_type": {"const": "function"}, "name": name,
+            "display_name": display, "description": {"type": "string", "maxLength": 4000},
+            "risk_level": risk, "is_active": {"type": "boolean"}, "input_schema": input_schema}},
+        "CreateRemoteTool": {"type": "object", "additionalProperties": false, "required": ["tool_type", "name", "risk_level", "server_url"], "properties": {
+            "tool_type": {"const": "remote"}, "name": name,
+            "display_name": display, "description": {"type": "string", "maxLength": 4000},
             "risk_level": risk, "is_active": {"type": "boolean"},
-            "input_schema": {"type": "object", "description": "JSON Schema of the tool's input (function tools; must be an object schema)"},
-            "server_url": {"type": "string", "format": "uri", "maxLength": 2048, "description": "MCP endpoint (remote tools; https)"},
-            "transport_preference": transport, "static_headers": headers, "requires_per_user_auth": {"type": "boolean"}}},
+            "server_url": url, "transport_preference": transport, "static_headers": headers, "requires_per_user_auth": {"type": "boolean"}}},
         "UpdateTool": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
-            "name": name, "display_name": {"type": "string", "minLength": 1, "maxLength": 128}, "description": {"type": "string", "maxLength": 4000},
-            "risk_level": risk, "input_schema": {"type": "object"}, "server_url": {"type": "string", "format": "uri", "maxLength": 2048},
+            "name": name, "display_name": display, "description": {"type": "string", "maxLength": 4000},
+            "risk_level": risk, "input_schema": input_schema, "server_url": url,
             "transport_preference": transport, "static_headers": {"oneOf": [headers, {"type": "null"}]}, "requires_per_user_auth": {"type": "boolean"}}},
         "TestConnection": {"type": "object", "additionalProperties": false, "required": ["server_url"], "properties": {
-            "server_url": {"type": "string", "format": "uri", "maxLength": 2048}, "transport_preference": transport, "static_headers": headers}},
+            "server_url": url, "transport_preference": transport, "static_headers": headers}},
         "Tool": {"type": "object", "required": ["id", "tool_type", "name", "display_name", "description", "risk_level", "is_active", "version", "created_at", "updated_at", "created_by", "updated_by"], "properties": {
             "id": {"type": "string"}, "tool_type": {"type": "string", "enum": ["function", "remote"]}, "name": {"type": "string"},
             "display_name": {"type": "string"}, "description": {"type": "string"}, "risk_level": risk, "is_active": {"type": "boolean"},

@@ -303,13 +303,18 @@ pub fn validate_static_headers(h: &BTreeMap<String, String>, base: &str, errors:
         if !seen.insert(lower) {
             errors.add(&ptr, "is given twice (header names are case-insensitive)");
         }
+        // RFC 9110 field values: visible ASCII, spaces and tabs (no obs-text, no controls).
         if value.len() > MAX_HEADER_VALUE_LEN
-            || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+            || !value
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
         {
             // Never echo the value: it is a secret.
             errors.add(
                 &ptr,
-                format!("value must be at most {MAX_HEADER_VALUE_LEN} bytes without CR, LF or NUL"),
+                format!(
+                    "value must be at most {MAX_HEADER_VALUE_LEN} characters of visible ASCII, spaces or tabs"
+                ),
             );
         }
     }

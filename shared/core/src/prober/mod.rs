@@ -116,6 +116,12 @@ impl ProbeOutcome {
 /// Validates a server URL before any probe: https (http only when `allow_http`), a host, no
 /// credentials in it.
 pub fn check_server_url(url: &str, allow_http: bool) -> Result<url::Url, String> {
+    if !url.is_ascii() || url.chars().any(|c| c.is_ascii_control() || c == ' ') {
+        return Err(
+            "must be an ASCII URI without spaces (write international domain names in punycode)"
+                .into(),
+        );
+    }
     let u = url::Url::parse(url).map_err(|e| format!("is not a valid URL ({e})"))?;
     match u.scheme() {
         "https" => {}

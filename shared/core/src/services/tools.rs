@@ -19,15 +19,32 @@ use std::collections::BTreeMap;
 pub struct CreateTool {
     pub tool_type: ToolType,
     pub name: String,
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
     pub risk_level: RiskLevel,
+    #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     pub input_schema: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
     pub server_url: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub transport_preference: Option<TransportPreference>,
+    #[serde(default, deserialize_with = "present")]
     pub static_headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "present")]
     pub requires_per_user_auth: Option<bool>,
+}
+
+/// An optional field that, when present, must not be `null` (absent means "not given").
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// Distinguishes an absent field from an explicit `null`.
@@ -43,15 +60,23 @@ where
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTool {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub risk_level: Option<RiskLevel>,
+    #[serde(default, deserialize_with = "present")]
     pub input_schema: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
     pub server_url: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub transport_preference: Option<TransportPreference>,
     #[serde(default, deserialize_with = "double_option")]
     pub static_headers: Option<Option<BTreeMap<String, String>>>,
+    #[serde(default, deserialize_with = "present")]
     pub requires_per_user_auth: Option<bool>,
 }
 
@@ -60,7 +85,9 @@ pub struct UpdateTool {
 #[serde(deny_unknown_fields)]
 pub struct TestConnection {
     pub server_url: String,
+    #[serde(default, deserialize_with = "present")]
     pub transport_preference: Option<TransportPreference>,
+    #[serde(default, deserialize_with = "present")]
     pub static_headers: Option<BTreeMap<String, String>>,
 }
 
@@ -335,7 +362,6 @@ pub async fn update(
     meta: &RequestMeta,
 ) -> AppResult<Tool> {
     let old = get(state, id).await?;
-    check_if_match(&old, if_match)?;
     let mut errors = Errors::default();
     let mut changed: Vec<&str> = Vec::new();
     let mut new = old.clone();
@@ -428,6 +454,8 @@ pub async fn update(
             "no changes: send at least one field to update",
         ));
     }
+    // After validation, so a malformed body is a 422 whatever the ETag.
+    check_if_match(&old, if_match)?;
 
     let mut probe_record = None;
     if reprobe {
