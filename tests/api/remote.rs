@@ -401,3 +401,108 @@ async fn private_addresses_are_refused_when_the_setting_is_off() {
         c.assert_problem(422);
     }
 }
+
+#[tokio::test]
+async fn broken_servers_fail_the_probe_with_a_reason_never_a_500() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    for (kind, needle) in [
+        ("dies", "closed the connection"),
+        ("slow-stream", "timed out"),
+        ("redirect", "redirect"),
+        ("garbage", "not valid json"),
+        ("hang", "timed out"),
+    ] {
+        let mcp = McpServer::start(kind);
+        let r = api
+            .post(
+                "/api/v1/tools/remote/test-connection",
+                Some(&admin),
+                &json!({"server_url": mcp.url, "transport_preference": "streamable_http"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{kind}: {}", r.text);
+        assert_eq!(r.body["status"], json!("failed"), "{kind}: {}", r.text);
+        let err = r.body["error"].as_str().unwrap_or_default().to_lowercase();
+        assert!(err.contains(needle), "{kind}: {err}");
+    }
+    // The redirect pointed at the metadata address: it was named, never followed.
+    let mcp = McpServer::start("redirect");
+    let r = api
+        .post(
+            "/api/v1/tools/remote/test-connection",
+            Some(&admin),
+            &json!({"server_url": mcp.url}),
+        )
+        .await;
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("169.254.169.254"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn a_kms_failure_during_create_stores_nothing() {
+    // Its own stack: the key's alias is removed mid-test, which no other test may see.
+    let moto = toolreg_tests::stack::Moto::start();
+    let s = Server::start_with_env(toolreg_tests::stack::server_env(&moto.endpoint, &[]));
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    let state = s.state().await;
+    let key_id = state
+        .kms
+        .describe_key()
+        .key_id(&state.config.kms_key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    // moto ignores a disabled key; an alias that no longer exists fails for real.
+    state
+        .kms
+        .delete_alias()
+        .alias_name(&state.config.kms_key_id)
+        .send()
+        .await
+        .expect("delete the alias");
+    let mcp = McpServer::start("stateless");
+    let name = unique("kms_fail");
+    let mut body = remote(&name, &mcp.url);
+    body["static_headers"] = json!({"X-Api-Key": "sk-kms-failure"});
+    let r = api.post("/api/v1/tools", Some(&admin), &body).await;
+    assert!(r.status >= 500, "{}", r.text);
+    r.assert_problem(r.status);
+    assert!(!r.text.contains("sk-kms-failure"));
+    let list = api
+        .get(
+            &format!("/api/v1/tools?q={}", name.to_lowercase()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(list.body["items"], json!([]));
+    let audit = api
+        .get("/api/v1/audit-events?action=tool.create", Some(&admin))
+        .await;
+    assert_eq!(
+        audit.body["items"],
+        json!([]),
+        "no audit event for a change that did not happen"
+    );
+    // Once KMS works again the same request succeeds: the name was never taken.
+    state
+        .kms
+        .create_alias()
+        .alias_name(&state.config.kms_key_id)
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .expect("restore the alias");
+    let ok = api.post("/api/v1/tools", Some(&admin), &body).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+}

@@ -74,6 +74,11 @@ pub fn describe(e: &reqwest::Error, url: &str) -> String {
         if let Some(r) = s.downcast_ref::<Refused>() {
             return r.0.clone();
         }
+        // hyper reports a peer that hung up mid-exchange as an incomplete message.
+        let text = s.to_string();
+        if text.contains("connection closed") || text.contains("IncompleteMessage") {
+            return format!("{} closed the connection before answering", host_port(url));
+        }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
