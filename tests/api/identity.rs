@@ -345,3 +345,63 @@ async fn forged_and_misused_tokens_are_401() {
         .await;
     r.assert_problem(401);
 }
+
+#[tokio::test]
+async fn the_cli_seeds_an_admin_with_a_password_from_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let s = server();
+    let name = unique("cli_admin");
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(toolreg_tests::stack::bin("toolreg"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&s.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run toolreg");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        &["seed-admin", "--username", &name],
+        "cli-admin-password-1\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let api = Api::new(s);
+    let r = api.login(&name, "cli-admin-password-1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let me = api
+        .get("/api/v1/auth/me", r.body["access_token"].as_str())
+        .await;
+    assert_eq!(me.body["role"], json!("admin"));
+    // Taken names, short passwords and passwords as arguments are refused.
+    assert!(!run(
+        &["seed-admin", "--username", &name],
+        "cli-admin-password-1\n"
+    )
+    .status
+    .success());
+    assert!(
+        !run(&["seed-admin", "--username", &unique("short")], "short\n")
+            .status
+            .success()
+    );
+    assert!(
+        !run(&["seed-admin", "--username", "x", "--password", "y"], "")
+            .status
+            .success()
+    );
+}

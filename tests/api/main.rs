@@ -5,6 +5,7 @@ mod http_errors;
 mod identity;
 mod lambda;
 mod limits;
+mod load;
 mod openapi;
 mod remote;
 mod reprobe;
