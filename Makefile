@@ -46,8 +46,8 @@ package: build
 ## Measure cold start, memory, CPU per request, AWS calls per route, artefact sizes and
 ## re-probe throughput on release binaries; writes docs/benchmarks.md.
 bench: venv
-	cargo build --release --workspace --bins
-	TOOLREG_BIN_PROFILE=release target/release/bench
+	cargo build --profile bench --workspace --bins
+	TOOLREG_BIN_PROFILE=bench target/bench/bench
 
 clean:
 	cargo clean
