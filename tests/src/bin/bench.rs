@@ -75,7 +75,7 @@ async fn main() {
         "-dirty"
     };
     let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
-    writeln!(md, "# Benchmarks\n\nProduced by `make bench` (release binaries, a local moto stack, real MCP servers on loopback). Figures are from one run; moto's own CPU is not counted (it is another process), which is the point: these are toolreg's costs.\n").unwrap();
+    writeln!(md, "# Benchmarks\n\nProduced by `make bench`: binaries built with the `bench` profile (the release settings without LTO), a local moto stack, real MCP servers on loopback. Figures are from one run; moto's own CPU is not counted (it is another process), which is the point: these are toolreg's costs.\n").unwrap();
     writeln!(
         md,
         "- machine: {} cores, {}, kernel {}",
@@ -87,7 +87,7 @@ async fn main() {
     writeln!(md, "- commit: `{commit}{dirty}`").unwrap();
     writeln!(
         md,
-        "- command: `make bench` (runs `target/release/bench`)\n"
+        "- command: `make bench` (runs `target/bench/bench`)\n"
     )
     .unwrap();
 
@@ -161,7 +161,7 @@ async fn main() {
     }
 
     // 2 and 3. CPU per request and AWS calls, from the local server's own accounting.
-    writeln!(md, "\n## CPU time and AWS calls per request\n\nThe release `local` server's own CPU (utime + stime from /proc) over N sequential requests per route, divided by N. Budget: < 0.5 ms per request, argon2 excluded (login and elevate are reported separately: they are argon2 by design). AWS calls are read from the `X-Toolreg-Aws-Calls` header of a steady-state request.\n").unwrap();
+    writeln!(md, "\n## CPU time and AWS calls per request\n\nThe `local` server's own CPU (utime + stime from /proc) over N sequential requests per route, divided by N. Budget: < 0.5 ms per request, argon2 excluded (login and elevate are reported separately: they are argon2 by design). AWS calls are read from the `X-Toolreg-Aws-Calls` header of a steady-state request.\n").unwrap();
     writeln!(md, "| route | N | CPU µs/request | DynamoDB | KMS | Secrets Manager | DynamoDB budget |\n|---|---|---|---|---|---|---|").unwrap();
     let pid = server.child.id();
     let n = 1000;
@@ -293,7 +293,7 @@ async fn main() {
             .unwrap();
         }
     } else {
-        writeln!(md, "`make package` had not been run, so the zips were not measured; the x86_64 release binaries (stripped) are:\n\n| function | binary MB |\n|---|---|").unwrap();
+        writeln!(md, "`make package` had not been run, so the zips were not measured; the x86_64 bench-profile binaries (stripped) are:\n\n| function | binary MB |\n|---|---|").unwrap();
         for (f, _) in &fns {
             let mb = std::fs::metadata(bin(f)).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
             writeln!(md, "| {f} | {mb:.2} |").unwrap();
