@@ -47,7 +47,8 @@ package: build
 ## re-probe throughput on release binaries; writes docs/benchmarks.md.
 bench: venv
 	cargo build --profile bench --workspace --bins
-	TOOLREG_BIN_PROFILE=bench target/bench/bench
+	# Cargo writes the bench profile's binaries to target/release.
+	TOOLREG_BIN_PROFILE=release target/release/bench
 
 clean:
 	cargo clean

@@ -85,7 +85,11 @@ async fn main() {
     )
     .unwrap();
     writeln!(md, "- commit: `{commit}{dirty}`").unwrap();
-    writeln!(md, "- command: `make bench` (runs `target/bench/bench`)\n").unwrap();
+    writeln!(
+        md,
+        "- command: `make bench` (runs `target/release/bench`, built with the bench profile)\n"
+    )
+    .unwrap();
 
     // 1. Cold start and memory through the Lambda Runtime API.
     writeln!(md, "## Cold start and peak memory per function\n\nProcess spawn → first response through the Runtime API, first request authorised where the route needs it (so it includes the Secrets Manager key fetch). Median and max of 5 launches; peak RSS is VmHWM after the first response. Budgets: < 50 ms, < 40 MB.\n").unwrap();
