@@ -83,17 +83,7 @@ impl Api {
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }
-        let r = rb.send().await.expect("request reaches the server");
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            text,
-            body,
-        }
+        read(rb).await
     }
 
     /// Sends raw bytes with a content type (malformed-body tests).
@@ -114,17 +104,7 @@ impl Api {
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
-        let r = rb.send().await.expect("request reaches the server");
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            text,
-            body,
-        }
+        read(rb).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -188,4 +168,19 @@ pub fn unique(prefix: &str) -> String {
         "{prefix}_{}",
         &uuid::Uuid::new_v4().simple().to_string()[..10]
     )
+}
+
+/// Sends a built request and reads the whole response.
+async fn read(rb: reqwest::RequestBuilder) -> Resp {
+    let r = rb.send().await.expect("request reaches the server");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        body,
+    }
 }
