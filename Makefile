@@ -1,5 +1,6 @@
 # toolreg — every task a developer or CI runs. `make dev` and `make test` set up everything they
-# need on a fresh machine (a project virtualenv with moto and the MCP SDK; the Rust build).
+# need on a fresh machine (Amazon DynamoDB Local from Maven Central; a project virtualenv with
+# moto and the MCP SDK; the Rust build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -8,7 +9,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench venv clean
+.PHONY: dev test lint fmt build package bench venv dynamodb-local clean
 
 venv: $(VENV)/.installed
 
@@ -17,13 +18,17 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+## Amazon DynamoDB Local (needs java and mvn), kept in .dynamodb-local/.
+dynamodb-local:
+	scripts/dynamodb-local.sh install
+
 ## Run the whole service locally on http://127.0.0.1:8000 (PORT overrides). Ctrl-C stops it.
-dev: venv
+dev: venv dynamodb-local
 	cargo build --bin local
 	scripts/dev.sh
 
 ## Run every test against a local stack the tests start themselves.
-test: venv
+test: venv dynamodb-local
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
 
@@ -45,11 +50,11 @@ package: build
 
 ## Measure cold start, memory, CPU per request, AWS calls per route, artefact sizes and
 ## re-probe throughput on release binaries; writes docs/benchmarks.md.
-bench: venv
+bench: venv dynamodb-local
 	cargo build --profile bench --workspace --bins
 	# Cargo writes the bench profile's binaries to target/release.
 	TOOLREG_BIN_PROFILE=release target/release/bench
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .stack
+	rm -rf $(VENV) .stack .dynamodb-local

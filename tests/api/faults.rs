@@ -1,10 +1,12 @@
-//! Failure of the backing store: a frozen or killed moto gives 503 problems within a bounded
+//! Failure of the backing store: a frozen or killed DynamoDB gives 503 problems within a bounded
 //! time, never partial state, and the service recovers without a restart.
 
 use serde_json::json;
 use std::time::{Duration, Instant};
 use toolreg_tests::api::{unique, Api, Resp};
-use toolreg_tests::stack::{server_env, Moto, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
+use toolreg_tests::stack::{
+    server_env, DynamoDbLocal, Emulator, Endpoints, Server, ADMIN_PASSWORD, ADMIN_USERNAME,
+};
 
 /// The SDK's operation timeout is 5 s; allow for scheduling on a loaded 2-core machine.
 const BOUND: Duration = Duration::from_secs(12);
@@ -17,23 +19,23 @@ fn signal(pid: u32, sig: i32) {
     }
 }
 
-/// Runs `op` while moto is frozen and returns its response and how long it took.
-/// (Futures are lazy: the request is sent only once moto is frozen.)
-async fn frozen(moto: &Moto, op: impl std::future::Future<Output = Resp>) -> (Resp, Duration) {
-    signal(moto.child.id(), libc::SIGSTOP);
+/// Runs `op` while the store is frozen and returns its response and how long it took.
+/// (Futures are lazy: the request is sent only once the store is frozen.)
+async fn frozen(ddb: &Emulator, op: impl std::future::Future<Output = Resp>) -> (Resp, Duration) {
+    signal(ddb.child.id(), libc::SIGSTOP);
     let started = Instant::now();
     let r = op.await;
     let took = started.elapsed();
-    signal(moto.child.id(), libc::SIGCONT);
-    // Let moto finish whatever it had buffered before we inspect state.
+    signal(ddb.child.id(), libc::SIGCONT);
+    // Let the store finish whatever it had buffered before we inspect state.
     tokio::time::sleep(Duration::from_millis(300)).await;
     (r, took)
 }
 
 #[tokio::test]
 async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
-    let moto = Moto::start();
-    let s = Server::start_with_env(server_env(&moto.endpoint, &[]));
+    let ddb = DynamoDbLocal::start();
+    let s = Server::start_with_env(server_env(&Endpoints::with_dynamodb(&ddb), &[]));
     let api = Api::new(&s);
     let (admin, refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let elevated = api.elevated().await;
@@ -41,7 +43,7 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
 
     // Create while frozen: the tool and its name guard land together or not at all.
     let name = unique("frozen_create");
-    let (r, took) = frozen(&moto, api.post("/api/v1/tools", Some(&admin), &tool(&name))).await;
+    let (r, took) = frozen(&ddb, api.post("/api/v1/tools", Some(&admin), &tool(&name))).await;
     r.assert_problem(503);
     assert!(took < BOUND, "answered after {took:?}");
     let listed = api
@@ -88,7 +90,7 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
         .await;
     let id = t.body["id"].as_str().unwrap().to_owned();
     let (r, took) = frozen(
-        &moto,
+        &ddb,
         api.send(
             "PATCH",
             &format!("/api/v1/tools/{id}"),
@@ -119,7 +121,7 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
     let d = api.post("/api/v1/tools", Some(&admin), &tool(&dname)).await;
     let did = d.body["id"].as_str().unwrap().to_owned();
     let (r, took) = frozen(
-        &moto,
+        &ddb,
         api.send(
             "DELETE",
             &format!("/api/v1/tools/{did}"),
@@ -147,7 +149,7 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
     // Refresh while frozen: afterwards the old token is either still good exactly once or spent;
     // never good twice.
     let (r, took) = frozen(
-        &moto,
+        &ddb,
         api.post(
             "/api/v1/auth/refresh",
             None,
@@ -180,14 +182,13 @@ async fn a_frozen_store_gives_bounded_503s_and_no_partial_state() {
 
 #[tokio::test]
 async fn a_killed_store_gives_503s_and_the_service_recovers_by_itself() {
-    let mut moto = Moto::start();
-    let port = moto.port;
-    let env = server_env(&moto.endpoint, &[]);
-    let s = Server::start_with_env(env.clone());
+    let mut ddb = DynamoDbLocal::start();
+    let port = ddb.port;
+    let s = Server::start_with_env(server_env(&Endpoints::with_dynamodb(&ddb), &[]));
     let api = Api::new(&s);
     let admin = api.admin().await;
-    let _ = moto.child.kill();
-    let _ = moto.child.wait();
+    let _ = ddb.child.kill();
+    let _ = ddb.child.wait();
 
     let started = Instant::now();
     let r = api.get("/api/v1/tools", Some(&admin)).await;
@@ -197,18 +198,9 @@ async fn a_killed_store_gives_503s_and_the_service_recovers_by_itself() {
     r.assert_problem(503);
 
     // A new stack comes up on the same address; the running service uses it without a restart.
-    let fresh = Moto::start_on(port);
+    let _fresh = DynamoDbLocal::start_on(port);
     let state = s.state().await;
-    let clients = toolreg_core::aws::Clients::new(&{
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&fresh.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .load()
-            .await
-    });
+    let clients = toolreg_tests::stack::clients(&s.endpoints()).await;
     toolreg_core::setup::ensure_stack(&state.config, &clients)
         .await
         .expect("recreate the stack");

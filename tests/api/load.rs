@@ -5,21 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use toolreg_tests::api::Api;
-use toolreg_tests::stack::{server_env, Moto, Server};
+use toolreg_tests::stack::{server_env, Endpoints, Server};
 
 #[tokio::test]
 async fn fifty_clients_for_thirty_seconds_lose_nothing() {
-    let moto = Moto::start();
-    // moto serialises requests and copies the table per transaction; the emulator, not the
-    // service, sets the pace here, so its queue must not turn into timeouts.
-    let s = Server::start_with_env(server_env(
-        &moto.endpoint,
-        &[
-            ("AWS_ATTEMPT_TIMEOUT_SECONDS", "30"),
-            ("AWS_OPERATION_TIMEOUT_SECONDS", "60"),
-            ("RUST_LOG", "warn"),
-        ],
-    ));
+    let s = Server::start_with_env(server_env(&Endpoints::shared(), &[("RUST_LOG", "warn")]));
     let api = Api::new(&s);
     let admin = Arc::new(api.admin().await);
     let created = Arc::new(AtomicUsize::new(0));

@@ -449,7 +449,10 @@ async fn broken_servers_fail_the_probe_with_a_reason_never_a_500() {
 async fn a_kms_failure_during_create_stores_nothing() {
     // Its own stack: the key's alias is removed mid-test, which no other test may see.
     let moto = toolreg_tests::stack::Moto::start();
-    let s = Server::start_with_env(toolreg_tests::stack::server_env(&moto.endpoint, &[]));
+    let s = Server::start_with_env(toolreg_tests::stack::server_env(
+        &toolreg_tests::stack::Endpoints::with_moto(&moto),
+        &[],
+    ));
     let api = Api::new(&s);
     let admin = api.admin().await;
     let state = s.state().await;

@@ -8,7 +8,7 @@ use toolreg_core::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
 use toolreg_core::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, Tool, ToolType};
 use toolreg_core::probe::{ProbeOutcome, ProbeStatus, TransportPreference};
 use toolreg_tests::mcp::McpServer;
-use toolreg_tests::stack::{bin, server_env, Moto, Server};
+use toolreg_tests::stack::{bin, server_env, Endpoints, Server};
 
 fn stale_tool(name: String, url: &str) -> Tool {
     let id = uuid::Uuid::new_v4().to_string();
@@ -52,18 +52,9 @@ fn stale_tool(name: String, url: &str) -> Tool {
 
 #[tokio::test]
 async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothing_more() {
-    // Its own moto: 300 tools and two concurrent runs would slow every other test's stack.
-    let moto = Moto::start();
     let s = Server::start_with_env(server_env(
-        &moto.endpoint,
-        &[
-            ("REPROBE_CONCURRENCY", "4"),
-            ("PROBE_TIMEOUT_SECONDS", "2"),
-            // moto serialises every request and copies the table per transaction: under a
-            // loaded CI machine its queue can outlast the production timeouts.
-            ("AWS_ATTEMPT_TIMEOUT_SECONDS", "20"),
-            ("AWS_OPERATION_TIMEOUT_SECONDS", "60"),
-        ],
+        &Endpoints::shared(),
+        &[("REPROBE_CONCURRENCY", "4"), ("PROBE_TIMEOUT_SECONDS", "2")],
     ));
     let healthy = McpServer::start("stateless");
     let streaming = McpServer::start("streamable-sse");

@@ -1,4 +1,4 @@
-//! Child processes for the test stack (moto, the local server, MCP servers).
+//! Child processes for the test stack (DynamoDB Local, moto, the local server, MCP servers).
 //!
 //! Every child is started from one long-lived thread with `PR_SET_PDEATHSIG`, so the kernel kills
 //! it when the test process exits — however the test run ends. (The death signal fires when the

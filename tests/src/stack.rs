@@ -1,5 +1,6 @@
-//! The local stack the black-box tests run against: one moto server and local toolreg servers,
-//! each server on its own table so tests with different settings cannot disturb each other.
+//! The local stack the black-box tests run against: Amazon DynamoDB Local (the table), one moto
+//! server (KMS and Secrets Manager) and local toolreg servers, each server on its own table so
+//! tests with different settings cannot disturb each other.
 
 use crate::proc::{self, free_port, repo_root, venv_python, wait_for_port};
 use std::collections::BTreeMap;
@@ -12,29 +13,19 @@ use std::time::Duration;
 pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "test-admin-password-0123";
 
-/// A moto server on loopback.
-pub struct Moto {
+/// A local AWS emulator process on loopback (DynamoDB Local or moto).
+pub struct Emulator {
     pub child: Child,
     pub endpoint: String,
     pub port: u16,
 }
 
-impl Moto {
-    /// Starts a fresh moto server and waits for it to accept connections.
-    pub fn start() -> Moto {
-        Self::start_on(free_port())
-    }
-
-    /// Starts a moto server on `port` (to bring a stack back where a killed one was).
-    pub fn start_on(port: u16) -> Moto {
-        let mut cmd = Command::new(venv_python());
-        cmd.arg(repo_root().join("scripts/moto_server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+impl Emulator {
+    fn spawn(mut cmd: Command, port: u16) -> Emulator {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let child = proc::spawn(cmd);
-        wait_for_port(port, Duration::from_secs(60));
-        Moto {
+        wait_for_port(port, Duration::from_secs(120));
+        Emulator {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
@@ -42,17 +33,110 @@ impl Moto {
     }
 }
 
-impl Drop for Moto {
+impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+/// Amazon DynamoDB Local, in memory (`scripts/dynamodb-local.sh`; `make test` fetches it).
+pub struct DynamoDbLocal;
+
+impl DynamoDbLocal {
+    /// Starts a fresh, empty DynamoDB Local and waits for it to accept connections.
+    pub fn start() -> Emulator {
+        Self::start_on(free_port())
+    }
+
+    /// Starts DynamoDB Local on `port` (to bring a store back where a killed one was).
+    pub fn start_on(port: u16) -> Emulator {
+        let mut cmd = Command::new(repo_root().join("scripts/dynamodb-local.sh"));
+        cmd.args(["run", &port.to_string()]);
+        Emulator::spawn(cmd, port)
+    }
+}
+
+/// moto, serving KMS and Secrets Manager only.
+pub struct Moto;
+
+impl Moto {
+    /// Starts a fresh moto server and waits for it to accept connections.
+    pub fn start() -> Emulator {
+        let port = free_port();
+        let mut cmd = Command::new(venv_python());
+        cmd.arg(repo_root().join("scripts/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Emulator::spawn(cmd, port)
+    }
+}
+
+/// The DynamoDB Local shared by most tests.
+pub fn dynamodb() -> &'static Emulator {
+    static DDB: OnceLock<Emulator> = OnceLock::new();
+    DDB.get_or_init(DynamoDbLocal::start)
+}
+
 /// The moto server shared by most tests.
-pub fn moto() -> &'static Moto {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
+pub fn moto() -> &'static Emulator {
+    static MOTO: OnceLock<Emulator> = OnceLock::new();
     MOTO.get_or_init(Moto::start)
+}
+
+/// Where a server finds each AWS service.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub dynamodb: String,
+    /// KMS and Secrets Manager.
+    pub moto: String,
+}
+
+impl Endpoints {
+    /// The shared DynamoDB Local and moto.
+    pub fn shared() -> Endpoints {
+        Endpoints {
+            dynamodb: dynamodb().endpoint.clone(),
+            moto: moto().endpoint.clone(),
+        }
+    }
+
+    /// The shared stack with its own DynamoDB Local (for tests that freeze or kill the store).
+    pub fn with_dynamodb(ddb: &Emulator) -> Endpoints {
+        Endpoints {
+            dynamodb: ddb.endpoint.clone(),
+            ..Self::shared()
+        }
+    }
+
+    /// The shared DynamoDB Local with its own moto (for tests that break KMS).
+    pub fn with_moto(moto: &Emulator) -> Endpoints {
+        Endpoints {
+            moto: moto.endpoint.clone(),
+            ..Self::shared()
+        }
+    }
+}
+
+/// SDK clients for `endpoints`, as a test process builds them (the service reads the
+/// per-service `AWS_ENDPOINT_URL_*` variables instead).
+pub async fn clients(endpoints: &Endpoints) -> toolreg_core::aws::Clients {
+    let load = |url: String| async move {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load()
+            .await
+    };
+    let ddb = load(endpoints.dynamodb.clone()).await;
+    let moto = load(endpoints.moto.clone()).await;
+    toolreg_core::aws::Clients {
+        dynamodb: aws_sdk_dynamodb::Client::new(&ddb),
+        kms: aws_sdk_kms::Client::new(&moto),
+        secrets: aws_sdk_secretsmanager::Client::new(&moto),
+    }
 }
 
 /// Where cargo put the binaries (`make test` builds them before running the tests).
@@ -86,14 +170,16 @@ impl Drop for Server {
     }
 }
 
-/// The environment of a test server on `endpoint`: generous limits unless overridden.
-pub fn server_env(endpoint: &str, overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
+/// The environment of a test server on `endpoints`: generous limits unless overridden.
+pub fn server_env(endpoints: &Endpoints, overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
     let table = format!(
         "toolreg-test-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     let mut env: BTreeMap<String, String> = [
-        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoints.dynamodb.as_str()),
+        ("AWS_ENDPOINT_URL_KMS", endpoints.moto.as_str()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoints.moto.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_REGION", "us-east-1"),
@@ -146,9 +232,17 @@ impl Server {
         }
     }
 
-    /// A server on the shared moto with `overrides` on top of the test defaults.
+    /// A server on the shared stack with `overrides` on top of the test defaults.
     pub fn start(overrides: &[(&str, &str)]) -> Server {
-        Self::start_with_env(server_env(&moto().endpoint, overrides))
+        Self::start_with_env(server_env(&Endpoints::shared(), overrides))
+    }
+
+    /// The endpoints this server was started with.
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints {
+            dynamodb: self.env["AWS_ENDPOINT_URL_DYNAMODB"].clone(),
+            moto: self.env["AWS_ENDPOINT_URL_KMS"].clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -161,15 +255,7 @@ impl Server {
         let env = self.env.clone();
         let config = toolreg_core::config::Config::from_lookup(|k| env.get(k).cloned())
             .expect("test server configuration is valid");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.env["AWS_ENDPOINT_URL"])
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .load()
-            .await;
-        toolreg_core::state::AppState::new(config, toolreg_core::aws::Clients::new(&sdk))
+        toolreg_core::state::AppState::new(config, clients(&self.endpoints()).await)
     }
 
     /// Creates a user with `role` directly through the service layer (there is no user API).

@@ -1,5 +1,5 @@
 //! `make bench`: cold start, memory, CPU per request and AWS calls per route, measured on the
-//! release binaries against a local moto stack, written to docs/benchmarks.md.
+//! release binaries against a local DynamoDB Local + moto stack, written to docs/benchmarks.md.
 
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -8,7 +8,7 @@ use toolreg_core::routes::{RouteId, ROUTES};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::mcp::McpServer;
 use toolreg_tests::runtime_api::{http_event, RuntimeApi};
-use toolreg_tests::stack::{bin, server_env, Moto, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
+use toolreg_tests::stack::{bin, server_env, Endpoints, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 fn sh(cmd: &str) -> String {
     std::process::Command::new("sh")
@@ -41,8 +41,7 @@ fn peak_rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes per route: moto copies the table per transaction, so writes are the emulator's pace,
-/// not toolreg's; 300 keeps the run in minutes and the CPU figure stable.
+/// Writes per route: 300 keeps the run in minutes and the CPU figure stable.
 const WRITES: usize = 300;
 
 /// label, method, path, body, DynamoDB budget, request count.
@@ -55,10 +54,9 @@ fn median(v: &mut [f64]) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let moto = Moto::start();
     // Tokens must outlive the run (the default 15 minutes does not).
     let env = server_env(
-        &moto.endpoint,
+        &Endpoints::shared(),
         &[("RUST_LOG", "warn"), ("ACCESS_TOKEN_TTL_MINUTES", "600")],
     );
     let server = Server::start_with_env(env.clone());
@@ -83,7 +81,7 @@ async fn main() {
         "-dirty"
     };
     let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
-    writeln!(md, "# Benchmarks\n\nProduced by `make bench`: binaries built with the `bench` profile (the release settings without LTO), a local moto stack, real MCP servers on loopback. Figures are from one run; moto's own CPU is not counted (it is another process), which is the point: these are toolreg's costs.\n").unwrap();
+    writeln!(md, "# Benchmarks\n\nProduced by `make bench`: binaries built with the `bench` profile (the release settings without LTO), DynamoDB Local (the table) and moto (KMS, Secrets Manager), real MCP servers on loopback. Figures are from one run; the emulators' CPU is not counted (they are other processes), which is the point: these are toolreg's costs.\n").unwrap();
     writeln!(
         md,
         "- machine: {} cores, {}, kernel {}",
@@ -313,12 +311,11 @@ async fn main() {
 
     let _ = std::fs::write(&out_path, &md);
     // 5. Re-probe throughput against MCP servers with 50 ms of added latency.
-    writeln!(md, "\n## Re-probe throughput\n\nStale active remote tools re-probed in-process by `services::reprobe::run` against a stateless MCP server with 50 ms added per response (a probe is 3 exchanges: ~150 ms + moto's write).\n\n| concurrency | tools | seconds | probes/s |\n|---|---|---|---|").unwrap();
+    writeln!(md, "\n## Re-probe throughput\n\nStale active remote tools re-probed in-process by `services::reprobe::run` against a stateless MCP server with 50 ms added per response (a probe is 3 exchanges: ~150 ms + DynamoDB Local's writes).\n\n| concurrency | tools | seconds | probes/s |\n|---|---|---|---|").unwrap();
     let slow = McpServer::start_with("stateless", &["--latency-ms", "50"]);
     for concurrency in [16usize, 64] {
-        let moto2 = Moto::start();
         let env2 = server_env(
-            &moto2.endpoint,
+            &Endpoints::shared(),
             &[
                 ("RUST_LOG", "warn"),
                 ("REPROBE_CONCURRENCY", &concurrency.to_string()),
