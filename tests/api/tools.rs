@@ -123,6 +123,70 @@ async fn twenty_concurrent_creates_of_one_name_make_exactly_one_tool() {
 }
 
 #[tokio::test]
+async fn schema_patterns_are_bounded_ecma_and_free_of_catastrophic_backtracking() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let name = unique("patterns");
+    let mut body = function_tool(&name);
+    let pointer = |r: &toolreg_tests::api::Resp| r.body["errors"][0]["pointer"].clone();
+
+    // Two hundred patterns: refused at the first one over the bound, before any compiles.
+    let props: serde_json::Map<String, serde_json::Value> = (0..200)
+        .map(|i| {
+            (
+                format!("f{i:03}"),
+                json!({"type": "string", "pattern": format!("^v{i}$")}),
+            )
+        })
+        .collect();
+    body["input_schema"] = json!({"type": "object", "properties": props});
+    let r = api.post("/api/v1/tools", Some(&admin), &body).await;
+    r.assert_problem(422);
+    assert_eq!(
+        pointer(&r),
+        json!("/input_schema/properties/f032/pattern"),
+        "{}",
+        r.text
+    );
+
+    // Catastrophic backtracking and other dialects point at the pattern.
+    for (bad, at) in [
+        (
+            json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^(a+)+$"}}}),
+            "/input_schema/properties/a/pattern",
+        ),
+        (
+            json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "(?i)abc"}}}),
+            "/input_schema/properties/a/pattern",
+        ),
+        (
+            json!({"type": "object", "patternProperties": {"\\Z": {"type": "string"}}}),
+            "/input_schema/patternProperties/\\Z",
+        ),
+    ] {
+        body["input_schema"] = bad;
+        let r = api.post("/api/v1/tools", Some(&admin), &body).await;
+        r.assert_problem(422);
+        assert_eq!(pointer(&r), json!(at), "{}", r.text);
+    }
+    // Nothing was stored by the refusals; a schema within the bounds is accepted.
+    let listed = api
+        .get(
+            &format!("/api/v1/tools?q={}", name.to_lowercase()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(listed.names(), Vec::<String>::new());
+    body["input_schema"] = json!({"type": "object", "properties": {
+        "code": {"type": "string", "pattern": "^[A-Z]{3}(-\\d{1,4})?$"},
+        "date": {"type": "string", "pattern": "^(?<y>\\d{4})-\\d{2}$"}
+    }});
+    api.post("/api/v1/tools", Some(&admin), &body)
+        .await
+        .assert_status(201);
+}
+
+#[tokio::test]
 async fn invalid_input_schemas_are_422_pointing_inside_the_schema() {
     let api = Api::new(server());
     let admin = api.admin().await;

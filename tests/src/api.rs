@@ -29,6 +29,23 @@ impl Resp {
             .unwrap_or_else(|| panic!("no count for {service} in {h:?}"))
     }
 
+    /// Asserts `status`, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        self
+    }
+
+    /// The `name` of every item of a list response.
+    pub fn names(&self) -> Vec<String> {
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {}", self.text))
+            .iter()
+            .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Asserts a problem+json response with `status`.
     #[track_caller]
     pub fn assert_problem(&self, status: u16) -> &Self {

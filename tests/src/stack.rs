@@ -65,8 +65,12 @@ impl Moto {
     pub fn start() -> Emulator {
         let port = free_port();
         let mut cmd = Command::new(venv_python());
-        cmd.arg(repo_root().join("scripts/moto_server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        cmd.arg(repo_root().join("scripts/moto_server.py")).args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ]);
         Emulator::spawn(cmd, port)
     }
 }

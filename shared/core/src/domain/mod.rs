@@ -1,5 +1,6 @@
 //! Pure types and validation: no I/O here.
 
 pub mod audit;
+pub mod pattern;
 pub mod tool;
 pub mod user;

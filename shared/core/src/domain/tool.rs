@@ -1,5 +1,6 @@
 //! Tools: the catalog's entries, and the validation of everything a client may send for them.
 
+use super::pattern;
 use crate::error::FieldError;
 use crate::probe::{ProbeOutcome, TransportPreference};
 use serde::{Deserialize, Serialize};
@@ -204,6 +205,28 @@ pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mu
         errors.add(base, "must be a JSON Schema object");
         return;
     };
+    // Bound the regex work before anything compiles a pattern (see domain/pattern.rs).
+    let found = pattern::collect(schema, pattern::MAX_PATTERNS + 1);
+    if let Some(extra) = found.get(pattern::MAX_PATTERNS) {
+        errors.add(
+            &format!("{base}{}", extra.pointer),
+            format!(
+                "an input schema may hold at most {} patterns",
+                pattern::MAX_PATTERNS
+            ),
+        );
+        return;
+    }
+    let mut refused = false;
+    for f in &found {
+        if let Err(why) = pattern::check(&f.pattern) {
+            errors.add(&format!("{base}{}", f.pointer), why);
+            refused = true;
+        }
+    }
+    if refused {
+        return;
+    }
     let mut schema = schema.clone();
     match obj.get("$schema") {
         None => {
