@@ -3,6 +3,7 @@ mod deploy;
 mod faults;
 mod http_errors;
 mod identity;
+mod keys;
 mod lambda;
 mod limits;
 mod load;

@@ -136,3 +136,37 @@ pub fn is_unavailable<E, R>(err: &aws_smithy_runtime_api::client::result::SdkErr
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
     )
 }
+
+/// A loggable account of an SDK error: its kind, HTTP status, error code and AWS request id.
+/// Never the raw response or body, which can echo what was sent (a password hash in a failed
+/// write, a secret's value in a garbled answer).
+pub fn describe<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match err {
+        SdkError::ConstructionFailure(_) => "request could not be built".into(),
+        SdkError::TimeoutError(_) => "timed out".into(),
+        SdkError::DispatchFailure(e) => {
+            if e.is_timeout() {
+                "connection timed out".into()
+            } else if e.is_io() {
+                "connection failed".into()
+            } else {
+                "dispatch failed".into()
+            }
+        }
+        SdkError::ResponseError(_) => "unreadable response".into(),
+        SdkError::ServiceError(ctx) => {
+            let meta = ctx.err().meta();
+            format!(
+                "{} (request id {})",
+                meta.code().unwrap_or("unknown error code"),
+                meta.extra("aws_request_id").unwrap_or("unknown")
+            )
+        }
+        _ => "unknown SDK error".into(),
+    }
+}

@@ -66,6 +66,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub elevated_token_ttl: Duration,
+    /// How long the signing keys are cached before a reload (`JWT_KEY_TTL_SECONDS`).
+    pub jwt_key_ttl: Duration,
     pub login_rate_limit_ip: RateLimit,
     pub login_rate_limit_username: RateLimit,
     pub probe_rate_limit_user: RateLimit,
@@ -189,6 +191,14 @@ impl Config {
                 )
                 .map(|d| Duration::from_secs(d * 86_400))?,
             elevated_token_ttl: minutes("ELEVATED_TOKEN_TTL_MINUTES", 5)?,
+            jwt_key_ttl: r
+                .parsed::<u64>(
+                    "JWT_KEY_TTL_SECONDS",
+                    300,
+                    |v| (1..=86_400).contains(v),
+                    "a whole number of seconds from 1 to 86400",
+                )
+                .map(Duration::from_secs)?,
             login_rate_limit_ip: r.rate("LOGIN_RATE_LIMIT_IP", "5/minute")?,
             login_rate_limit_username: r.rate("LOGIN_RATE_LIMIT_USERNAME", "20/15 minutes")?,
             probe_rate_limit_user: r.rate("PROBE_RATE_LIMIT_USER", "10/minute")?,

@@ -33,7 +33,11 @@ impl AppState {
         Self {
             store: Store::new(clients.dynamodb, config.table_name.clone()),
             kms: clients.kms,
-            keys: KeyCache::new(clients.secrets, config.jwt_secret_arn.clone()),
+            keys: KeyCache::new(
+                clients.secrets,
+                config.jwt_secret_arn.clone(),
+                config.jwt_key_ttl,
+            ),
             prober,
             config,
         }

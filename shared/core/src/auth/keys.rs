@@ -2,18 +2,28 @@
 //!
 //! The secret holds `{"kid": "...", "key": "..."}`. Tokens are signed with the `AWSCURRENT`
 //! version and verified against it and `AWSPREVIOUS`, so rotating the secret (putting a new
-//! version) does not cut off tokens signed a moment earlier. Keys are cached per cold start; a
-//! token with an unknown `kid` triggers at most one reload a minute, so a fresh key reaches warm
-//! functions without a redeploy.
+//! version) does not cut off tokens signed a moment earlier.
+//!
+//! The cache (see docs/architecture.md, "Keys"):
+//! - the set is reloaded once it is older than `JWT_KEY_TTL_SECONDS` (default 300), on every
+//!   path, so a warm function that only signs (login) moves to a rotated key too;
+//! - a populated cache is read without waiting on anything: a due reload runs in a background
+//!   task while requests keep using the set they have;
+//! - a cold load is single-flight, and a failed load is remembered for two seconds so requests
+//!   queued behind it answer 503 at once instead of each waiting out its own timeout;
+//! - a token with an unknown `kid` (a rotation this function has not seen, or a forgery) triggers
+//!   at most one reload per minute (or per TTL, if shorter) and never blocks other requests.
 
 use crate::error::AppError;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 
 const MIN_KEY_BYTES: usize = 32;
-const RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+/// The longest an unknown `kid` waits for a reload.
+const UNKNOWN_KID_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a failed load answers for the requests behind it.
+const FAILURE_MEMORY: Duration = Duration::from_secs(2);
 
 /// The keys in force: one to sign with, all to verify with.
 #[derive(Clone)]
@@ -54,53 +64,160 @@ impl KeySet {
     }
 }
 
-/// Loads and caches the key set.
+/// What the cache holds: the last good set, and when anything was last attempted.
+#[derive(Default)]
+struct Slot {
+    keys: Option<Arc<KeySet>>,
+    loaded_at: Option<Instant>,
+    attempted_at: Option<Instant>,
+    /// The last attempt's failure, while it is remembered.
+    failed: Option<(Instant, String)>,
+}
+
+/// Loads and caches the key set. Cheap to clone: clones share one cache.
+#[derive(Clone)]
 pub struct KeyCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,
-    state: Mutex<(Option<Arc<KeySet>>, Option<Instant>)>,
+    ttl: Duration,
+    slot: RwLock<Slot>,
+    /// Held by the one task that is loading; requests never wait on it while keys exist.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl KeyCache {
-    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+    pub fn new(
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: impl Into<String>,
+        ttl: Duration,
+    ) -> Self {
         Self {
-            client,
-            secret_id: secret_id.into(),
-            state: Mutex::new((None, None)),
+            inner: Arc::new(Inner {
+                client,
+                secret_id: secret_id.into(),
+                ttl,
+                slot: RwLock::new(Slot::default()),
+                loading: tokio::sync::Mutex::new(()),
+            }),
         }
     }
 
     /// A cache that never calls Secrets Manager (tests of token logic).
     pub fn fixed(client: aws_sdk_secretsmanager::Client, keys: KeySet) -> Self {
-        Self {
-            client,
-            secret_id: String::new(),
-            state: Mutex::new((Some(Arc::new(keys)), Some(Instant::now()))),
-        }
+        let cache = Self::new(client, String::new(), Duration::MAX);
+        let _ = cache.inner.store(Ok(keys));
+        cache
     }
 
-    /// The current key set, loading it on first use.
+    /// The current key set: loaded on first use; once older than the TTL, reloaded in the
+    /// background while requests go on with the set they have.
     pub async fn get(&self) -> Result<Arc<KeySet>, AppError> {
-        let mut st = self.state.lock().await;
-        if let Some(k) = &st.0 {
-            return Ok(Arc::clone(k));
+        let inner = &self.inner;
+        let (keys, fresh, recently_tried) = {
+            let slot = inner.read();
+            (
+                slot.keys.clone(),
+                slot.loaded_at.is_some_and(|at| at.elapsed() < inner.ttl),
+                slot.attempted_at
+                    .is_some_and(|at| at.elapsed() < FAILURE_MEMORY),
+            )
+        };
+        match keys {
+            Some(k) => {
+                if !fresh && !recently_tried && !inner.secret_id.is_empty() {
+                    let cache = self.clone();
+                    tokio::spawn(async move {
+                        // A failed reload keeps the old set: verifiers still accept it as
+                        // AWSPREVIOUS, and the next stale read tries again.
+                        if let Ok(_guard) = cache.inner.loading.try_lock() {
+                            let _ = cache.inner.reload().await;
+                        }
+                    });
+                }
+                Ok(k)
+            }
+            None => inner.load_cold().await,
         }
-        let loaded = Arc::new(self.load().await?);
-        *st = (Some(Arc::clone(&loaded)), Some(Instant::now()));
-        Ok(loaded)
     }
 
-    /// Reloads if the last load is older than a minute; returns the (possibly new) set.
+    /// For a token whose `kid` is not in the set: reloads at most once per interval, waiting
+    /// only for its own reload (a real rotation needs the new key now), never for another's.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, AppError> {
-        let mut st = self.state.lock().await;
-        if let (Some(k), Some(at)) = (&st.0, st.1) {
-            if at.elapsed() < RELOAD_INTERVAL || self.secret_id.is_empty() {
-                return Ok(Arc::clone(k));
+        let inner = &self.inner;
+        let current = self.get().await?;
+        if inner.secret_id.is_empty() {
+            return Ok(current);
+        }
+        let interval = UNKNOWN_KID_INTERVAL.min(inner.ttl);
+        if inner
+            .read()
+            .attempted_at
+            .is_some_and(|at| at.elapsed() < interval)
+        {
+            return Ok(current);
+        }
+        match inner.loading.try_lock() {
+            Ok(_guard) => Ok(inner.reload().await.unwrap_or(current)),
+            Err(_) => Ok(current),
+        }
+    }
+}
+
+impl Inner {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Slot> {
+        self.slot.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn store(&self, result: Result<KeySet, AppError>) -> Result<Arc<KeySet>, AppError> {
+        let mut slot = self.slot.write().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        slot.attempted_at = Some(now);
+        match result {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                slot.keys = Some(Arc::clone(&keys));
+                slot.loaded_at = Some(now);
+                slot.failed = None;
+                Ok(keys)
+            }
+            Err(e) => {
+                let why = match &e {
+                    AppError::Unavailable(m) => m.clone(),
+                    _ => "the JWT signing key could not be loaded".to_owned(),
+                };
+                slot.failed = Some((now, why));
+                Err(e)
             }
         }
-        let loaded = Arc::new(self.load().await?);
-        *st = (Some(Arc::clone(&loaded)), Some(Instant::now()));
-        Ok(loaded)
+    }
+
+    /// The first load: single-flight, and a recent failure answers at once.
+    async fn load_cold(&self) -> Result<Arc<KeySet>, AppError> {
+        let _guard = self.loading.lock().await;
+        {
+            let slot = self.read();
+            if let Some(k) = &slot.keys {
+                return Ok(Arc::clone(k));
+            }
+            if let Some((at, why)) = &slot.failed {
+                if at.elapsed() < FAILURE_MEMORY {
+                    return Err(AppError::Unavailable(why.clone()));
+                }
+            }
+        }
+        self.reload().await
+    }
+
+    async fn reload(&self) -> Result<Arc<KeySet>, AppError> {
+        let loaded = self.load().await;
+        if let Err(e) = &loaded {
+            tracing::warn!(error = ?e, "loading the JWT keys failed");
+        }
+        self.store(loaded)
     }
 
     async fn fetch(&self, stage: &str) -> Result<Option<String>, AppError> {
@@ -116,7 +233,10 @@ impl KeyCache {
             Err(e) => {
                 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
                 if crate::aws::is_unavailable(&e) {
-                    return Err(AppError::Unavailable(format!("secretsmanager: {e:?}")));
+                    return Err(AppError::Unavailable(format!(
+                        "secretsmanager: {}",
+                        crate::aws::describe(&e)
+                    )));
                 }
                 if stage == "AWSPREVIOUS" && e.code() == Some("ResourceNotFoundException") {
                     return Ok(None);

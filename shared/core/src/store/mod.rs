@@ -64,7 +64,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     if crate::aws::is_unavailable(&err) {
-        return StoreError::Unavailable(format!("dynamodb: {err:?}"));
+        return StoreError::Unavailable(format!("dynamodb: {}", crate::aws::describe(&err)));
     }
     // A 5xx that the SDK could not even parse (retries already spent) is the service failing.
     if let SdkError::ServiceError(ctx) = &err {
@@ -88,7 +88,10 @@ where
             "dynamodb: {code}: {}",
             err.message().unwrap_or_default()
         )),
-        None => StoreError::Other(format!("dynamodb: unexpected answer: {err:?}")),
+        None => StoreError::Other(format!(
+            "dynamodb: unexpected answer: {}",
+            crate::aws::describe(&err)
+        )),
     }
 }
 
