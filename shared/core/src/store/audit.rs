@@ -1,8 +1,7 @@
 //! Audit event items and their queries.
 //!
-//! Partitioned by month (`AUDIT#yyyy-mm`) rather than by day as DESIGN.md first suggested: an
-//! unfiltered newest-first listing then reads one partition for most pages instead of walking
-//! empty days, and a month partition still spreads writes over time. Per-actor and per-target
+//! Partitioned by month (`AUDIT#yyyy-mm`) rather than by day: an unfiltered newest-first
+//! listing then reads one partition for most pages instead of walking empty days, and a month partition still spreads writes over time. Per-actor and per-target
 //! listings use GSI1 and GSI2 and never touch the month partitions.
 
 use super::item::{self, Entity, Item};
@@ -95,7 +94,7 @@ impl TryFrom<AuditEventItem> for AuditEvent {
     type Error = StoreError;
 
     fn try_from(it: AuditEventItem) -> Result<Self, StoreError> {
-        it.entity.expect(Entity::AuditEvent)?;
+        it.entity.require(Entity::AuditEvent)?;
         Ok(AuditEvent {
             id: it.id,
             timestamp: it.timestamp,

@@ -30,7 +30,7 @@ pub enum Entity {
 
 impl Entity {
     /// `Corrupt` unless an item decoded as `expected` says it is one.
-    pub fn expect(self, expected: Entity) -> Result<(), StoreError> {
+    pub fn require(self, expected: Entity) -> Result<(), StoreError> {
         if self == expected {
             Ok(())
         } else {

@@ -129,7 +129,7 @@ impl TryFrom<ToolItem> for Tool {
     type Error = StoreError;
 
     fn try_from(it: ToolItem) -> Result<Self, StoreError> {
-        it.entity.expect(Entity::Tool)?;
+        it.entity.require(Entity::Tool)?;
         let remote = match it.tool_type {
             ToolType::Function => None,
             ToolType::Remote => {
@@ -214,7 +214,7 @@ impl TryFrom<ToolSummaryItem> for Tool {
     type Error = StoreError;
 
     fn try_from(it: ToolSummaryItem) -> Result<Self, StoreError> {
-        it.entity.expect(Entity::Tool)?;
+        it.entity.require(Entity::Tool)?;
         Ok(Tool {
             id: it.id,
             tool_type: it.tool_type,
@@ -265,7 +265,7 @@ impl TryFrom<ProbeItem> for ProbeRecord {
     type Error = StoreError;
 
     fn try_from(it: ProbeItem) -> Result<Self, StoreError> {
-        it.entity.expect(Entity::Probe)?;
+        it.entity.require(Entity::Probe)?;
         item::from_json("probe record", &it.record)
     }
 }

@@ -49,7 +49,7 @@ impl TryFrom<UserItem> for User {
     type Error = StoreError;
 
     fn try_from(it: UserItem) -> Result<Self, StoreError> {
-        it.entity.expect(Entity::User)?;
+        it.entity.require(Entity::User)?;
         Ok(User {
             id: it.id,
             username: it.username,
