@@ -1,14 +1,14 @@
 //! Audit event items and their queries.
 //!
-//! Partitioned by month (`AUDIT#yyyy-mm`) rather than by day as DESIGN.md first suggested: an
-//! unfiltered newest-first listing then reads one partition for most pages instead of walking
-//! empty days, and a month partition still spreads writes over time. Per-actor and per-target
+//! Partitioned by month (`AUDIT#yyyy-mm`) rather than by day: an unfiltered newest-first
+//! listing then reads one partition for most pages instead of walking empty days, and a month partition still spreads writes over time. Per-actor and per-target
 //! listings use GSI1 and GSI2 and never touch the month partitions.
 
-use super::item::{self, get_s, opt_s, Item, ItemBuilder};
+use super::item::{self, Entity, Item};
 use super::{keys, put_new, PageQuery, Store, StoreError};
 use crate::domain::audit::{AuditEvent, Outcome};
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::{Deserialize, Serialize};
 
 /// The first month any toolreg deployment can have audit events in: unfiltered listings without
 /// a `from_timestamp` walk back to here and stop.
@@ -22,59 +22,108 @@ pub fn month_of(timestamp: &str) -> &str {
     &timestamp[..7.min(timestamp.len())]
 }
 
-/// The stored form of an event.
-pub fn to_item(e: &AuditEvent) -> Item {
-    let sk = keys::audit_sk(&e.timestamp, &e.id);
-    let mut b = ItemBuilder::new()
-        .s("PK", keys::audit_pk(month_of(&e.timestamp)))
-        .s("SK", sk.clone())
-        .s("entity", "audit_event")
-        .s("id", &e.id)
-        .s("timestamp", &e.timestamp)
-        .s("action", &e.action)
-        .s("outcome", e.outcome.as_str())
-        .opt_s("actor_user_id", e.actor_user_id.clone())
-        .opt_s("actor_username", e.actor_username.clone())
-        .opt_s("target_type", e.target_type.clone())
-        .opt_s("target_id", e.target_id.clone())
-        .opt_s("source_ip", e.source_ip.clone())
-        .opt_s("user_agent", e.user_agent.clone())
-        .opt_s("request_id", e.request_id.clone())
-        .s("details", e.details.to_string());
-    if let Some(actor) = &e.actor_user_id {
-        b = b
-            .s("GSI1PK", keys::audit_actor_pk(actor))
-            .s("GSI1SK", sk.clone());
-    }
-    if let Some(target) = &e.target_id {
-        b = b.s("GSI2PK", keys::audit_target_pk(target)).s("GSI2SK", sk);
-    }
-    b.build()
+/// An audit event (`AUDIT#<month>` / `<timestamp>#<id>`), also under GSI1 `ACTOR#<user id>`
+/// when someone acted and GSI2 `TARGET#<id>` when it concerns something.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEventItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "GSI2PK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi2sk: Option<String>,
+    pub entity: Entity,
+    pub id: String,
+    pub timestamp: String,
+    pub action: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub actor_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub actor_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_id: Option<String>,
+    /// JSON text: free-form details would otherwise become nested maps of any shape.
+    pub details: String,
 }
 
-pub fn from_item(it: &Item) -> Result<AuditEvent, StoreError> {
-    Ok(AuditEvent {
-        id: get_s(it, "id")?.to_owned(),
-        timestamp: get_s(it, "timestamp")?.to_owned(),
-        action: get_s(it, "action")?.to_owned(),
-        outcome: Outcome::parse(get_s(it, "outcome")?)
-            .ok_or_else(|| StoreError::Corrupt("bad audit outcome".into()))?,
-        actor_user_id: opt_s(it, "actor_user_id"),
-        actor_username: opt_s(it, "actor_username"),
-        target_type: opt_s(it, "target_type"),
-        target_id: opt_s(it, "target_id"),
-        source_ip: opt_s(it, "source_ip"),
-        user_agent: opt_s(it, "user_agent"),
-        request_id: opt_s(it, "request_id"),
-        details: opt_s(it, "details")
-            .and_then(|d| serde_json::from_str(&d).ok())
-            .unwrap_or(serde_json::Value::Null),
-    })
+impl From<&AuditEvent> for AuditEventItem {
+    fn from(e: &AuditEvent) -> Self {
+        let sk = keys::audit_sk(&e.timestamp, &e.id);
+        let actor = e.actor_user_id.as_deref();
+        let target = e.target_id.as_deref();
+        Self {
+            pk: keys::audit_pk(month_of(&e.timestamp)),
+            gsi1pk: actor.map(keys::audit_actor_pk),
+            gsi1sk: actor.map(|_| sk.clone()),
+            gsi2pk: target.map(keys::audit_target_pk),
+            gsi2sk: target.map(|_| sk.clone()),
+            sk,
+            entity: Entity::AuditEvent,
+            id: e.id.clone(),
+            timestamp: e.timestamp.clone(),
+            action: e.action.clone(),
+            outcome: e.outcome,
+            actor_user_id: e.actor_user_id.clone(),
+            actor_username: e.actor_username.clone(),
+            target_type: e.target_type.clone(),
+            target_id: e.target_id.clone(),
+            source_ip: e.source_ip.clone(),
+            user_agent: e.user_agent.clone(),
+            request_id: e.request_id.clone(),
+            details: e.details.to_string(),
+        }
+    }
+}
+
+impl TryFrom<AuditEventItem> for AuditEvent {
+    type Error = StoreError;
+
+    fn try_from(it: AuditEventItem) -> Result<Self, StoreError> {
+        it.entity.require(Entity::AuditEvent)?;
+        Ok(AuditEvent {
+            id: it.id,
+            timestamp: it.timestamp,
+            action: it.action,
+            outcome: it.outcome,
+            actor_user_id: it.actor_user_id,
+            actor_username: it.actor_username,
+            target_type: it.target_type,
+            target_id: it.target_id,
+            source_ip: it.source_ip,
+            user_agent: it.user_agent,
+            request_id: it.request_id,
+            details: item::from_json("audit details", &it.details)?,
+        })
+    }
+}
+
+/// The stored form of an event.
+pub fn to_item(e: &AuditEvent) -> Result<Item, StoreError> {
+    item::to_item(&AuditEventItem::from(e))
+}
+
+pub fn from_item(it: Item) -> Result<AuditEvent, StoreError> {
+    item::from_item::<AuditEventItem>(it)?.try_into()
 }
 
 /// The transaction item that records `e` (never overwrites: event ids are fresh UUIDs).
-pub fn put(table: &str, e: &AuditEvent) -> TransactWriteItem {
-    put_new(table, to_item(e))
+pub fn put(table: &str, e: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+    Ok(put_new(table, to_item(e)?))
 }
 
 /// Filters for listing audit events.
@@ -112,7 +161,7 @@ impl Store {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(e)))
+            .set_item(Some(to_item(e)?))
             .send()
             .await
             .map_err(super::sdk_error)?;
@@ -193,7 +242,11 @@ impl Store {
             let start = decoded.map(|c| c.key);
             let page = self.query_page(&q, start, limit).await?;
             let next = page.resume.map(|k| super::cursor::encode(scope, &k, None));
-            let items = page.items.iter().map(from_item).collect::<Result<_, _>>()?;
+            let items = page
+                .items
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<_, _>>()?;
             return Ok(AuditPage {
                 items,
                 next_cursor: next,
@@ -232,7 +285,7 @@ impl Store {
                 .query_page(&q, start.take(), limit - items.len())
                 .await?;
             partitions_read += 1;
-            for it in &page.items {
+            for it in page.items {
                 items.push(from_item(it)?);
             }
             if let Some(k) = page.resume {

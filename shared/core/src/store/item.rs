@@ -1,115 +1,94 @@
-//! Small helpers for building and reading DynamoDB items.
+//! Converting between item structs and DynamoDB items, and the values expressions need.
+//!
+//! Every stored item kind is a plain serde struct (`UserItem` in `users.rs`, `ToolItem` in
+//! `tools.rs`, ...) converted by `serde_dynamo`: strings become `S`, integers `N`, booleans
+//! `BOOL`, byte fields marked `serde_bytes` `B` and vectors `L`. `shapes.rs` pins the result.
 
 use super::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// Builds an item attribute by attribute.
-#[derive(Default, Debug, Clone)]
-pub struct ItemBuilder(Item);
+/// The `entity` attribute every item except rate-limit counters carries: what kind it is.
+/// Decoding an item as the wrong kind fails instead of yielding a half-filled value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    User,
+    UsernameGuard,
+    RefreshToken,
+    TokenFamily,
+    Tool,
+    ToolNameGuard,
+    Probe,
+    AuditEvent,
+}
 
-impl ItemBuilder {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn s(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.0
-            .insert(name.to_owned(), AttributeValue::S(value.into()));
-        self
-    }
-
-    pub fn opt_s(self, name: &str, value: Option<impl Into<String>>) -> Self {
-        match value {
-            Some(v) => self.s(name, v),
-            None => self,
+impl Entity {
+    /// `Corrupt` unless an item decoded as `expected` says it is one.
+    pub fn require(self, expected: Entity) -> Result<(), StoreError> {
+        if self == expected {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "expected a {expected:?} item, found a {self:?} item"
+            )))
         }
     }
-
-    pub fn n(mut self, name: &str, value: impl ToString) -> Self {
-        self.0
-            .insert(name.to_owned(), AttributeValue::N(value.to_string()));
-        self
-    }
-
-    pub fn bool(mut self, name: &str, value: bool) -> Self {
-        self.0.insert(name.to_owned(), AttributeValue::Bool(value));
-        self
-    }
-
-    pub fn b(mut self, name: &str, value: Vec<u8>) -> Self {
-        self.0.insert(
-            name.to_owned(),
-            AttributeValue::B(aws_smithy_types::Blob::new(value)),
-        );
-        self
-    }
-
-    pub fn list_s(mut self, name: &str, values: &[String]) -> Self {
-        self.0.insert(
-            name.to_owned(),
-            AttributeValue::L(values.iter().cloned().map(AttributeValue::S).collect()),
-        );
-        self
-    }
-
-    pub fn build(self) -> Item {
-        self.0
-    }
 }
 
-fn missing(name: &str) -> StoreError {
-    StoreError::Corrupt(format!(
-        "stored item lacks attribute {name:?} of the expected type"
-    ))
+/// The table's key attributes alone: enough to tell the items of one partition apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
 }
 
-pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        .ok_or_else(|| missing(name))
+/// The stored form of `value`.
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::Other(format!("cannot build a stored item: {e}")))
 }
 
-pub fn opt_s(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+/// Reads a stored item as `T`; any mismatch (missing attribute, wrong type, unknown enum value)
+/// is `Corrupt`, carrying serde_dynamo's explanation.
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(corrupt)
 }
 
-pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| missing(name))
+/// Reads every item of a query answer as `T` (see [`from_item`]).
+pub fn from_items<T: DeserializeOwned>(items: Vec<Item>) -> Result<Vec<T>, StoreError> {
+    serde_dynamo::from_items(items).map_err(corrupt)
 }
 
-pub fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_bool().ok())
-        .copied()
-        .ok_or_else(|| missing(name))
+fn corrupt(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(format!("stored item does not decode: {e}"))
 }
 
-pub fn get_b(item: &Item, name: &str) -> Result<Vec<u8>, StoreError> {
-    item.get(name)
-        .and_then(|v| v.as_b().ok())
-        .map(|b| b.as_ref().to_vec())
-        .ok_or_else(|| missing(name))
+/// A JSON text attribute (input schemas, probe records) that does not parse is corruption too.
+pub fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("stored {what} is not valid JSON: {e}")))
 }
 
-pub fn list_s(item: &Item, name: &str) -> Vec<String> {
-    item.get(name)
-        .and_then(|v| v.as_l().ok())
-        .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
-        .unwrap_or_default()
+/// JSON text for an attribute stored as a string.
+pub fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Other(format!("cannot encode {what} as JSON: {e}")))
 }
 
+/// A string expression value.
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
+/// A number expression value.
 pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }

@@ -1,7 +1,7 @@
-//! Every DynamoDB key string toolreg writes or reads, in one place (DESIGN.md §4).
+//! Every DynamoDB key string toolreg writes or reads, in one place.
 //!
 //! The single table holds several item kinds; their partition keys are told apart by prefix.
-//! Changing a string here changes the stored format: `store::tests` pins each item's shape.
+//! Changing a string here changes the stored format: `store::shapes` pins each item's shape.
 
 pub const GSI1: &str = "GSI1";
 pub const GSI2: &str = "GSI2";

@@ -192,6 +192,9 @@ pub(crate) struct PageQuery {
     pub index: Option<&'static str>,
     pub key_condition: String,
     pub filter: Option<String>,
+    /// The attributes to read, when the caller decodes a projection struct. Must include the
+    /// key attributes of [`PageQuery::key_names`], which resume positions are made of.
+    pub projection: Option<&'static str>,
     pub names: std::collections::HashMap<String, String>,
     pub values: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
     pub forward: bool,
@@ -243,6 +246,7 @@ impl Store {
                 .set_index_name(q.index.map(str::to_owned))
                 .key_condition_expression(&q.key_condition)
                 .set_filter_expression(q.filter.clone())
+                .set_projection_expression(q.projection.map(str::to_owned))
                 .set_expression_attribute_names(Some(q.names.clone()).filter(|m| !m.is_empty()))
                 .set_expression_attribute_values(Some(q.values.clone()).filter(|m| !m.is_empty()))
                 .scan_index_forward(q.forward)

@@ -1,8 +1,23 @@
 //! Fixed-window rate-limit counters: one conditional `UpdateItem` per check.
 
-use super::item::{n, s};
+use super::item::{self, n, s};
 use super::{keys, sdk_error, Store, StoreError};
 use crate::config::RateLimit;
+use serde::{Deserialize, Serialize};
+
+/// A fixed-window counter (`RL#<scope>#<key>#<window start>` / `RL`). Never written whole: the
+/// conditional `ADD` in [`Store::hit_rate_limit`] creates and counts it, and returns it as this.
+/// It carries no `entity` attribute, as counters never had one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateCounterItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub count: u32,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+}
 
 /// The result of counting one request against a limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,22 +61,17 @@ impl Store {
             .expression_attribute_values(":limit", n(limit.limit))
             // Kept a minute past the window so clock skew between functions cannot resurrect it.
             .expression_attribute_values(":exp", n(end + 60))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            // The whole counter comes back, so it decodes as the item it is.
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
         match result {
             Ok(out) => {
-                let count: u32 = out
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| a.get("count"))
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(limit.limit);
+                let counter: RateCounterItem = item::from_item(out.attributes.unwrap_or_default())?;
                 Ok(RateDecision {
                     allowed: true,
                     limit: limit.limit,
-                    remaining: limit.limit.saturating_sub(count),
+                    remaining: limit.limit.saturating_sub(counter.count),
                     reset_at: end,
                 })
             }

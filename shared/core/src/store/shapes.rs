@@ -1,22 +1,58 @@
-//! Pins the stored shape of every item kind: keys and attributes. A change here is a change of
-//! the stored format and needs a migration plan, so these tests fail loudly on any drift.
+//! Pins the stored shape of every item kind: keys, attribute names and DynamoDB types. A change
+//! here is a change of the stored format and needs a migration plan, so these tests fail loudly
+//! on any drift. Every item is built through its item struct, as the store writes it.
 
 use super::item::Item;
+use super::StoreError;
 use crate::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType};
 use crate::domain::user::{Role, User};
 use crate::probe::{ProbeOutcome, TransportPreference};
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-fn names(item: &Item) -> BTreeSet<&str> {
-    item.keys().map(String::as_str).collect()
+/// Each attribute's name and DynamoDB type.
+fn shape(item: &Item) -> BTreeMap<&str, &'static str> {
+    item.iter()
+        .map(|(name, v)| {
+            let kind = match v {
+                AttributeValue::S(_) => "S",
+                AttributeValue::N(_) => "N",
+                AttributeValue::Bool(_) => "BOOL",
+                AttributeValue::B(_) => "B",
+                AttributeValue::L(_) => "L",
+                AttributeValue::M(_) => "M",
+                AttributeValue::Ss(_) => "SS",
+                AttributeValue::Ns(_) => "NS",
+                AttributeValue::Bs(_) => "BS",
+                AttributeValue::Null(_) => "NULL",
+                _ => "unknown",
+            };
+            (name.as_str(), kind)
+        })
+        .collect()
+}
+
+/// The expected shape: every attribute is a string except those listed with their type.
+fn strings_except<'a>(
+    strings: &[&'a str],
+    others: &[(&'a str, &'static str)],
+) -> BTreeMap<&'a str, &'static str> {
+    strings
+        .iter()
+        .map(|n| (*n, "S"))
+        .chain(others.iter().copied())
+        .collect()
 }
 
 fn s<'a>(item: &'a Item, name: &str) -> &'a str {
     item[name]
         .as_s()
         .unwrap_or_else(|_| panic!("{name} is a string"))
+}
+
+fn is_corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Corrupt(_)))
 }
 
 fn user() -> User {
@@ -31,63 +67,86 @@ fn user() -> User {
 
 #[test]
 fn user_and_username_guard() {
-    let it = super::users::to_item(&user());
+    let it = super::users::to_item(&user()).unwrap();
     assert_eq!(s(&it, "PK"), "USER#u1");
     assert_eq!(s(&it, "SK"), "USER");
     assert_eq!(s(&it, "GSI1PK"), "USERS");
     assert_eq!(s(&it, "GSI1SK"), "alice");
+    assert_eq!(s(&it, "entity"), "user");
+    assert_eq!(s(&it, "role"), "admin");
+    assert_eq!(s(&it, "username_lower"), "alice");
     assert_eq!(
-        names(&it),
-        BTreeSet::from([
-            "PK",
-            "SK",
-            "GSI1PK",
-            "GSI1SK",
-            "entity",
-            "id",
-            "username",
-            "username_lower",
-            "role",
-            "password_hash",
-            "created_at"
-        ])
+        shape(&it),
+        strings_except(
+            &[
+                "PK",
+                "SK",
+                "GSI1PK",
+                "GSI1SK",
+                "entity",
+                "id",
+                "username",
+                "username_lower",
+                "role",
+                "password_hash",
+                "created_at"
+            ],
+            &[]
+        )
     );
-    let g = super::users::guard_item(&user());
+    let g = super::users::guard_item(&user()).unwrap();
     assert_eq!((s(&g, "PK"), s(&g, "SK")), ("USERNAME#alice", "UNIQUE"));
-    assert_eq!(names(&g), BTreeSet::from(["PK", "SK", "entity", "user_id"]));
-    assert_eq!(super::users::from_item(&it).unwrap(), user());
+    assert_eq!(
+        (s(&g, "entity"), s(&g, "user_id")),
+        ("username_guard", "u1")
+    );
+    assert_eq!(
+        shape(&g),
+        strings_except(&["PK", "SK", "entity", "user_id"], &[])
+    );
+    assert_eq!(super::users::from_item(it).unwrap(), user());
 }
 
 #[test]
 fn refresh_token_and_family() {
+    use super::tokens::{RefreshTokenItem, TokenFamilyItem};
     let r = super::tokens::RefreshRecord {
         jti: "j1".into(),
         family_id: "f1".into(),
         user_id: "u1".into(),
         expires_at: 1_800_000_000,
     };
-    let it = super::tokens::token_item(&r);
+    let it = super::tokens::token_item(&r).unwrap();
     assert_eq!((s(&it, "PK"), s(&it, "SK")), ("RTOKEN#j1", "RTOKEN"));
+    assert_eq!(s(&it, "entity"), "refresh_token");
     assert_eq!(it["used"], AttributeValue::Bool(false));
     assert_eq!(it["expires_at"], AttributeValue::N("1800000000".into()));
     assert_eq!(
-        names(&it),
-        BTreeSet::from([
-            "PK",
-            "SK",
-            "entity",
-            "family_id",
-            "user_id",
-            "used",
-            "expires_at"
-        ])
+        shape(&it),
+        strings_except(
+            &["PK", "SK", "entity", "family_id", "user_id"],
+            &[("used", "BOOL"), ("expires_at", "N")]
+        )
     );
-    let f = super::tokens::family_item("f1", "u1", 1_800_000_000);
+    // `rotate_refresh_token` marks a token used in place; the struct reads that state back.
+    let mut used = it.clone();
+    used.insert("used".into(), AttributeValue::Bool(true));
+    used.insert("used_at".into(), AttributeValue::N("1700000000".into()));
+    let t: RefreshTokenItem = super::item::from_item(used).unwrap();
+    assert!(t.used);
+    assert_eq!(t.used_at, Some(1_700_000_000));
+
+    let f = super::tokens::family_item("f1", "u1", 1_800_000_000).unwrap();
     assert_eq!((s(&f, "PK"), s(&f, "SK")), ("RFAMILY#f1", "RFAMILY"));
+    assert_eq!(s(&f, "entity"), "token_family");
     assert_eq!(
-        names(&f),
-        BTreeSet::from(["PK", "SK", "entity", "user_id", "expires_at"])
+        shape(&f),
+        strings_except(&["PK", "SK", "entity", "user_id"], &[("expires_at", "N")])
     );
+    let mut revoked = f.clone();
+    revoked.insert("revoked_at".into(), AttributeValue::N("1700000001".into()));
+    let fam: TokenFamilyItem = super::item::from_item(revoked).unwrap();
+    assert_eq!(fam.revoked_at, Some(1_700_000_001));
 }
 
 fn outcome() -> ProbeOutcome {
@@ -125,7 +184,7 @@ fn remote_tool(active: bool) -> Tool {
         input_schema: None,
         remote: Some(RemoteConfig {
             server_url: "https://mcp.example.test/mcp".into(),
-            transport_preference: TransportPreference::Auto,
+            transport_preference: TransportPreference::StreamableHttp,
             header_names: vec!["X-Api-Key".into()],
             sealed_headers: Some(SealedHeaders {
                 wrapped_key: vec![1, 2],
@@ -143,9 +202,29 @@ fn remote_tool(active: bool) -> Tool {
     }
 }
 
+/// The string attributes every tool item has.
+const TOOL_STRINGS: [&str; 16] = [
+    "PK",
+    "SK",
+    "GSI1PK",
+    "GSI1SK",
+    "entity",
+    "id",
+    "tool_type",
+    "name",
+    "name_lower",
+    "display_name",
+    "description",
+    "search_text",
+    "risk_level",
+    "created_at",
+    "updated_at",
+    "created_by",
+];
+
 #[test]
 fn remote_tool_item_is_due_only_while_active() {
-    let it = super::tools::to_item(&remote_tool(true));
+    let it = super::tools::to_item(&remote_tool(true)).unwrap();
     assert_eq!((s(&it, "PK"), s(&it, "SK")), ("TOOL#t1", "TOOL"));
     assert_eq!(
         (s(&it, "GSI1PK"), s(&it, "GSI1SK")),
@@ -154,45 +233,84 @@ fn remote_tool_item_is_due_only_while_active() {
     assert_eq!(s(&it, "GSI2PK"), "PROBE_DUE");
     assert_eq!(s(&it, "GSI2SK"), "2026-11-23T11:00:00.000000Z#t1");
     assert_eq!(
-        names(&it),
-        BTreeSet::from([
-            "PK",
-            "SK",
-            "GSI1PK",
-            "GSI1SK",
-            "GSI2PK",
-            "GSI2SK",
-            "entity",
-            "id",
-            "tool_type",
-            "name",
-            "name_lower",
-            "display_name",
-            "description",
-            "search_text",
-            "risk_level",
-            "is_active",
-            "version",
-            "created_at",
-            "updated_at",
-            "created_by",
-            "updated_by",
-            "server_url",
-            "transport_preference",
-            "header_names",
-            "requires_per_user_auth",
-            "headers_key",
-            "headers_nonce",
-            "headers_ciphertext",
-            "last_probe",
-            "probe_valid_until",
-        ])
+        (s(&it, "entity"), s(&it, "tool_type"), s(&it, "risk_level")),
+        ("tool", "remote", "high")
+    );
+    assert_eq!(s(&it, "transport_preference"), "streamable_http");
+    assert_eq!(it["version"], AttributeValue::N("3".into()));
+    assert_eq!(it["is_active"], AttributeValue::Bool(true));
+    assert_eq!(
+        it["header_names"],
+        AttributeValue::L(vec![AttributeValue::S("X-Api-Key".into())])
+    );
+    assert_eq!(
+        it["headers_nonce"],
+        AttributeValue::B(aws_smithy_types::Blob::new(vec![3; 12]))
+    );
+    let mut strings = TOOL_STRINGS.to_vec();
+    strings.extend([
+        "updated_by",
+        "GSI2PK",
+        "GSI2SK",
+        "server_url",
+        "transport_preference",
+        "last_probe",
+        "probe_valid_until",
+    ]);
+    assert_eq!(
+        shape(&it),
+        strings_except(
+            &strings,
+            &[
+                ("is_active", "BOOL"),
+                ("version", "N"),
+                ("header_names", "L"),
+                ("requires_per_user_auth", "BOOL"),
+                ("headers_key", "B"),
+                ("headers_nonce", "B"),
+                ("headers_ciphertext", "B"),
+            ]
+        )
     );
     // No attribute holds a header value in the clear.
     assert!(!format!("{it:?}").contains("sk-"));
-    assert_eq!(super::tools::from_item(&it).unwrap(), remote_tool(true));
-    let inactive = super::tools::to_item(&remote_tool(false));
+    assert_eq!(
+        super::tools::from_item(it.clone()).unwrap(),
+        remote_tool(true)
+    );
+    // A re-probe claim (set in place by `claim_probe`) does not change the tool read back.
+    let mut claimed = it;
+    claimed.insert(
+        "probe_claimed_until".into(),
+        AttributeValue::N("1800000000".into()),
+    );
+    assert_eq!(super::tools::from_item(claimed).unwrap(), remote_tool(true));
+    let inactive = super::tools::to_item(&remote_tool(false)).unwrap();
     assert!(!inactive.contains_key("GSI2PK") && !inactive.contains_key("GSI2SK"));
+    assert_eq!(inactive["is_active"], AttributeValue::Bool(false));
+}
+
+#[test]
+fn remote_tool_without_headers_or_probe() {
+    let mut t = remote_tool(true);
+    let r = t.remote.as_mut().unwrap();
+    r.sealed_headers = None;
+    r.last_probe = None;
+    r.header_names = vec![];
+    let it = super::tools::to_item(&t).unwrap();
+    for absent in [
+        "headers_key",
+        "headers_nonce",
+        "headers_ciphertext",
+        "last_probe",
+        "probe_valid_until",
+        "GSI2PK",
+        "GSI2SK",
+    ] {
+        assert!(!it.contains_key(absent), "{absent} is not written");
+    }
+    assert_eq!(it["header_names"], AttributeValue::L(vec![]));
+    assert_eq!(super::tools::from_item(it).unwrap(), t);
 }
 
 #[test]
@@ -201,23 +319,83 @@ fn function_tool_guard_and_probe_record() {
     t.tool_type = ToolType::Function;
     t.remote = None;
     t.input_schema = Some(serde_json::json!({"type": "object"}));
-    let it = super::tools::to_item(&t);
+    let it = super::tools::to_item(&t).unwrap();
     assert_eq!(s(&it, "input_schema"), r#"{"type":"object"}"#);
-    assert!(!it.contains_key("GSI2PK") && !it.contains_key("server_url"));
-    assert_eq!(super::tools::from_item(&it).unwrap(), t);
-    let g = super::tools::guard_item("Code_Runner", "t1");
+    assert_eq!(s(&it, "tool_type"), "function");
+    let mut strings = TOOL_STRINGS.to_vec();
+    strings.extend(["updated_by", "input_schema"]);
+    assert_eq!(
+        shape(&it),
+        strings_except(&strings, &[("is_active", "BOOL"), ("version", "N")])
+    );
+    assert_eq!(super::tools::from_item(it).unwrap(), t);
+
+    let g = super::tools::guard_item("Code_Runner", "t1").unwrap();
     assert_eq!(
         (s(&g, "PK"), s(&g, "SK"), s(&g, "tool_id")),
         ("TOOLNAME#code_runner", "UNIQUE", "t1")
     );
+    assert_eq!(s(&g, "entity"), "tool_name_guard");
+    assert_eq!(
+        shape(&g),
+        strings_except(&["PK", "SK", "entity", "tool_id"], &[])
+    );
+
     let p = remote_tool(true).remote.unwrap().last_probe.unwrap();
-    let pi = super::tools::probe_item("t1", &p, 1_800_000_000);
+    let pi = super::tools::probe_item("t1", &p, 1_800_000_000).unwrap();
     assert_eq!(s(&pi, "PK"), "TOOL#t1");
     assert_eq!(s(&pi, "SK"), "PROBE#2026-11-22T11:00:00.000000Z#p1");
+    assert_eq!(s(&pi, "entity"), "probe");
+    assert_eq!(pi["expires_at"], AttributeValue::N("1800000000".into()));
     assert_eq!(
-        names(&pi),
-        BTreeSet::from(["PK", "SK", "entity", "tool_id", "record", "expires_at"])
+        shape(&pi),
+        strings_except(
+            &["PK", "SK", "entity", "tool_id", "record"],
+            &[("expires_at", "N")]
+        )
     );
+    let back: super::tools::ProbeItem = super::item::from_item(pi).unwrap();
+    assert_eq!(ProbeRecord::try_from(back).unwrap(), p);
+}
+
+/// Keeps only `names` of `item`, as a ProjectionExpression would.
+fn project(item: &Item, names: &str) -> Item {
+    let names: Vec<&str> = names
+        .split(',')
+        .map(|n| if n.trim() == "#n" { "name" } else { n.trim() })
+        .collect();
+    item.iter()
+        .filter(|(k, _)| names.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn projections_read_exactly_their_structs() {
+    use super::tools::{
+        DueToolItem, ToolSummaryItem, DUE_TOOL_PROJECTION, TOOL_SUMMARY_PROJECTION,
+    };
+    let full = super::tools::to_item(&remote_tool(true)).unwrap();
+
+    let summary = project(&full, TOOL_SUMMARY_PROJECTION);
+    let read: ToolSummaryItem = super::item::from_item(summary.clone()).unwrap();
+    // Every projected attribute is a field of the struct and the other way round.
+    assert_eq!(super::item::to_item(&read).unwrap(), summary);
+    let mut expected = remote_tool(true);
+    expected.remote = None;
+    assert_eq!(Tool::try_from(read).unwrap(), expected);
+
+    let due = project(&full, DUE_TOOL_PROJECTION);
+    let read: DueToolItem = super::item::from_item(due.clone()).unwrap();
+    assert_eq!(super::item::to_item(&read).unwrap(), due);
+    assert_eq!(read.id, "t1");
+    // Resume positions are made of the query's key attributes: the projections hold them.
+    for key in ["PK", "SK", "GSI2PK", "GSI2SK"] {
+        assert!(due.contains_key(key), "{key} is projected");
+    }
+    for key in ["PK", "SK"] {
+        assert!(summary.contains_key(key), "{key} is projected");
+    }
 }
 
 #[test]
@@ -231,11 +409,12 @@ fn audit_event_is_indexed_by_actor_and_target() {
         user_id: Some("u1".into()),
         username: Some("alice".into()),
     };
-    let mut e =
-        AuditEvent::new("tool.create", Outcome::Success, &actor, &meta).target("tool", "t1");
+    let mut e = AuditEvent::new("tool.create", Outcome::Success, &actor, &meta)
+        .target("tool", "t1")
+        .details(serde_json::json!({"name": "x"}));
     e.id = "e1".into();
     e.timestamp = "2026-11-22T10:00:00.000000Z".into();
-    let it = super::audit::to_item(&e);
+    let it = super::audit::to_item(&e).unwrap();
     assert_eq!(
         (s(&it, "PK"), s(&it, "SK")),
         ("AUDIT#2026-11", "2026-11-22T10:00:00.000000Z#e1")
@@ -248,17 +427,155 @@ fn audit_event_is_indexed_by_actor_and_target() {
         (s(&it, "GSI2PK"), s(&it, "GSI2SK")),
         ("TARGET#t1", "2026-11-22T10:00:00.000000Z#e1")
     );
-    assert_eq!(super::audit::from_item(&it).unwrap(), e);
+    assert_eq!(
+        (s(&it, "entity"), s(&it, "outcome"), s(&it, "details")),
+        ("audit_event", "success", r#"{"name":"x"}"#)
+    );
+    assert_eq!(
+        shape(&it),
+        strings_except(
+            &[
+                "PK",
+                "SK",
+                "GSI1PK",
+                "GSI1SK",
+                "GSI2PK",
+                "GSI2SK",
+                "entity",
+                "id",
+                "timestamp",
+                "action",
+                "outcome",
+                "actor_user_id",
+                "actor_username",
+                "target_type",
+                "target_id",
+                "source_ip",
+                "user_agent",
+                "request_id",
+                "details",
+            ],
+            &[]
+        )
+    );
+    assert_eq!(super::audit::from_item(it).unwrap(), e);
+
     let anon = AuditEvent::new("auth.login", Outcome::Failure, &Actor::default(), &meta);
-    let it = super::audit::to_item(&anon);
-    assert!(!it.contains_key("GSI1PK") && !it.contains_key("GSI2PK"));
+    let it = super::audit::to_item(&anon).unwrap();
+    assert_eq!(
+        shape(&it),
+        strings_except(
+            &[
+                "PK",
+                "SK",
+                "entity",
+                "id",
+                "timestamp",
+                "action",
+                "outcome",
+                "source_ip",
+                "user_agent",
+                "request_id",
+                "details",
+            ],
+            &[]
+        )
+    );
+    assert_eq!(super::audit::from_item(it).unwrap(), anon);
 }
 
 #[test]
 fn rate_counter_key_holds_its_window() {
+    use super::ratelimit::RateCounterItem;
     assert_eq!(
         super::keys::rate_counter_pk("login_ip", "abc", 120),
         "RL#login_ip#abc#120"
     );
     assert_eq!(super::keys::RATE_SK, "RL");
+    // What the conditional ADD leaves behind (and returns): no `entity`, counts as numbers.
+    let stored: Item = [
+        ("PK", AttributeValue::S("RL#login_ip#abc#120".into())),
+        ("SK", AttributeValue::S("RL".into())),
+        ("count", AttributeValue::N("2".into())),
+        ("expires_at", AttributeValue::N("240".into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let c: RateCounterItem = super::item::from_item(stored.clone()).unwrap();
+    assert_eq!((c.count, c.expires_at), (2, 240));
+    assert_eq!(
+        shape(&super::item::to_item(&c).unwrap()),
+        strings_except(&["PK", "SK"], &[("count", "N"), ("expires_at", "N")])
+    );
+    assert_eq!(super::item::to_item(&c).unwrap(), stored);
+}
+
+#[test]
+fn corrupt_items_are_store_errors() {
+    let user = super::users::to_item(&user()).unwrap();
+    let mut bad_role = user.clone();
+    bad_role.insert("role".into(), AttributeValue::S("wizard".into()));
+    assert!(is_corrupt(super::users::from_item(bad_role)));
+    let mut no_hash = user.clone();
+    no_hash.remove("password_hash");
+    assert!(is_corrupt(super::users::from_item(no_hash)));
+    // A username guard read as a user names its kind.
+    let guard = super::users::guard_item(&super::users::from_item(user).unwrap()).unwrap();
+    assert!(is_corrupt(super::users::from_item(guard)));
+
+    let tool = super::tools::to_item(&remote_tool(true)).unwrap();
+    let with = |name: &str, v: AttributeValue| {
+        let mut it = tool.clone();
+        it.insert(name.into(), v);
+        super::tools::from_item(it)
+    };
+    assert!(is_corrupt(with("version", AttributeValue::N("x".into()))));
+    assert!(is_corrupt(with("version", AttributeValue::S("3".into()))));
+    assert!(is_corrupt(with(
+        "is_active",
+        AttributeValue::S("true".into())
+    )));
+    assert!(is_corrupt(with(
+        "headers_key",
+        AttributeValue::S("AQI=".into())
+    )));
+    assert!(is_corrupt(with(
+        "tool_type",
+        AttributeValue::S("plugin".into())
+    )));
+    assert!(is_corrupt(with(
+        "entity",
+        AttributeValue::S("probe".into())
+    )));
+    assert!(is_corrupt(with(
+        "last_probe",
+        AttributeValue::S("{".into())
+    )));
+    assert!(is_corrupt(with(
+        "input_schema",
+        AttributeValue::S("{".into())
+    )));
+    let mut no_url = tool.clone();
+    no_url.remove("server_url");
+    assert!(is_corrupt(super::tools::from_item(no_url)));
+    let mut half_sealed = tool.clone();
+    half_sealed.remove("headers_nonce");
+    assert!(is_corrupt(super::tools::from_item(half_sealed)));
+    assert!(is_corrupt(super::tools::from_item(Item::new())));
+
+    let p = remote_tool(true).remote.unwrap().last_probe.unwrap();
+    let mut probe = super::tools::probe_item("t1", &p, 1).unwrap();
+    probe.insert("record".into(), AttributeValue::S("[]".into()));
+    let probe: super::tools::ProbeItem = super::item::from_item(probe).unwrap();
+    assert!(is_corrupt(ProbeRecord::try_from(probe)));
+
+    let meta = RequestMeta::default();
+    let e = AuditEvent::new("auth.login", Outcome::Failure, &Actor::default(), &meta);
+    let mut bad = super::audit::to_item(&e).unwrap();
+    bad.insert("details".into(), AttributeValue::S("not json".into()));
+    assert!(is_corrupt(super::audit::from_item(bad)));
+    let mut bad = super::audit::to_item(&e).unwrap();
+    bad.insert("outcome".into(), AttributeValue::S("maybe".into()));
+    assert!(is_corrupt(super::audit::from_item(bad)));
 }

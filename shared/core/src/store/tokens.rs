@@ -4,10 +4,11 @@
 //! successor in one transaction. Presenting a used token revokes the family, cutting off
 //! whoever holds the newest token too (a stolen token and its legitimate twin cannot both live).
 
-use super::item::{n, s, ItemBuilder};
+use super::item::{self, n, s, Entity, Item};
 use super::{keys, put_new, Store, StoreError};
 use crate::domain::audit::AuditEvent;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
 
 /// A refresh token record, as written at login and on rotation.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,26 +20,69 @@ pub struct RefreshRecord {
     pub expires_at: i64,
 }
 
-pub fn token_item(r: &RefreshRecord) -> super::Item {
-    ItemBuilder::new()
-        .s("PK", keys::refresh_token_pk(&r.jti))
-        .s("SK", keys::RTOKEN_SK)
-        .s("entity", "refresh_token")
-        .s("family_id", &r.family_id)
-        .s("user_id", &r.user_id)
-        .bool("used", false)
-        .n("expires_at", r.expires_at)
-        .build()
+/// A refresh token (`RTOKEN#<jti>` / `RTOKEN`). Written unused; `rotate_refresh_token` sets
+/// `used` and `used_at` in place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefreshTokenItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub family_id: String,
+    pub user_id: String,
+    pub used: bool,
+    /// Epoch seconds the token was rotated at.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub used_at: Option<i64>,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
 }
 
-pub fn family_item(family_id: &str, user_id: &str, expires_at: i64) -> super::Item {
-    ItemBuilder::new()
-        .s("PK", keys::token_family_pk(family_id))
-        .s("SK", keys::RFAMILY_SK)
-        .s("entity", "token_family")
-        .s("user_id", user_id)
-        .n("expires_at", expires_at)
-        .build()
+impl From<&RefreshRecord> for RefreshTokenItem {
+    fn from(r: &RefreshRecord) -> Self {
+        Self {
+            pk: keys::refresh_token_pk(&r.jti),
+            sk: keys::RTOKEN_SK.to_owned(),
+            entity: Entity::RefreshToken,
+            family_id: r.family_id.clone(),
+            user_id: r.user_id.clone(),
+            used: false,
+            used_at: None,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+/// A token family (`RFAMILY#<id>` / `RFAMILY`): every rotation extends `expires_at`; revoking
+/// sets `revoked_at` in place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenFamilyItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub user_id: String,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub revoked_at: Option<i64>,
+}
+
+pub fn token_item(r: &RefreshRecord) -> Result<Item, StoreError> {
+    item::to_item(&RefreshTokenItem::from(r))
+}
+
+pub fn family_item(family_id: &str, user_id: &str, expires_at: i64) -> Result<Item, StoreError> {
+    item::to_item(&TokenFamilyItem {
+        pk: keys::token_family_pk(family_id),
+        sk: keys::RFAMILY_SK.to_owned(),
+        entity: Entity::TokenFamily,
+        user_id: user_id.to_owned(),
+        expires_at,
+        revoked_at: None,
+    })
 }
 
 /// Why a rotation was refused.
@@ -63,10 +107,10 @@ impl Store {
         self.transact(vec![
             put_new(
                 &self.table,
-                family_item(&first.family_id, &first.user_id, first.expires_at),
+                family_item(&first.family_id, &first.user_id, first.expires_at)?,
             ),
-            put_new(&self.table, token_item(first)),
-            super::audit::put(&self.table, audit),
+            put_new(&self.table, token_item(first)?),
+            super::audit::put(&self.table, audit)?,
         ])
         .await
     }
@@ -109,12 +153,14 @@ impl Store {
             .expression_attribute_values(":exp", n(next.expires_at))
             .build()
             .expect("update has table, key and expression");
+        let next_item = token_item(next).map_err(RotateError::Store)?;
+        let audit_item = super::audit::put(&self.table, audit).map_err(RotateError::Store)?;
         let result = self
             .transact(vec![
                 TransactWriteItem::builder().update(mark_used).build(),
                 TransactWriteItem::builder().update(extend_family).build(),
-                put_new(&self.table, token_item(next)),
-                super::audit::put(&self.table, audit),
+                put_new(&self.table, next_item),
+                audit_item,
             ])
             .await;
         match result {
@@ -123,13 +169,12 @@ impl Store {
             Err(e) => match e.failed_condition_index() {
                 Some(0) => {
                     // Used, or never existed/expired? Only a used token signals theft.
-                    match self
+                    let stored = self
                         .get(keys::refresh_token_pk(old_jti), keys::RTOKEN_SK)
                         .await
-                    {
-                        Ok(Some(it)) if super::item::get_bool(&it, "used").unwrap_or(false) => {
-                            Err(RotateError::Reused)
-                        }
+                        .and_then(|it| it.map(item::from_item::<RefreshTokenItem>).transpose());
+                    match stored {
+                        Ok(Some(t)) if t.used => Err(RotateError::Reused),
                         Ok(_) => Err(RotateError::Unknown),
                         Err(e) => Err(RotateError::Store(e)),
                     }
@@ -158,7 +203,7 @@ impl Store {
             .expect("update has table, key and expression");
         self.transact(vec![
             TransactWriteItem::builder().update(revoke).build(),
-            super::audit::put(&self.table, audit),
+            super::audit::put(&self.table, audit)?,
         ])
         .await
     }

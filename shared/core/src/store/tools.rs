@@ -1,152 +1,319 @@
 //! Tool items, their name guards and their probe records.
 
-use super::item::{self, get_b, get_bool, get_n, get_s, list_s, opt_s, Item, ItemBuilder};
+use super::item::{self, Entity, Item, KeyItem};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
 use crate::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType};
 use crate::probe::TransportPreference;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
 
 /// The lower-cased text `q` searches: name, display name and description.
 pub fn search_text(t: &Tool) -> String {
     format!("{}\n{}\n{}", t.name, t.display_name, t.description).to_lowercase()
 }
 
-pub fn to_item(t: &Tool) -> Item {
-    let mut b = ItemBuilder::new()
-        .s("PK", keys::tool_pk(&t.id))
-        .s("SK", keys::TOOL_SK)
-        .s("GSI1PK", keys::TOOLS_INDEX_PK)
-        .s("GSI1SK", t.name.to_lowercase())
-        .s("entity", "tool")
-        .s("id", &t.id)
-        .s("tool_type", t.tool_type.as_str())
-        .s("name", &t.name)
-        .s("name_lower", t.name.to_lowercase())
-        .s("display_name", &t.display_name)
-        .s("description", &t.description)
-        .s("search_text", search_text(t))
-        .s("risk_level", t.risk_level.as_str())
-        .bool("is_active", t.is_active)
-        .n("version", t.version)
-        .s("created_at", &t.created_at)
-        .s("updated_at", &t.updated_at)
-        .s("created_by", &t.created_by)
-        .s("updated_by", &t.updated_by);
-    if let Some(schema) = &t.input_schema {
-        b = b.s("input_schema", schema.to_string());
-    }
-    if let Some(r) = &t.remote {
-        b = b
-            .s("server_url", &r.server_url)
-            .s(
-                "transport_preference",
-                transport_str(r.transport_preference),
-            )
-            .list_s("header_names", &r.header_names)
-            .bool("requires_per_user_auth", r.requires_per_user_auth);
-        if let Some(h) = &r.sealed_headers {
-            b = b
-                .b("headers_key", h.wrapped_key.clone())
-                .b("headers_nonce", h.nonce.clone())
-                .b("headers_ciphertext", h.ciphertext.clone());
-        }
-        if let Some(p) = &r.last_probe {
-            b = b
-                .s("last_probe", serde_json::to_string(p).unwrap_or_default())
-                .s("probe_valid_until", &p.valid_until);
-            // Only active remote tools are due for re-probing: the sparse index holds just them.
-            if t.is_active {
-                b = b
-                    .s("GSI2PK", keys::PROBE_DUE_PK)
-                    .s("GSI2SK", keys::probe_due_sk(&p.valid_until, &t.id));
-            }
-        }
-    }
-    b.build()
+/// A tool (`TOOL#<id>` / `TOOL`), listed in GSI1 `TOOLS` by lower-cased name. Remote tools add
+/// their server, sealed headers and latest probe; active ones with a probe are also in the sparse
+/// GSI2 `PROBE_DUE`, sorted by when the probe goes stale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    #[serde(rename = "GSI2PK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", skip_serializing_if = "Option::is_none", default)]
+    pub gsi2sk: Option<String>,
+    pub entity: Entity,
+    pub id: String,
+    pub tool_type: ToolType,
+    pub name: String,
+    pub name_lower: String,
+    pub display_name: String,
+    pub description: String,
+    pub search_text: String,
+    pub risk_level: RiskLevel,
+    pub is_active: bool,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: String,
+    pub updated_by: String,
+    /// JSON text: a schema's nesting would otherwise become nested maps and lists.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub input_schema: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub transport_preference: Option<TransportPreference>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub header_names: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requires_per_user_auth: Option<bool>,
+    /// The KMS envelope of the static headers (see `crypto::envelope`), stored as binary.
+    #[serde(with = "serde_bytes", skip_serializing_if = "Option::is_none", default)]
+    pub headers_key: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes", skip_serializing_if = "Option::is_none", default)]
+    pub headers_nonce: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes", skip_serializing_if = "Option::is_none", default)]
+    pub headers_ciphertext: Option<Vec<u8>>,
+    /// JSON text of the latest [`ProbeRecord`].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_probe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub probe_valid_until: Option<String>,
+    /// Set in place by [`Store::claim_probe`]; never written with the item, so the next write
+    /// of the tool drops the claim.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub probe_claimed_until: Option<i64>,
 }
 
-fn transport_str(t: TransportPreference) -> &'static str {
-    match t {
-        TransportPreference::Auto => "auto",
-        TransportPreference::StreamableHttp => "streamable_http",
-        TransportPreference::Sse => "sse",
-    }
-}
+impl TryFrom<&Tool> for ToolItem {
+    type Error = StoreError;
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("tool item has a bad {what}"))
-}
-
-pub fn from_item(it: &Item) -> Result<Tool, StoreError> {
-    let tool_type = ToolType::parse(get_s(it, "tool_type")?).ok_or_else(|| corrupt("tool_type"))?;
-    let remote = if tool_type == ToolType::Remote {
-        let sealed_headers = match it.get("headers_ciphertext") {
-            Some(_) => Some(SealedHeaders {
-                wrapped_key: get_b(it, "headers_key")?,
-                nonce: get_b(it, "headers_nonce")?,
-                ciphertext: get_b(it, "headers_ciphertext")?,
-            }),
-            None => None,
-        };
-        let transport = match get_s(it, "transport_preference")? {
-            "auto" => TransportPreference::Auto,
-            "streamable_http" => TransportPreference::StreamableHttp,
-            "sse" => TransportPreference::Sse,
-            _ => return Err(corrupt("transport_preference")),
-        };
-        Some(RemoteConfig {
-            server_url: get_s(it, "server_url")?.to_owned(),
-            transport_preference: transport,
-            header_names: list_s(it, "header_names"),
-            sealed_headers,
-            requires_per_user_auth: get_bool(it, "requires_per_user_auth")?,
-            last_probe: opt_s(it, "last_probe")
-                .map(|p| serde_json::from_str(&p).map_err(|_| corrupt("last_probe")))
-                .transpose()?,
+    fn try_from(t: &Tool) -> Result<Self, StoreError> {
+        let lower = t.name.to_lowercase();
+        let remote = t.remote.as_ref();
+        let sealed = remote.and_then(|r| r.sealed_headers.as_ref());
+        let probe = remote.and_then(|r| r.last_probe.as_ref());
+        // Only active remote tools are due for re-probing: the sparse index holds just them.
+        let due = probe.filter(|_| t.is_active);
+        Ok(Self {
+            pk: keys::tool_pk(&t.id),
+            sk: keys::TOOL_SK.to_owned(),
+            gsi1pk: keys::TOOLS_INDEX_PK.to_owned(),
+            gsi1sk: lower.clone(),
+            gsi2pk: due.map(|_| keys::PROBE_DUE_PK.to_owned()),
+            gsi2sk: due.map(|p| keys::probe_due_sk(&p.valid_until, &t.id)),
+            entity: Entity::Tool,
+            id: t.id.clone(),
+            tool_type: t.tool_type,
+            name: t.name.clone(),
+            name_lower: lower,
+            display_name: t.display_name.clone(),
+            description: t.description.clone(),
+            search_text: search_text(t),
+            risk_level: t.risk_level,
+            is_active: t.is_active,
+            version: t.version,
+            created_at: t.created_at.clone(),
+            updated_at: t.updated_at.clone(),
+            created_by: t.created_by.clone(),
+            updated_by: t.updated_by.clone(),
+            input_schema: t.input_schema.as_ref().map(|v| v.to_string()),
+            server_url: remote.map(|r| r.server_url.clone()),
+            transport_preference: remote.map(|r| r.transport_preference),
+            header_names: remote.map(|r| r.header_names.clone()),
+            requires_per_user_auth: remote.map(|r| r.requires_per_user_auth),
+            headers_key: sealed.map(|h| h.wrapped_key.clone()),
+            headers_nonce: sealed.map(|h| h.nonce.clone()),
+            headers_ciphertext: sealed.map(|h| h.ciphertext.clone()),
+            last_probe: probe.map(|p| item::to_json("last_probe", p)).transpose()?,
+            probe_valid_until: probe.map(|p| p.valid_until.clone()),
+            probe_claimed_until: None,
         })
-    } else {
-        None
-    };
-    Ok(Tool {
-        id: get_s(it, "id")?.to_owned(),
-        tool_type,
-        name: get_s(it, "name")?.to_owned(),
-        display_name: get_s(it, "display_name")?.to_owned(),
-        description: get_s(it, "description")?.to_owned(),
-        risk_level: RiskLevel::parse(get_s(it, "risk_level")?)
-            .ok_or_else(|| corrupt("risk_level"))?,
-        is_active: get_bool(it, "is_active")?,
-        version: get_n(it, "version")?,
-        created_at: get_s(it, "created_at")?.to_owned(),
-        updated_at: get_s(it, "updated_at")?.to_owned(),
-        created_by: get_s(it, "created_by")?.to_owned(),
-        updated_by: get_s(it, "updated_by")?.to_owned(),
-        input_schema: opt_s(it, "input_schema")
-            .map(|s| serde_json::from_str(&s).map_err(|_| corrupt("input_schema")))
-            .transpose()?,
-        remote,
+    }
+}
+
+fn missing(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("remote tool item lacks {what}"))
+}
+
+impl TryFrom<ToolItem> for Tool {
+    type Error = StoreError;
+
+    fn try_from(it: ToolItem) -> Result<Self, StoreError> {
+        it.entity.require(Entity::Tool)?;
+        let remote = match it.tool_type {
+            ToolType::Function => None,
+            ToolType::Remote => {
+                let sealed_headers = match it.headers_ciphertext {
+                    Some(ciphertext) => Some(SealedHeaders {
+                        wrapped_key: it.headers_key.ok_or_else(|| missing("headers_key"))?,
+                        nonce: it.headers_nonce.ok_or_else(|| missing("headers_nonce"))?,
+                        ciphertext,
+                    }),
+                    None => None,
+                };
+                Some(RemoteConfig {
+                    server_url: it.server_url.ok_or_else(|| missing("server_url"))?,
+                    transport_preference: it
+                        .transport_preference
+                        .ok_or_else(|| missing("transport_preference"))?,
+                    header_names: it.header_names.unwrap_or_default(),
+                    sealed_headers,
+                    requires_per_user_auth: it
+                        .requires_per_user_auth
+                        .ok_or_else(|| missing("requires_per_user_auth"))?,
+                    last_probe: it
+                        .last_probe
+                        .as_deref()
+                        .map(|p| item::from_json("last_probe", p))
+                        .transpose()?,
+                })
+            }
+        };
+        Ok(Tool {
+            id: it.id,
+            tool_type: it.tool_type,
+            name: it.name,
+            display_name: it.display_name,
+            description: it.description,
+            risk_level: it.risk_level,
+            is_active: it.is_active,
+            version: it.version,
+            created_at: it.created_at,
+            updated_at: it.updated_at,
+            created_by: it.created_by,
+            updated_by: it.updated_by,
+            input_schema: it
+                .input_schema
+                .as_deref()
+                .map(|s| item::from_json("input_schema", s))
+                .transpose()?,
+            remote,
+        })
+    }
+}
+
+/// What `delete_tool` reads of a tool ([`TOOL_SUMMARY_PROJECTION`]): enough for the version
+/// check and the audit event, without the schema, headers or probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolSummaryItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub id: String,
+    pub tool_type: ToolType,
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub risk_level: RiskLevel,
+    pub is_active: bool,
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+/// The attributes of [`ToolSummaryItem`]; `#n` stands for `name`, a DynamoDB reserved word.
+/// Probe records in the same partition answer with just their `PK`, `SK` and `entity`.
+pub const TOOL_SUMMARY_PROJECTION: &str = "PK, SK, entity, id, tool_type, #n, display_name, \
+    description, risk_level, is_active, version, created_at, updated_at, created_by, updated_by";
+
+impl TryFrom<ToolSummaryItem> for Tool {
+    type Error = StoreError;
+
+    fn try_from(it: ToolSummaryItem) -> Result<Self, StoreError> {
+        it.entity.require(Entity::Tool)?;
+        Ok(Tool {
+            id: it.id,
+            tool_type: it.tool_type,
+            name: it.name,
+            display_name: it.display_name,
+            description: it.description,
+            risk_level: it.risk_level,
+            is_active: it.is_active,
+            version: it.version,
+            created_at: it.created_at,
+            updated_at: it.updated_at,
+            created_by: it.created_by,
+            updated_by: it.updated_by,
+            input_schema: None,
+            remote: None,
+        })
+    }
+}
+
+/// Claims a lower-cased tool name (`TOOLNAME#<lower>` / `UNIQUE`) for one tool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolNameGuardItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub tool_id: String,
+}
+
+/// One probe in a tool's history (`TOOL#<id>` / `PROBE#<probed_at>#<probe id>`), kept until
+/// its TTL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub tool_id: String,
+    /// JSON text of the [`ProbeRecord`].
+    pub record: String,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+}
+
+impl TryFrom<ProbeItem> for ProbeRecord {
+    type Error = StoreError;
+
+    fn try_from(it: ProbeItem) -> Result<Self, StoreError> {
+        it.entity.require(Entity::Probe)?;
+        item::from_json("probe record", &it.record)
+    }
+}
+
+/// What `due_tool_ids` reads of a due tool ([`DUE_TOOL_PROJECTION`]): its id, plus the table
+/// and GSI2 keys a resume position needs (see `PageQuery::key_names`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DueToolItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI2PK")]
+    pub gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    pub gsi2sk: String,
+    pub id: String,
+}
+
+/// The attributes of [`DueToolItem`].
+pub const DUE_TOOL_PROJECTION: &str = "PK, SK, GSI2PK, GSI2SK, id";
+
+pub fn to_item(t: &Tool) -> Result<Item, StoreError> {
+    item::to_item(&ToolItem::try_from(t)?)
+}
+
+pub fn from_item(it: Item) -> Result<Tool, StoreError> {
+    item::from_item::<ToolItem>(it)?.try_into()
+}
+
+pub fn guard_item(name: &str, tool_id: &str) -> Result<Item, StoreError> {
+    item::to_item(&ToolNameGuardItem {
+        pk: keys::tool_name_guard_pk(&name.to_lowercase()),
+        sk: keys::UNIQUE_SK.to_owned(),
+        entity: Entity::ToolNameGuard,
+        tool_id: tool_id.to_owned(),
     })
 }
 
-pub fn guard_item(name: &str, tool_id: &str) -> Item {
-    ItemBuilder::new()
-        .s("PK", keys::tool_name_guard_pk(&name.to_lowercase()))
-        .s("SK", keys::UNIQUE_SK)
-        .s("entity", "tool_name_guard")
-        .s("tool_id", tool_id)
-        .build()
-}
-
-pub fn probe_item(tool_id: &str, p: &ProbeRecord, expires_at: i64) -> Item {
-    ItemBuilder::new()
-        .s("PK", keys::tool_pk(tool_id))
-        .s("SK", keys::probe_sk(&p.probed_at, &p.id))
-        .s("entity", "probe")
-        .s("tool_id", tool_id)
-        .s("record", serde_json::to_string(p).unwrap_or_default())
-        .n("expires_at", expires_at)
-        .build()
+pub fn probe_item(tool_id: &str, p: &ProbeRecord, expires_at: i64) -> Result<Item, StoreError> {
+    item::to_item(&ProbeItem {
+        pk: keys::tool_pk(tool_id),
+        sk: keys::probe_sk(&p.probed_at, &p.id),
+        entity: Entity::Probe,
+        tool_id: tool_id.to_owned(),
+        record: item::to_json("probe record", p)?,
+        expires_at,
+    })
 }
 
 /// Why a tool write was refused.
@@ -182,15 +349,15 @@ pub struct ToolPage {
 }
 
 /// A transaction Put of the tool that succeeds only if the stored version is `expected`.
-fn put_if_version(table: &str, t: &Tool, expected: u64) -> TransactWriteItem {
+fn put_if_version(table: &str, t: &Tool, expected: u64) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(to_item(t)))
+        .set_item(Some(to_item(t)?))
         .condition_expression("attribute_exists(PK) AND version = :expected")
         .expression_attribute_values(":expected", item::n(expected))
         .build()
         .expect("table and item are set");
-    TransactWriteItem::builder().put(put).build()
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 /// A transaction Delete of an item that must exist with the given string attribute.
@@ -226,12 +393,15 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), ToolWriteError> {
         let mut items = vec![
-            put_new(&self.table, to_item(t)),
-            put_new(&self.table, guard_item(&t.name, &t.id)),
-            super::audit::put(&self.table, audit),
+            put_new(&self.table, to_item(t)?),
+            put_new(&self.table, guard_item(&t.name, &t.id)?),
+            super::audit::put(&self.table, audit)?,
         ];
         if let Some(p) = t.remote.as_ref().and_then(|r| r.last_probe.as_ref()) {
-            items.push(put_new(&self.table, probe_item(&t.id, p, probe_expires_at)));
+            items.push(put_new(
+                &self.table,
+                probe_item(&t.id, p, probe_expires_at)?,
+            ));
         }
         self.transact(items)
             .await
@@ -242,10 +412,10 @@ impl Store {
     }
 
     pub async fn get_tool(&self, id: &str) -> Result<Option<Tool>, StoreError> {
-        match self.get(keys::tool_pk(id), keys::TOOL_SK).await? {
-            Some(it) => Ok(Some(from_item(&it)?)),
-            None => Ok(None),
-        }
+        self.get(keys::tool_pk(id), keys::TOOL_SK)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Replaces `old` by `new` if `old` is still the stored version, moving the name guard when
@@ -258,12 +428,12 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), ToolWriteError> {
         let mut items = vec![
-            put_if_version(&self.table, new, old.version),
-            super::audit::put(&self.table, audit),
+            put_if_version(&self.table, new, old.version)?,
+            super::audit::put(&self.table, audit)?,
         ];
         let renamed = old.name.to_lowercase() != new.name.to_lowercase();
         if renamed {
-            items.push(put_new(&self.table, guard_item(&new.name, &new.id)));
+            items.push(put_new(&self.table, guard_item(&new.name, &new.id)?));
             items.push(delete_if(
                 &self.table,
                 keys::tool_name_guard_pk(&old.name.to_lowercase()),
@@ -274,7 +444,7 @@ impl Store {
             ));
         }
         if let Some((p, expires_at)) = probe {
-            items.push(put_new(&self.table, probe_item(&new.id, p, expires_at)));
+            items.push(put_new(&self.table, probe_item(&new.id, p, expires_at)?));
         }
         self.transact(items)
             .await
@@ -305,7 +475,7 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", item::s(keys::tool_pk(id)))
-                .projection_expression("PK, SK, entity, #n, id, tool_type, display_name, description, risk_level, is_active, version, created_at, updated_at, created_by, updated_by, server_url, transport_preference, requires_per_user_auth")
+                .projection_expression(TOOL_SUMMARY_PROJECTION)
                 .expression_attribute_names("#n", "name")
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
@@ -318,21 +488,23 @@ impl Store {
                 None => break,
             }
         }
-        let Some(tool_item) = all
-            .iter()
-            .find(|it| opt_s(it, "SK").as_deref() == Some(keys::TOOL_SK))
-        else {
+        let mut tool = None;
+        let mut probe_keys = Vec::new();
+        for it in all {
+            // The keys tell the tool from its probe records, which answer with nothing else.
+            let key: KeyItem = item::from_item(it.clone())?;
+            if key.sk == keys::TOOL_SK {
+                tool = Some(Tool::try_from(item::from_item::<ToolSummaryItem>(it)?)?);
+            } else if key.sk.starts_with(keys::PROBE_SK_PREFIX) {
+                probe_keys.push(key.sk);
+            }
+        }
+        let Some(tool) = tool else {
             return Ok(None);
         };
-        let tool = from_item_minimal(tool_item)?;
         if expected_version.is_some_and(|v| v != tool.version) {
             return Err(ToolWriteError::Stale);
         }
-        let probe_keys: Vec<String> = all
-            .iter()
-            .filter_map(|it| opt_s(it, "SK"))
-            .filter(|sk| sk.starts_with(keys::PROBE_SK_PREFIX))
-            .collect();
         let (now_keys, later_keys) =
             probe_keys.split_at(probe_keys.len().min(PROBE_DELETES_PER_TRANSACTION));
         let audit = audit_for(&tool);
@@ -353,7 +525,7 @@ impl Store {
                 keys::tool_name_guard_pk(&tool.name.to_lowercase()),
                 keys::UNIQUE_SK,
             ),
-            super::audit::put(&self.table, &audit),
+            super::audit::put(&self.table, &audit)?,
         ];
         for sk in now_keys {
             items.push(delete(&self.table, keys::tool_pk(id), sk));
@@ -441,7 +613,11 @@ impl Store {
         };
         let page = self.query_page(&q, start, limit).await?;
         Ok(ToolPage {
-            items: page.items.iter().map(from_item).collect::<Result<_, _>>()?,
+            items: page
+                .items
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<_, _>>()?,
             next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
         })
     }
@@ -480,14 +656,13 @@ impl Store {
         let page = self.query_page(&q, start, want).await?;
         let mut exists = !first_page;
         let mut records = Vec::new();
-        for it in &page.items {
-            if opt_s(it, "SK").as_deref() == Some(keys::TOOL_SK) {
+        for it in page.items {
+            let key: KeyItem = item::from_item(it.clone())?;
+            if key.sk == keys::TOOL_SK {
                 exists = true;
                 continue;
             }
-            records.push(
-                serde_json::from_str(get_s(it, "record")?).map_err(|_| corrupt("probe record"))?,
-            );
+            records.push(ProbeRecord::try_from(item::from_item::<ProbeItem>(it)?)?);
         }
         Ok((
             exists,
@@ -542,33 +717,13 @@ impl Store {
             ]
             .into_iter()
             .collect(),
+            projection: Some(DUE_TOOL_PROJECTION),
             ..Default::default()
         };
         let page = self.query_page(&q, None, max).await?;
-        page.items
-            .iter()
-            .map(|it| get_s(it, "id").map(str::to_owned))
-            .collect()
+        Ok(item::from_items::<DueToolItem>(page.items)?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
     }
-}
-
-/// Reads the fields `delete_tool` projects (no schema, headers or probe).
-fn from_item_minimal(it: &Item) -> Result<Tool, StoreError> {
-    Ok(Tool {
-        id: get_s(it, "id")?.to_owned(),
-        tool_type: ToolType::parse(get_s(it, "tool_type")?).ok_or_else(|| corrupt("tool_type"))?,
-        name: get_s(it, "name")?.to_owned(),
-        display_name: get_s(it, "display_name")?.to_owned(),
-        description: get_s(it, "description")?.to_owned(),
-        risk_level: RiskLevel::parse(get_s(it, "risk_level")?)
-            .ok_or_else(|| corrupt("risk_level"))?,
-        is_active: get_bool(it, "is_active")?,
-        version: get_n(it, "version")?,
-        created_at: get_s(it, "created_at")?.to_owned(),
-        updated_at: get_s(it, "updated_at")?.to_owned(),
-        created_by: get_s(it, "created_by")?.to_owned(),
-        updated_by: get_s(it, "updated_by")?.to_owned(),
-        input_schema: None,
-        remote: None,
-    })
 }

@@ -1,45 +1,97 @@
 //! User items and the username guard that makes usernames unique case-insensitively.
 
-use super::item::{get_s, Item, ItemBuilder};
+use super::item::{self, Entity, Item};
 use super::{keys, put_new, sdk_error, Store, StoreError};
 use crate::domain::audit::AuditEvent;
 use crate::domain::user::{Role, User};
+use serde::{Deserialize, Serialize};
 
-pub fn to_item(u: &User) -> Item {
-    let lower = u.username.to_lowercase();
-    ItemBuilder::new()
-        .s("PK", keys::user_pk(&u.id))
-        .s("SK", keys::USER_SK)
-        .s("GSI1PK", keys::USERS_INDEX_PK)
-        .s("GSI1SK", lower.clone())
-        .s("entity", "user")
-        .s("id", &u.id)
-        .s("username", &u.username)
-        .s("username_lower", lower)
-        .s("role", u.role.as_str())
-        .s("password_hash", &u.password_hash)
-        .s("created_at", &u.created_at)
-        .build()
+/// A user, under `USER#<id>` / `USER`, listed in GSI1 `USERS` by lower-cased username.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity: Entity,
+    pub id: String,
+    pub username: String,
+    pub username_lower: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: String,
 }
 
-pub fn guard_item(u: &User) -> Item {
-    ItemBuilder::new()
-        .s("PK", keys::username_guard_pk(&u.username.to_lowercase()))
-        .s("SK", keys::UNIQUE_SK)
-        .s("entity", "username_guard")
-        .s("user_id", &u.id)
-        .build()
+impl From<&User> for UserItem {
+    fn from(u: &User) -> Self {
+        let lower = u.username.to_lowercase();
+        Self {
+            pk: keys::user_pk(&u.id),
+            sk: keys::USER_SK.to_owned(),
+            gsi1pk: keys::USERS_INDEX_PK.to_owned(),
+            gsi1sk: lower.clone(),
+            entity: Entity::User,
+            id: u.id.clone(),
+            username: u.username.clone(),
+            username_lower: lower,
+            role: u.role,
+            password_hash: u.password_hash.clone(),
+            created_at: u.created_at.clone(),
+        }
+    }
 }
 
-pub fn from_item(it: &Item) -> Result<User, StoreError> {
-    Ok(User {
-        id: get_s(it, "id")?.to_owned(),
-        username: get_s(it, "username")?.to_owned(),
-        role: Role::parse(get_s(it, "role")?)
-            .ok_or_else(|| StoreError::Corrupt("unknown role".into()))?,
-        password_hash: get_s(it, "password_hash")?.to_owned(),
-        created_at: get_s(it, "created_at")?.to_owned(),
-    })
+impl TryFrom<UserItem> for User {
+    type Error = StoreError;
+
+    fn try_from(it: UserItem) -> Result<Self, StoreError> {
+        it.entity.require(Entity::User)?;
+        Ok(User {
+            id: it.id,
+            username: it.username,
+            role: it.role,
+            password_hash: it.password_hash,
+            created_at: it.created_at,
+        })
+    }
+}
+
+/// Claims a lower-cased username (`USERNAME#<lower>` / `UNIQUE`) for one user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsernameGuardItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: Entity,
+    pub user_id: String,
+}
+
+impl From<&User> for UsernameGuardItem {
+    fn from(u: &User) -> Self {
+        Self {
+            pk: keys::username_guard_pk(&u.username.to_lowercase()),
+            sk: keys::UNIQUE_SK.to_owned(),
+            entity: Entity::UsernameGuard,
+            user_id: u.id.clone(),
+        }
+    }
+}
+
+pub fn to_item(u: &User) -> Result<Item, StoreError> {
+    item::to_item(&UserItem::from(u))
+}
+
+pub fn guard_item(u: &User) -> Result<Item, StoreError> {
+    item::to_item(&UsernameGuardItem::from(u))
+}
+
+pub fn from_item(it: Item) -> Result<User, StoreError> {
+    item::from_item::<UserItem>(it)?.try_into()
 }
 
 impl Store {
@@ -47,9 +99,9 @@ impl Store {
     /// transaction (reason at index 1).
     pub async fn create_user(&self, u: &User, audit: &AuditEvent) -> Result<(), StoreError> {
         self.transact(vec![
-            put_new(&self.table, to_item(u)),
-            put_new(&self.table, guard_item(u)),
-            super::audit::put(&self.table, audit),
+            put_new(&self.table, to_item(u)?),
+            put_new(&self.table, guard_item(u)?),
+            super::audit::put(&self.table, audit)?,
         ])
         .await
     }
@@ -62,22 +114,24 @@ impl Store {
             .table_name(&self.table)
             .index_name(keys::GSI1)
             .key_condition_expression("GSI1PK = :pk AND GSI1SK = :sk")
-            .expression_attribute_values(":pk", super::item::s(keys::USERS_INDEX_PK))
-            .expression_attribute_values(":sk", super::item::s(username.to_lowercase()))
+            .expression_attribute_values(":pk", item::s(keys::USERS_INDEX_PK))
+            .expression_attribute_values(":sk", item::s(username.to_lowercase()))
             .limit(1)
             .send()
             .await
             .map_err(sdk_error)?;
-        match out.items.unwrap_or_default().first() {
-            Some(it) => Ok(Some(from_item(it)?)),
-            None => Ok(None),
-        }
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(from_item)
+            .transpose()
     }
 
     pub async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        match self.get(keys::user_pk(id), keys::USER_SK).await? {
-            Some(it) => Ok(Some(from_item(&it)?)),
-            None => Ok(None),
-        }
+        self.get(keys::user_pk(id), keys::USER_SK)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 }
