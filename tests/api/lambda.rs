@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use toolreg_core::routes::{RouteId, ROUTES};
 use toolreg_tests::api::{unique, Api};
-use toolreg_tests::runtime_api::{http_event, Answer, RuntimeApi};
+use toolreg_tests::runtime_api::{function_url_event, http_event, Answer, RuntimeApi};
 use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 async fn run_once(function: &str, event: Value) -> Value {
@@ -179,6 +179,87 @@ async fn every_route_binary_serves_an_api_gateway_event() {
     served.push(delete.function);
     assert_eq!(served.len(), ROUTES.len());
     assert_eq!(api.get(&tool_path, Some(&access)).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_route_binary_serves_lambda_function_url_events() {
+    let api = Api::new(server());
+    let (access, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let bearer = format!("Bearer {access}");
+    let tool = api
+        .post(
+            "/api/v1/tools",
+            Some(&access),
+            &json!({"tool_type": "function", "name": unique("fnurl"), "risk_level": "low",
+                    "input_schema": {"type": "object"}}),
+        )
+        .await;
+    assert_eq!(tool.status, 201, "{}", tool.text);
+    let id = tool.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tools/{id}");
+
+    // One warm function answers several invocations, as in Lambda.
+    let mut rt = RuntimeApi::start().await;
+    rt.launch(&bin("tools-get"), "tools-get", &server().env);
+    let invoke = |event: Value| {
+        let rt = &rt;
+        async move {
+            match rt.invoke(event, Duration::from_secs(30)).await {
+                Answer::Response(v) => v,
+                Answer::Error(e) => panic!("tools-get reported an invocation error: {e}"),
+            }
+        }
+    };
+
+    // A function URL carries no path parameters: the id comes from the path itself.
+    let v = invoke(function_url_event(
+        "GET",
+        &path,
+        &[("authorization", &bearer), ("x-request-id", "fn-url-check")],
+        None,
+    ))
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(body["id"], json!(id));
+    assert_eq!(v["headers"]["x-request-id"], json!("fn-url-check"));
+    assert!(v["headers"]["etag"].is_string(), "{v}");
+    assert_eq!(v["isBase64Encoded"], json!(false));
+
+    // A function URL sends every method and path to the function: the route's own are served.
+    let v = invoke(function_url_event(
+        "POST",
+        &path,
+        &[("authorization", &bearer)],
+        None,
+    ))
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 405, "{v}");
+    assert_eq!(v["headers"]["allow"], json!("GET"));
+    assert_eq!(body["status"], json!(405));
+    let v = invoke(function_url_event("GET", "/api/v1/nope", &[], None)).await;
+    assert_eq!(status_and_body(&v).0, 404, "{v}");
+    assert_eq!(
+        v["headers"]["content-type"],
+        json!("application/problem+json")
+    );
+    drop(rt);
+
+    // A base64-encoded body (function URLs encode any body they do not know to be text).
+    let v = run_once(
+        "auth-login",
+        function_url_event(
+            "POST",
+            "/api/v1/auth/login",
+            &[],
+            Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+        ),
+    )
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 200, "{v}");
+    assert!(body["access_token"].is_string(), "{v}");
 }
 
 #[tokio::test]

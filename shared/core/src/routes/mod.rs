@@ -155,7 +155,8 @@ pub enum MatchError {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
+/// The path parameters of `path` when it matches `template`.
+pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
     if t.len() != p.len() {
@@ -274,6 +275,38 @@ pub async fn dispatch(state: &AppState, id: RouteId, req: ApiRequest) -> ApiResp
     resp
 }
 
+/// The 404 problem for a path no route serves.
+pub fn not_found(req: &ApiRequest) -> ApiResponse {
+    problem::problem(
+        404,
+        "not-found",
+        "Not found",
+        &format!(
+            "no route for {}",
+            req.path.chars().take(200).collect::<String>()
+        ),
+        &req.request_id,
+    )
+    .with_header("x-request-id", &req.request_id)
+}
+
+/// The 405 problem for a method the path's routes lack.
+pub fn method_not_allowed(req: &ApiRequest, allowed: &[&str]) -> ApiResponse {
+    problem::problem(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        &format!(
+            "{} is not allowed here; allowed: {}",
+            req.method,
+            allowed.join(", ")
+        ),
+        &req.request_id,
+    )
+    .with_header("allow", &allowed.join(", "))
+    .with_header("x-request-id", &req.request_id)
+}
+
 /// Serves a request whose route is not known yet (the local server): 404 and 405 problems for
 /// paths and methods the table lacks.
 pub async fn dispatch_any(state: &AppState, mut req: ApiRequest) -> ApiResponse {
@@ -282,30 +315,8 @@ pub async fn dispatch_any(state: &AppState, mut req: ApiRequest) -> ApiResponse 
             req.path_params = params;
             dispatch(state, id, req).await
         }
-        Err(MatchError::NotFound) => problem::problem(
-            404,
-            "not-found",
-            "Not found",
-            &format!(
-                "no route for {}",
-                req.path.chars().take(200).collect::<String>()
-            ),
-            &req.request_id,
-        )
-        .with_header("x-request-id", &req.request_id),
-        Err(MatchError::MethodNotAllowed(allowed)) => problem::problem(
-            405,
-            "method-not-allowed",
-            "Method not allowed",
-            &format!(
-                "{} is not allowed here; allowed: {}",
-                req.method,
-                allowed.join(", ")
-            ),
-            &req.request_id,
-        )
-        .with_header("allow", &allowed.join(", "))
-        .with_header("x-request-id", &req.request_id),
+        Err(MatchError::NotFound) => not_found(&req),
+        Err(MatchError::MethodNotAllowed(allowed)) => method_not_allowed(&req, &allowed),
     }
 }
 
