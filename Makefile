@@ -8,7 +8,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench venv clean
+.PHONY: dev test lint fmt build package bench venv clean infra
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,13 @@ dev: venv
 test: venv
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
+
+## Regenerate the deployment inputs from the route table (shared/core/src/routes/table.rs):
+## infra/routes.json, infra/functions.json and template.yaml. tests/api/deploy.rs fails when stale.
+infra:
+	cargo run -q -p toolreg-cli -- routes > infra/routes.json
+	cargo run -q -p toolreg-cli -- functions > infra/functions.json
+	python3 scripts/gen_template.py infra/routes.json > template.yaml
 
 lint:
 	cargo fmt --all -- --check

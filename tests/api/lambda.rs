@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use toolreg_core::routes::{RouteId, ROUTES};
+use toolreg_core::routes::{DOCS, ROUTES, TOOLS_DELETE};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::runtime_api::{function_url_event, http_event, Answer, RuntimeApi};
 use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -51,9 +51,9 @@ async fn every_route_binary_serves_an_api_gateway_event() {
             vec![]
         };
         let concrete = p.replace("{id}", &id);
-        let (event, expected) = match route.id {
-            RouteId::Health => (http_event("GET", p, p, &[], &[], None), 200),
-            RouteId::AuthLogin => (
+        let (event, expected) = match route.function {
+            "health" => (http_event("GET", p, p, &[], &[], None), 200),
+            "auth-login" => (
                 http_event(
                     "POST",
                     p,
@@ -64,7 +64,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::AuthRefresh => (
+            "auth-refresh" => (
                 http_event(
                     "POST",
                     p,
@@ -75,8 +75,8 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::AuthMe => (http_event("GET", p, p, &[], auth, None), 200),
-            RouteId::AuthElevate => (
+            "auth-me" => (http_event("GET", p, p, &[], auth, None), 200),
+            "auth-elevate" => (
                 http_event(
                     "POST",
                     p,
@@ -87,7 +87,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::ToolsCreate => (
+            "tools-create" => (
                 http_event(
                     "POST",
                     p,
@@ -100,12 +100,12 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 422,
             ),
-            RouteId::ToolsList => (
+            "tools-list" => (
                 http_event("GET", "/api/v1/tools?limit=5", p, &[], auth, None),
                 200,
             ),
-            RouteId::ToolsGet => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsUpdate => (
+            "tools-get" => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            "tools-update" => (
                 http_event(
                     "PATCH",
                     &concrete,
@@ -116,12 +116,10 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::ToolsActivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsDeactivate => {
-                (http_event("POST", &concrete, p, &params, auth, None), 200)
-            }
-            RouteId::ToolsDelete => continue, // served last, below
-            RouteId::ToolsTestConnection => (
+            "tools-activate" => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            "tools-deactivate" => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            "tools-delete" => continue, // served last, below
+            "tools-test-connection" => (
                 http_event(
                     "POST",
                     p,
@@ -132,13 +130,14 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 422,
             ),
-            RouteId::ToolsReprobe => (http_event("POST", &concrete, p, &params, auth, None), 409),
-            RouteId::ToolsProbes => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::AuditList => (
+            "tools-reprobe" => (http_event("POST", &concrete, p, &params, auth, None), 409),
+            "tools-probes" => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            "audit-list" => (
                 http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
                 200,
             ),
-            RouteId::OpenApi | RouteId::Docs => (http_event("GET", p, p, &[], &[], None), 200),
+            "openapi" | "docs" => (http_event("GET", p, p, &[], &[], None), 200),
+            other => panic!("no API Gateway event for {other}: add one here"),
         };
         let v = run_once(route.function, event).await;
         let (status, body) = status_and_body(&v);
@@ -148,7 +147,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
             "{} lacks x-request-id",
             route.function
         );
-        if status >= 400 && route.id != RouteId::Docs {
+        if status >= 400 && route.function != DOCS.function {
             assert_eq!(
                 v["headers"]["content-type"],
                 json!("application/problem+json")
@@ -158,10 +157,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
         served.push(route.function);
     }
     // Finally delete the tool through its binary, with an elevated token.
-    let delete = ROUTES
-        .iter()
-        .find(|r| r.id == RouteId::ToolsDelete)
-        .unwrap();
+    let delete = &TOOLS_DELETE;
     let elevated_bearer = format!("Bearer {elevated}");
     let v = run_once(
         delete.function,

@@ -39,8 +39,7 @@ pub fn lambda_request(peer: SocketAddr, parts: Parts, bytes: &[u8]) -> Request {
         }
     };
     let mut req = Request::from_parts(parts, body).with_raw_http_path(path.clone());
-    if let Ok((id, params)) = routes::resolve(ctx.http.method.as_str(), &path) {
-        let r = routes::route(id);
+    if let Ok((r, params)) = routes::resolve(ctx.http.method.as_str(), &path) {
         ctx.route_key = Some(format!("{} {}", r.method, r.path));
         req = req.with_path_parameters(params);
     }
@@ -58,9 +57,12 @@ async fn serve_one(
         .await
         .unwrap_or_else(|_| vec![0u8; MAX_BODY_BYTES + 1].into());
     let req = lambda_request(peer, parts, &bytes);
-    let resp = match routes::resolve(req.method().as_str(), req.raw_http_path()) {
-        Ok((id, _)) => crate::lambda::handle(&state, id, req).await,
-        Err(_) => crate::lambda::to_http(
+    let served = routes::resolve(req.method().as_str(), req.raw_http_path())
+        .ok()
+        .and_then(|(route, _)| routes::handler_for(route).map(|h| (route, h)));
+    let resp = match served {
+        Some((route, handler)) => crate::lambda::handle(&state, route, handler, req).await,
+        None => crate::lambda::to_http(
             routes::dispatch_any(&state, crate::http::ApiRequest::from_http(req)).await,
         ),
     };

@@ -2,7 +2,7 @@
 //! the local server go through: `lambda_http::Request` in, `lambda_http::Response` out.
 
 use crate::http::{ApiRequest, ApiResponse};
-use crate::routes::{self, RouteId};
+use crate::routes::{self, Handler, Route};
 use crate::state::AppState;
 use lambda_http::http::{HeaderName, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -13,9 +13,8 @@ use std::sync::Arc;
 /// API Gateway only invokes a function for its own route and fills in the path parameters; a
 /// Lambda function URL (route key `$default`) sends every method and path, so those are checked
 /// against the route here and the parameters taken from the path.
-pub async fn handle(state: &AppState, route: RouteId, req: Request) -> Response<Body> {
+pub async fn handle(state: &AppState, r: &Route, handler: Handler, req: Request) -> Response<Body> {
     let mut req = ApiRequest::from_http(req);
-    let r = routes::route(route);
     if req.method != r.method && !(req.method == "HEAD" && r.method == "GET") {
         return to_http(routes::method_not_allowed(&req, &[r.method]));
     }
@@ -26,7 +25,7 @@ pub async fn handle(state: &AppState, route: RouteId, req: Request) -> Response<
             None => return to_http(routes::not_found(&req)),
         }
     }
-    to_http(routes::dispatch(state, route, req).await)
+    to_http(routes::dispatch(state, r, handler, req).await)
 }
 
 /// Converts a finished response to an `http::Response`. `lambda_http` sends text content types
@@ -74,14 +73,15 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The `main` of every per-route Lambda binary: build state once per cold start, then serve
-/// HTTP API (and function URL) events for `route` until the runtime stops.
-pub fn run_route(route: RouteId) {
+/// HTTP API (and function URL) events for `route` with `handler` until the runtime stops. Only
+/// this row and handler are linked in, not the rest of the table.
+pub fn serve(route: &'static Route, handler: Handler) {
     crate::logging::init();
     runtime().block_on(async move {
         let state = cold_start().await;
         let handler = lambda_http::service_fn(move |req: Request| {
             let state = Arc::clone(&state);
-            async move { Ok::<_, lambda_http::Error>(handle(&state, route, req).await) }
+            async move { Ok::<_, lambda_http::Error>(handle(&state, route, handler, req).await) }
         });
         if let Err(e) = lambda_http::run(handler).await {
             tracing::error!(error = %e, "lambda runtime stopped");
