@@ -9,7 +9,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench venv dynamodb-local clean
+.PHONY: dev test lint fmt build package bench venv dynamodb-local clean infra
 
 venv: $(VENV)/.installed
 
@@ -31,6 +31,13 @@ dev: venv dynamodb-local
 test: venv dynamodb-local
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
+
+## Regenerate the deployment inputs from the route table (shared/core/src/routes/table.rs):
+## infra/routes.json, infra/functions.json and template.yaml. tests/api/deploy.rs fails when stale.
+infra:
+	cargo run -q -p toolreg-cli -- routes > infra/routes.json
+	cargo run -q -p toolreg-cli -- functions > infra/functions.json
+	python3 scripts/gen_template.py infra/routes.json > template.yaml
 
 lint:
 	cargo fmt --all -- --check

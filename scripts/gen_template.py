@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Writes template.yaml (AWS SAM) from the code's route table and infra/functions.json.
 
-    cargo run -q -p toolreg-cli -- routes > /tmp/routes.json
-    python3 scripts/gen_template.py /tmp/routes.json > template.yaml
+    make infra    # writes infra/routes.json, infra/functions.json, then:
+    python3 scripts/gen_template.py infra/routes.json > template.yaml
 
 tests/api/deploy.rs fails when template.yaml no longer matches the route table, so a new route
-means re-running this.
+means re-running `make infra`.
 """
 
 import json
@@ -56,21 +56,20 @@ def main() -> None:
         sys.exit(f"infra/functions.json lacks permissions for {sorted(missing)}")
 
     out = [(ROOT / "infra/template.head.yaml").read_text().rstrip("\n")]
-    for fn, p in perms.items():
+    # Route functions in route-table order, then the scheduled ones.
+    order = [r["function"] for r in routes] + [fn for fn in perms if fn not in by_fn]
+    for fn in order:
+        p = perms[fn]
         name = logical(fn)
         route = by_fn.get(fn)
-        probing = fn in ("tools-create", "tools-update", "tools-test-connection", "tools-reprobe")
         out.append("")
         out.append(f"  {name}:")
         out.append("    Type: AWS::Serverless::Function")
         out.append("    Properties:")
         out.append(f"      FunctionName: !Sub \"${{AWS::StackName}}-{fn}\"")
         out.append(f"      CodeUri: target/lambda/{fn}/")
-        if fn == "reprobe":
-            out.append("      Timeout: 300")
-            out.append("      MemorySize: 256")
-        elif probing:
-            out.append("      Timeout: 30")
+        out.append(f"      Timeout: {p['timeout']}")
+        out.append(f"      MemorySize: {p['memory']}")
         out.append("      LoggingConfig:")
         out.append(f"        LogGroup: !Ref {name}Logs")
         out.extend(policy(fn, p))

@@ -9,7 +9,8 @@ const USAGE: &str = "usage:
   toolreg seed-admin --username NAME   create an admin; the password is read from a prompt
                                        (or the first line of standard input), never an argument
   toolreg reprobe --once               re-probe every stale active remote tool once, then exit
-  toolreg routes                       print the route table as JSON
+  toolreg routes                       print the route table as JSON (infra/routes.json)
+  toolreg functions                    print each function's permissions (infra/functions.json)
   toolreg setup                        create the table, KMS key alias and JWT secret if missing
                                        (local stack; in AWS the deployment creates them)";
 
@@ -58,15 +59,13 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["routes"] => {
-            // The route table as JSON, for scripts/gen_template.py.
-            let routes: Vec<_> = toolreg_core::routes::ROUTES
-                .iter()
-                .map(|r| serde_json::json!({"method": r.method, "path": r.path, "function": r.function}))
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&routes).unwrap_or_default()
-            );
+            // The route table as JSON (infra/routes.json), for scripts/gen_template.py.
+            print!("{}", toolreg_core::routes::infra::routes_json());
+            Ok(())
+        }
+        ["functions"] => {
+            // Each function's permissions, timeout and memory (infra/functions.json).
+            print!("{}", toolreg_core::routes::infra::functions_json());
             Ok(())
         }
         ["setup"] => {

@@ -1,18 +1,17 @@
-# The same deployment as template.yaml. Routes come from infra/routes.json (the code's route
-# table, printed by `toolreg routes`) and permissions from infra/functions.json; a test checks
-# both against the code.
+# The same deployment as template.yaml. Routes come from infra/routes.json and permissions,
+# timeouts and memory from infra/functions.json, both rendered from the code's route table by
+# `make infra`; a test fails when they are stale.
 
 locals {
   routes      = jsondecode(file("${path.module}/../routes.json"))
   permissions = jsondecode(file("${path.module}/../functions.json")).functions
   route_by_fn = { for r in local.routes : r.function => r }
-  probing     = ["tools-create", "tools-update", "tools-test-connection", "tools-reprobe"]
 
   functions = {
     for fn, p in local.permissions : fn => {
       route   = lookup(local.route_by_fn, fn, null)
-      timeout = fn == "reprobe" ? 300 : (contains(local.probing, fn) ? 30 : 15)
-      memory  = fn == "reprobe" ? 256 : 128
+      timeout = p.timeout
+      memory  = p.memory
       perms   = p
     }
   }

@@ -107,3 +107,54 @@ fn terraform_deploys_exactly_the_route_table() {
     assert!(!api.contains("$default\"\n  target"), "no catch-all route");
     assert!(tf("schedule.tf").contains("aws_lambda_function.fn[\"reprobe\"]"));
 }
+
+/// The generated deployment inputs match the route table: `make infra` regenerates them.
+#[test]
+fn generated_infra_files_are_up_to_date() {
+    let read = |f: &str| std::fs::read_to_string(repo_root().join(f)).expect(f);
+    assert_eq!(
+        read("infra/routes.json"),
+        toolreg_core::routes::infra::routes_json(),
+        "infra/routes.json is stale: run `make infra`"
+    );
+    assert_eq!(
+        read("infra/functions.json"),
+        toolreg_core::routes::infra::functions_json(),
+        "infra/functions.json is stale: run `make infra`"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("scripts/gen_template.py"))
+        .arg(repo_root().join("infra/routes.json"))
+        .output()
+        .expect("run scripts/gen_template.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        read("template.yaml") == String::from_utf8_lossy(&out.stdout),
+        "template.yaml is stale: run `make infra`"
+    );
+}
+
+/// Every route has a Lambda binary that serves exactly its own row.
+#[test]
+fn every_route_has_a_binary_wired_to_its_row() {
+    let cargo = std::fs::read_to_string(repo_root().join("functions/Cargo.toml")).expect("toml");
+    for r in ROUTES {
+        assert!(
+            cargo.contains(&format!("name = \"{}\"", r.function)),
+            "functions/Cargo.toml lacks a [[bin]] for {}",
+            r.function
+        );
+        let file = format!("functions/src/bin/{}.rs", r.function.replace('-', "_"));
+        let src = std::fs::read_to_string(repo_root().join(&file)).expect(&file);
+        let row = r.function.replace('-', "_").to_ascii_uppercase();
+        let compact: String = src.split_whitespace().collect();
+        assert!(
+            compact.contains(&format!("serve(&{row},")),
+            "{file} does not serve {row}"
+        );
+    }
+}

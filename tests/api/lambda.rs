@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use toolreg_core::routes::{RouteId, ROUTES};
+use toolreg_core::routes::{DOCS, ROUTES, TOOLS_DELETE};
 use toolreg_tests::api::{unique, Api};
-use toolreg_tests::runtime_api::{http_event, Answer, RuntimeApi};
+use toolreg_tests::runtime_api::{function_url_event, http_event, Answer, RuntimeApi};
 use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 async fn run_once(function: &str, event: Value) -> Value {
@@ -51,9 +51,9 @@ async fn every_route_binary_serves_an_api_gateway_event() {
             vec![]
         };
         let concrete = p.replace("{id}", &id);
-        let (event, expected) = match route.id {
-            RouteId::Health => (http_event("GET", p, p, &[], &[], None), 200),
-            RouteId::AuthLogin => (
+        let (event, expected) = match route.function {
+            "health" => (http_event("GET", p, p, &[], &[], None), 200),
+            "auth-login" => (
                 http_event(
                     "POST",
                     p,
@@ -64,7 +64,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::AuthRefresh => (
+            "auth-refresh" => (
                 http_event(
                     "POST",
                     p,
@@ -75,8 +75,8 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::AuthMe => (http_event("GET", p, p, &[], auth, None), 200),
-            RouteId::AuthElevate => (
+            "auth-me" => (http_event("GET", p, p, &[], auth, None), 200),
+            "auth-elevate" => (
                 http_event(
                     "POST",
                     p,
@@ -87,7 +87,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::ToolsCreate => (
+            "tools-create" => (
                 http_event(
                     "POST",
                     p,
@@ -100,12 +100,12 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 422,
             ),
-            RouteId::ToolsList => (
+            "tools-list" => (
                 http_event("GET", "/api/v1/tools?limit=5", p, &[], auth, None),
                 200,
             ),
-            RouteId::ToolsGet => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsUpdate => (
+            "tools-get" => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            "tools-update" => (
                 http_event(
                     "PATCH",
                     &concrete,
@@ -116,12 +116,10 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 200,
             ),
-            RouteId::ToolsActivate => (http_event("POST", &concrete, p, &params, auth, None), 200),
-            RouteId::ToolsDeactivate => {
-                (http_event("POST", &concrete, p, &params, auth, None), 200)
-            }
-            RouteId::ToolsDelete => continue, // served last, below
-            RouteId::ToolsTestConnection => (
+            "tools-activate" => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            "tools-deactivate" => (http_event("POST", &concrete, p, &params, auth, None), 200),
+            "tools-delete" => continue, // served last, below
+            "tools-test-connection" => (
                 http_event(
                     "POST",
                     p,
@@ -132,13 +130,14 @@ async fn every_route_binary_serves_an_api_gateway_event() {
                 ),
                 422,
             ),
-            RouteId::ToolsReprobe => (http_event("POST", &concrete, p, &params, auth, None), 409),
-            RouteId::ToolsProbes => (http_event("GET", &concrete, p, &params, auth, None), 200),
-            RouteId::AuditList => (
+            "tools-reprobe" => (http_event("POST", &concrete, p, &params, auth, None), 409),
+            "tools-probes" => (http_event("GET", &concrete, p, &params, auth, None), 200),
+            "audit-list" => (
                 http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
                 200,
             ),
-            RouteId::OpenApi | RouteId::Docs => (http_event("GET", p, p, &[], &[], None), 200),
+            "openapi" | "docs" => (http_event("GET", p, p, &[], &[], None), 200),
+            other => panic!("no API Gateway event for {other}: add one here"),
         };
         let v = run_once(route.function, event).await;
         let (status, body) = status_and_body(&v);
@@ -148,7 +147,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
             "{} lacks x-request-id",
             route.function
         );
-        if status >= 400 && route.id != RouteId::Docs {
+        if status >= 400 && route.function != DOCS.function {
             assert_eq!(
                 v["headers"]["content-type"],
                 json!("application/problem+json")
@@ -158,10 +157,7 @@ async fn every_route_binary_serves_an_api_gateway_event() {
         served.push(route.function);
     }
     // Finally delete the tool through its binary, with an elevated token.
-    let delete = ROUTES
-        .iter()
-        .find(|r| r.id == RouteId::ToolsDelete)
-        .unwrap();
+    let delete = &TOOLS_DELETE;
     let elevated_bearer = format!("Bearer {elevated}");
     let v = run_once(
         delete.function,
@@ -179,6 +175,87 @@ async fn every_route_binary_serves_an_api_gateway_event() {
     served.push(delete.function);
     assert_eq!(served.len(), ROUTES.len());
     assert_eq!(api.get(&tool_path, Some(&access)).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_route_binary_serves_lambda_function_url_events() {
+    let api = Api::new(server());
+    let (access, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let bearer = format!("Bearer {access}");
+    let tool = api
+        .post(
+            "/api/v1/tools",
+            Some(&access),
+            &json!({"tool_type": "function", "name": unique("fnurl"), "risk_level": "low",
+                    "input_schema": {"type": "object"}}),
+        )
+        .await;
+    assert_eq!(tool.status, 201, "{}", tool.text);
+    let id = tool.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tools/{id}");
+
+    // One warm function answers several invocations, as in Lambda.
+    let mut rt = RuntimeApi::start().await;
+    rt.launch(&bin("tools-get"), "tools-get", &server().env);
+    let invoke = |event: Value| {
+        let rt = &rt;
+        async move {
+            match rt.invoke(event, Duration::from_secs(30)).await {
+                Answer::Response(v) => v,
+                Answer::Error(e) => panic!("tools-get reported an invocation error: {e}"),
+            }
+        }
+    };
+
+    // A function URL carries no path parameters: the id comes from the path itself.
+    let v = invoke(function_url_event(
+        "GET",
+        &path,
+        &[("authorization", &bearer), ("x-request-id", "fn-url-check")],
+        None,
+    ))
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(body["id"], json!(id));
+    assert_eq!(v["headers"]["x-request-id"], json!("fn-url-check"));
+    assert!(v["headers"]["etag"].is_string(), "{v}");
+    assert_eq!(v["isBase64Encoded"], json!(false));
+
+    // A function URL sends every method and path to the function: the route's own are served.
+    let v = invoke(function_url_event(
+        "POST",
+        &path,
+        &[("authorization", &bearer)],
+        None,
+    ))
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 405, "{v}");
+    assert_eq!(v["headers"]["allow"], json!("GET"));
+    assert_eq!(body["status"], json!(405));
+    let v = invoke(function_url_event("GET", "/api/v1/nope", &[], None)).await;
+    assert_eq!(status_and_body(&v).0, 404, "{v}");
+    assert_eq!(
+        v["headers"]["content-type"],
+        json!("application/problem+json")
+    );
+    drop(rt);
+
+    // A base64-encoded body (function URLs encode any body they do not know to be text).
+    let v = run_once(
+        "auth-login",
+        function_url_event(
+            "POST",
+            "/api/v1/auth/login",
+            &[],
+            Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+        ),
+    )
+    .await;
+    let (status, body) = status_and_body(&v);
+    assert_eq!(status, 200, "{v}");
+    assert!(body["access_token"].is_string(), "{v}");
 }
 
 #[tokio::test]

@@ -1,16 +1,17 @@
-//! The role matrix: every route × every kind of credential, generated from the route table. A
-//! new route does not compile until it is classified here.
+//! The role matrix: every route × every kind of credential, generated from the route table: each
+//! row's `access` says who may call it and its `openapi.status` what success looks like.
 
 use serde_json::{json, Value};
 use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
-use toolreg_core::routes::{RouteId, ROUTES};
+use toolreg_core::routes::{Access, Route, AUTH_REFRESH, ROUTES, TOOLS_REPROBE};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
-/// Who a route is for.
+/// Who a route is for: the row's [`Access`], with the one public route whose credential travels
+/// in the body told apart.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Access {
+enum Who {
     Public,
     /// The credential travels in the body (`/auth/refresh`).
     RefreshBody,
@@ -19,15 +20,13 @@ enum Access {
     Elevated,
 }
 
-fn access(id: RouteId) -> Access {
-    use RouteId::*;
-    match id {
-        Health | OpenApi | Docs | AuthLogin => Access::Public,
-        AuthRefresh => Access::RefreshBody,
-        AuthMe | ToolsList | ToolsGet | ToolsProbes => Access::AnyUser,
-        AuthElevate | ToolsCreate | ToolsUpdate | ToolsActivate | ToolsDeactivate
-        | ToolsTestConnection | ToolsReprobe | AuditList => Access::Admin,
-        ToolsDelete => Access::Elevated,
+fn who(route: &Route) -> Who {
+    match route.access {
+        Access::Public if route.function == AUTH_REFRESH.function => Who::RefreshBody,
+        Access::Public => Who::Public,
+        Access::AnyPrincipal => Who::AnyUser,
+        Access::Admin => Who::Admin,
+        Access::ElevatedAdmin => Who::Elevated,
     }
 }
 
@@ -52,32 +51,55 @@ const CREDS: [Cred; 7] = [
     Cred::Expired,
 ];
 
-/// The status an authorised, well-formed request to `id` gets in this test's setup.
-fn success_status(id: RouteId) -> u16 {
-    use RouteId::*;
-    match id {
-        ToolsCreate => 201,
-        ToolsDelete => 204,
-        ToolsReprobe => 409, // the matrix's tool is a function tool: authorised, but nothing to probe
-        _ => 200,
+/// The status an authorised, well-formed request to `route` gets in this test's setup: the row's
+/// documented success status.
+fn success_status(route: &Route) -> u16 {
+    if route.function == TOOLS_REPROBE.function {
+        return 409; // the matrix's tool is a function tool: authorised, but nothing to probe
+    }
+    route.openapi.status
+}
+
+fn expected(a: Who, c: Cred, route: &Route) -> u16 {
+    let ok = success_status(route);
+    match (a, c) {
+        (Who::Public, _) => ok,
+        (Who::RefreshBody, Cred::Refresh) => ok,
+        (Who::RefreshBody, Cred::None) => 422,
+        (Who::RefreshBody, _) => 401,
+        (_, Cred::None | Cred::Garbage | Cred::Refresh | Cred::Expired) => 401,
+        (Who::AnyUser, Cred::User | Cred::Admin) => ok,
+        (Who::AnyUser, Cred::ElevatedAdmin) => 401,
+        (Who::Admin, Cred::User) => 403,
+        (Who::Admin, Cred::Admin) => ok,
+        (Who::Admin, Cred::ElevatedAdmin) => 401,
+        (Who::Elevated, Cred::User | Cred::Admin) => 403,
+        (Who::Elevated, Cred::ElevatedAdmin) => ok,
     }
 }
 
-fn expected(a: Access, c: Cred, id: RouteId) -> u16 {
-    let ok = success_status(id);
-    match (a, c) {
-        (Access::Public, _) => ok,
-        (Access::RefreshBody, Cred::Refresh) => ok,
-        (Access::RefreshBody, Cred::None) => 422,
-        (Access::RefreshBody, _) => 401,
-        (_, Cred::None | Cred::Garbage | Cred::Refresh | Cred::Expired) => 401,
-        (Access::AnyUser, Cred::User | Cred::Admin) => ok,
-        (Access::AnyUser, Cred::ElevatedAdmin) => 401,
-        (Access::Admin, Cred::User) => 403,
-        (Access::Admin, Cred::Admin) => ok,
-        (Access::Admin, Cred::ElevatedAdmin) => 401,
-        (Access::Elevated, Cred::User | Cred::Admin) => 403,
-        (Access::Elevated, Cred::ElevatedAdmin) => ok,
+/// The body a well-formed request to `route` sends.
+fn body_for(route: &Route, token: &Option<String>) -> Option<Value> {
+    match route.function {
+        "auth-login" => Some(json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+        "auth-refresh" => Some(match token {
+            Some(t) => json!({"refresh_token": t}),
+            None => json!({}),
+        }),
+        "auth-elevate" => Some(json!({"password": ADMIN_PASSWORD})),
+        "tools-create" => Some(
+            json!({"tool_type": "function", "name": unique("m"), "risk_level": "low", "input_schema": {"type": "object"}}),
+        ),
+        "tools-update" => Some(json!({"description": "changed"})),
+        "tools-test-connection" => Some(json!({"server_url": "http://127.0.0.1:9/mcp"})),
+        _ => {
+            assert!(
+                route.openapi.request.is_none(),
+                "{} takes a body: add one here",
+                route.function
+            );
+            None
+        }
     }
 }
 
@@ -127,7 +149,7 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for route in ROUTES {
-        let a = access(route.id);
+        let a = who(route);
         for cred in CREDS {
             // Fresh per request where success consumes something (refresh, delete).
             let elevated = if cred == Cred::ElevatedAdmin {
@@ -151,25 +173,8 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
             };
             let id = new_function_tool(&api, &admin).await;
             let path = route.path.replace("{id}", &id);
-            let body: Option<Value> = match route.id {
-                RouteId::AuthLogin => {
-                    Some(json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}))
-                }
-                RouteId::AuthRefresh => Some(match &token {
-                    Some(t) => json!({"refresh_token": t}),
-                    None => json!({}),
-                }),
-                RouteId::AuthElevate => Some(json!({"password": ADMIN_PASSWORD})),
-                RouteId::ToolsCreate => Some(
-                    json!({"tool_type": "function", "name": unique("m"), "risk_level": "low", "input_schema": {"type": "object"}}),
-                ),
-                RouteId::ToolsUpdate => Some(json!({"description": "changed"})),
-                RouteId::ToolsTestConnection => {
-                    Some(json!({"server_url": "http://127.0.0.1:9/mcp"}))
-                }
-                _ => None,
-            };
-            let header_token = if route.id == RouteId::AuthRefresh {
+            let body = body_for(route, &token);
+            let header_token = if route.function == AUTH_REFRESH.function {
                 None
             } else {
                 token.as_deref()
@@ -177,7 +182,7 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
             let r = api
                 .send(route.method, &path, header_token, body.as_ref(), &[])
                 .await;
-            let want = expected(a, cred, route.id);
+            let want = expected(a, cred, route);
             checked += 1;
             if r.status != want {
                 failures.push(format!(

@@ -222,3 +222,47 @@ pub fn http_event(
         "isBase64Encoded": false
     })
 }
+
+/// A Lambda function URL event: the same v2 payload shape, with route key `$default`, no path
+/// parameters and a `lambda-url` domain.
+pub fn function_url_event(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Value {
+    let mut h = serde_json::Map::new();
+    h.insert("user-agent".into(), Value::from("function-url-test"));
+    h.insert(
+        "host".into(),
+        Value::from("abcdefgh.lambda-url.us-east-1.on.aws"),
+    );
+    for (k, v) in headers {
+        h.insert(k.to_string(), Value::from(*v));
+    }
+    if body.is_some() {
+        h.insert("content-type".into(), Value::from("application/json"));
+    }
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": h,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefgh",
+            "domainName": "abcdefgh.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "abcdefgh",
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:12:00:00 +0000",
+            "timeEpoch": chrono::Utc::now().timestamp_millis(),
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "function-url-test"}
+        },
+        "body": body.map(|b| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b.to_string())),
+        "isBase64Encoded": body.is_some()
+    })
+}

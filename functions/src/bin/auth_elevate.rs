@@ -1,5 +1,7 @@
 //! Lambda function for `auth-elevate`: wiring only.
 
+use toolreg_core::routes::{auth, AUTH_ELEVATE};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::AuthElevate);
+    toolreg_core::lambda::serve(&AUTH_ELEVATE, toolreg_core::handler!(auth::elevate));
 }

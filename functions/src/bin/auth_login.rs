@@ -1,5 +1,7 @@
 //! Lambda function for `auth-login`: wiring only.
 
+use toolreg_core::routes::{auth, AUTH_LOGIN};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::AuthLogin);
+    toolreg_core::lambda::serve(&AUTH_LOGIN, toolreg_core::handler!(auth::login));
 }

@@ -1,5 +1,7 @@
 //! Lambda function for `auth-me`: wiring only.
 
+use toolreg_core::routes::{auth, AUTH_ME};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::AuthMe);
+    toolreg_core::lambda::serve(&AUTH_ME, toolreg_core::handler!(auth::me));
 }

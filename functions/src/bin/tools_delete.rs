@@ -1,5 +1,7 @@
 //! Lambda function for `tools-delete`: wiring only.
 
+use toolreg_core::routes::{tools, TOOLS_DELETE};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::ToolsDelete);
+    toolreg_core::lambda::serve(&TOOLS_DELETE, toolreg_core::handler!(tools::delete));
 }

@@ -1,5 +1,7 @@
 //! Lambda function for `tools-list`: wiring only.
 
+use toolreg_core::routes::{tools, TOOLS_LIST};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::ToolsList);
+    toolreg_core::lambda::serve(&TOOLS_LIST, toolreg_core::handler!(tools::list));
 }

@@ -1,5 +1,7 @@
 //! Lambda function for `tools-probes`: wiring only.
 
+use toolreg_core::routes::{tools, TOOLS_PROBES};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::ToolsProbes);
+    toolreg_core::lambda::serve(&TOOLS_PROBES, toolreg_core::handler!(tools::probes));
 }

@@ -1,5 +1,10 @@
 //! Lambda function for `tools-test-connection`: wiring only.
 
+use toolreg_core::routes::{tools, TOOLS_TEST_CONNECTION};
+
 fn main() {
-    toolreg_core::lambda::run_route(toolreg_core::routes::RouteId::ToolsTestConnection);
+    toolreg_core::lambda::serve(
+        &TOOLS_TEST_CONNECTION,
+        toolreg_core::handler!(tools::test_connection),
+    );
 }

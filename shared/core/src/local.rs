@@ -1,110 +1,73 @@
-//! The local server: every route on one port, each request turned into the same API Gateway v2
-//! event a Lambda function receives and served by the same handler.
+//! The local server: every route on one port, each hyper request turned into the same
+//! `lambda_http::Request` a Lambda function receives and served by the same handler.
 
 use crate::http::body::MAX_BODY_BYTES;
-use crate::http::ApiRequest;
-use crate::lambda::event::{HttpApiEvent, HttpDescription, RequestContext};
-use crate::lambda::handle_event;
 use crate::routes;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, Request, Response, StatusCode};
-use base64::Engine;
-use std::collections::HashMap;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::http::request::Parts;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// The `lambda_http::Request` a Lambda function would receive for this hyper request: the same
+/// head and body, with an HTTP API v2 request context (source IP, request id, method and path)
+/// and, once the route is known, its route key and path parameters.
+pub fn lambda_request(peer: SocketAddr, parts: Parts, bytes: &[u8]) -> Request {
+    let path = parts.uri.path().to_owned();
+    let mut ctx = ApiGatewayV2httpRequestContext::default();
+    ctx.request_id = Some(uuid::Uuid::new_v4().to_string());
+    ctx.stage = Some("$default".into());
+    ctx.time_epoch = chrono::Utc::now().timestamp_millis();
+    ctx.http.method = parts.method.clone();
+    ctx.http.path = Some(path.clone());
+    ctx.http.protocol = Some(format!("{:?}", parts.version));
+    ctx.http.source_ip = Some(peer.ip().to_string());
+    ctx.http.user_agent = parts
+        .headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(s) => Body::Text(s),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    let mut req = Request::from_parts(parts, body).with_raw_http_path(path.clone());
+    if let Ok((r, params)) = routes::resolve(ctx.http.method.as_str(), &path) {
+        ctx.route_key = Some(format!("{} {}", r.method, r.path));
+        req = req.with_path_parameters(params);
+    }
+    req.with_request_context(RequestContext::ApiGatewayV2(ctx))
+}
 
 async fn serve_one(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request<Body>,
-) -> Response<Body> {
+    req: axum::http::Request<axum::body::Body>,
+) -> axum::http::Response<axum::body::Body> {
     let (parts, body) = req.into_parts();
-    let mut headers: HashMap<String, String> = HashMap::new();
-    for (name, value) in &parts.headers {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers
-            .entry(name.as_str().to_owned())
-            .and_modify(|e| {
-                e.push(',');
-                e.push_str(&v);
-            })
-            .or_insert(v);
-    }
     // One byte over the cap is enough to know the body is too large.
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES + 1)
         .await
         .unwrap_or_else(|_| vec![0u8; MAX_BODY_BYTES + 1].into());
-    let (body, is_base64) = match std::str::from_utf8(&bytes) {
-        Ok(s) => (s.to_owned(), false),
-        Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(&bytes),
-            true,
+    let req = lambda_request(peer, parts, &bytes);
+    let served = routes::resolve(req.method().as_str(), req.raw_http_path())
+        .ok()
+        .and_then(|(route, _)| routes::handler_for(route).map(|h| (route, h)));
+    let resp = match served {
+        Some((route, handler)) => crate::lambda::handle(&state, route, handler, req).await,
+        None => crate::lambda::to_http(
+            routes::dispatch_any(&state, crate::http::ApiRequest::from_http(req)).await,
         ),
     };
-    let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path().to_owned();
-    let mut event = HttpApiEvent {
-        version: Some("2.0".into()),
-        route_key: None,
-        raw_path: path.clone(),
-        raw_query_string: parts.uri.query().unwrap_or("").to_owned(),
-        headers,
-        path_parameters: None,
-        request_context: RequestContext {
-            request_id: Some(uuid::Uuid::new_v4().to_string()),
-            route_key: None,
-            http: HttpDescription {
-                method: method.clone(),
-                path: path.clone(),
-                protocol: "HTTP/1.1".into(),
-                source_ip: peer.ip().to_string(),
-                user_agent: String::new(),
-            },
-            time_epoch: chrono::Utc::now().timestamp_millis(),
-        },
-        body: if bytes.is_empty() { None } else { Some(body) },
-        is_base64_encoded: is_base64,
-    };
-    let v2 = match routes::resolve(&method, &path) {
-        Ok((id, params)) => {
-            let r = routes::route(id);
-            let key = format!("{} {}", r.method, r.path);
-            event.route_key = Some(key.clone());
-            event.request_context.route_key = Some(key);
-            event.path_parameters = Some(params);
-            handle_event(&state, id, event).await
-        }
-        Err(_) => {
-            let resp = match ApiRequest::from_event(event) {
-                Ok(req) => routes::dispatch_any(&state, req).await,
-                Err(d) => {
-                    crate::http::problem::problem(400, "bad-request", "Bad request", &d, "local")
-                }
-            };
-            crate::lambda::to_v2(resp)
-        }
-    };
-    let body = if v2.is_base64_encoded {
-        base64::engine::general_purpose::STANDARD
-            .decode(v2.body)
-            .unwrap_or_default()
-    } else {
-        v2.body.into_bytes()
-    };
-    let mut out = Response::new(Body::from(body));
-    *out.status_mut() =
-        StatusCode::from_u16(v2.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in v2.headers {
-        if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
-        ) {
-            out.headers_mut().insert(name, value);
-        }
-    }
-    out
+    let (parts, body) = resp.into_parts();
+    axum::http::Response::from_parts(parts, axum::body::Body::from(body.to_vec()))
 }
 
 /// Serves every route on `addr` until Ctrl-C or SIGTERM.

@@ -1,274 +1,11 @@
-//! The OpenAPI 3.1 document, generated from the route table: every route is an operation, and
-//! the match below is exhaustive, so a new route does not compile until it is documented.
+//! The OpenAPI 3.1 document, rendered from the route table: every row is an operation, documented
+//! by the row's `openapi` field.
 
-use crate::routes::{RouteId, ROUTES};
+use crate::routes::table::{Access, Content, Route, ROUTES};
 use serde_json::{json, Map, Value};
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-/// How one operation is documented.
-struct Op {
-    summary: &'static str,
-    tag: &'static str,
-    auth: bool,
-    body: Option<&'static str>,
-    ok: (u16, Option<&'static str>),
-    query: Vec<Value>,
-    problems: &'static [u16],
-}
-
-fn q(name: &str, schema: Value, description: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
-}
-
-fn page_params() -> Vec<Value> {
-    vec![
-        q(
-            "limit",
-            json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
-            "Page size.",
-        ),
-        q(
-            "cursor",
-            json!({"type": "string", "minLength": 1, "maxLength": 2048}),
-            "Opaque cursor from a previous page's next_cursor.",
-        ),
-    ]
-}
-
-fn op(id: RouteId) -> Op {
-    use RouteId::*;
-    let tool_list_params = {
-        let mut p = vec![
-            q(
-                "tool_type",
-                json!({"type": "string", "enum": ["function", "remote"]}),
-                "Only tools of this type.",
-            ),
-            q(
-                "risk_level",
-                json!({"type": "string", "enum": ["low", "medium", "high", "critical"]}),
-                "Only tools of this risk level.",
-            ),
-            q(
-                "is_active",
-                json!({"type": "string", "enum": ["true", "false"]}),
-                "Only active or inactive tools.",
-            ),
-            q(
-                "q",
-                json!({"type": "string", "minLength": 1, "maxLength": 100}),
-                "Case-insensitive text in name, display name or description.",
-            ),
-        ];
-        p.extend(page_params());
-        p
-    };
-    let audit_params = {
-        let mut p = vec![
-            q(
-                "actor_user_id",
-                json!({"type": "string", "minLength": 1, "maxLength": 128}),
-                "Events by this user.",
-            ),
-            q(
-                "action",
-                json!({"type": "string", "minLength": 1, "maxLength": 128}),
-                "e.g. tool.create, auth.login.",
-            ),
-            q(
-                "target_id",
-                json!({"type": "string", "minLength": 1, "maxLength": 128}),
-                "Events about this tool, user or token family.",
-            ),
-            q(
-                "outcome",
-                json!({"type": "string", "enum": ["success", "failure"]}),
-                "Outcome.",
-            ),
-            q(
-                "from_timestamp",
-                json!({"type": "string", "format": "date-time"}),
-                "Inclusive lower bound (RFC 3339).",
-            ),
-            q(
-                "to_timestamp",
-                json!({"type": "string", "format": "date-time"}),
-                "Inclusive upper bound (RFC 3339).",
-            ),
-        ];
-        p.extend(page_params());
-        p
-    };
-    const READ: &[u16] = &[400, 401, 404, 503];
-    const WRITE: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503];
-    match id {
-        Health => Op {
-            summary: "Liveness",
-            tag: "meta",
-            auth: false,
-            body: None,
-            ok: (200, Some("Health")),
-            query: vec![],
-            problems: &[],
-        },
-        OpenApi => Op {
-            summary: "This document",
-            tag: "meta",
-            auth: false,
-            body: None,
-            ok: (200, None),
-            query: vec![],
-            problems: &[],
-        },
-        Docs => Op {
-            summary: "Interactive API documentation (HTML)",
-            tag: "meta",
-            auth: false,
-            body: None,
-            ok: (200, None),
-            query: vec![],
-            problems: &[],
-        },
-        AuthLogin => Op {
-            summary: "Log in with username and password",
-            tag: "auth",
-            auth: false,
-            body: Some("LoginRequest"),
-            ok: (200, Some("TokenPair")),
-            query: vec![],
-            problems: &[400, 401, 413, 415, 422, 429, 503],
-        },
-        AuthRefresh => Op {
-            summary:
-                "Exchange a refresh token for a new pair (single use; reuse revokes the session)",
-            tag: "auth",
-            auth: false,
-            body: Some("RefreshRequest"),
-            ok: (200, Some("TokenPair")),
-            query: vec![],
-            problems: &[400, 401, 413, 415, 422, 503],
-        },
-        AuthMe => Op {
-            summary: "The caller, from the access token",
-            tag: "auth",
-            auth: true,
-            body: None,
-            ok: (200, Some("Me")),
-            query: vec![],
-            problems: &[401],
-        },
-        AuthElevate => Op {
-            summary: "Re-enter the password for a 5-minute elevated token",
-            tag: "auth",
-            auth: true,
-            body: Some("ElevateRequest"),
-            ok: (200, Some("ElevatedToken")),
-            query: vec![],
-            problems: &[400, 401, 403, 413, 415, 422, 429, 503],
-        },
-        ToolsCreate => Op {
-            summary: "Create a function tool, or a remote tool whose probe passes",
-            tag: "tools",
-            auth: true,
-            body: Some("CreateTool"),
-            ok: (201, Some("Tool")),
-            query: vec![],
-            problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
-        },
-        ToolsList => Op {
-            summary: "List tools, sorted by name",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("ToolPage")),
-            query: tool_list_params,
-            problems: &[400, 401, 503],
-        },
-        ToolsGet => Op {
-            summary: "One tool",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("Tool")),
-            query: vec![],
-            problems: READ,
-        },
-        ToolsUpdate => Op {
-            summary: "Change a tool (connection changes re-probe; a failed probe changes nothing)",
-            tag: "tools",
-            auth: true,
-            body: Some("UpdateTool"),
-            ok: (200, Some("Tool")),
-            query: vec![],
-            problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503],
-        },
-        ToolsActivate => Op {
-            summary: "Activate (idempotent)",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("Tool")),
-            query: vec![],
-            problems: WRITE,
-        },
-        ToolsDeactivate => Op {
-            summary: "Deactivate (idempotent)",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("Tool")),
-            query: vec![],
-            problems: WRITE,
-        },
-        ToolsDelete => Op {
-            summary: "Delete a tool and its probe history (elevated token)",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (204, None),
-            query: vec![],
-            problems: &[400, 401, 403, 404, 409, 412, 503],
-        },
-        ToolsTestConnection => Op {
-            summary: "Probe a server without storing a tool",
-            tag: "tools",
-            auth: true,
-            body: Some("TestConnection"),
-            ok: (200, Some("ProbeRecord")),
-            query: vec![],
-            problems: &[400, 401, 403, 413, 415, 422, 429, 503],
-        },
-        ToolsReprobe => Op {
-            summary: "Probe a remote tool now and record the result",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("Tool")),
-            query: vec![],
-            problems: &[400, 401, 403, 404, 409, 412, 429, 503],
-        },
-        ToolsProbes => Op {
-            summary: "A tool's probe history, newest first",
-            tag: "tools",
-            auth: true,
-            body: None,
-            ok: (200, Some("ProbePage")),
-            query: page_params(),
-            problems: READ,
-        },
-        AuditList => Op {
-            summary: "Audit events, newest first",
-            tag: "audit",
-            auth: true,
-            body: None,
-            ok: (200, Some("AuditPage")),
-            query: audit_params,
-            problems: &[400, 401, 403, 503],
-        },
-    }
 }
 
 fn problem_response(status: u16) -> Value {
@@ -311,55 +48,55 @@ fn problem_response(status: u16) -> Value {
            "content": {"application/problem+json": {"schema": r("Problem")}}})
 }
 
-fn operation(id: RouteId, function: &str, path: &str) -> Value {
-    let o = op(id);
+fn operation(route: &Route) -> Value {
+    let o = &route.openapi;
     let mut responses = Map::new();
     let mut ok_headers = json!({"X-Request-Id": {"$ref": "#/components/headers/RequestId"}});
-    if o.ok.1 == Some("Tool") {
+    if o.response == Content::Json("Tool") {
         ok_headers["ETag"] = json!({"schema": {"type": "string"}, "description": "The tool's version, for If-Match"});
     }
-    if id == RouteId::ToolsCreate {
+    if o.location {
         ok_headers["Location"] = json!({"schema": {"type": "string"}});
     }
     let mut ok = json!({"description": o.summary, "headers": ok_headers});
-    match (id, o.ok.1) {
-        (RouteId::Docs, _) => ok["content"] = json!({"text/html": {"schema": {"type": "string"}}}),
-        (RouteId::OpenApi, _) => {
+    match o.response {
+        Content::Html => ok["content"] = json!({"text/html": {"schema": {"type": "string"}}}),
+        Content::AnyJson => {
             ok["content"] = json!({"application/json": {"schema": {"type": "object"}}})
         }
-        (_, Some(schema)) => ok["content"] = json!({"application/json": {"schema": r(schema)}}),
-        _ => {}
+        Content::Json(schema) => ok["content"] = json!({"application/json": {"schema": r(schema)}}),
+        Content::None => {}
     }
-    responses.insert(o.ok.0.to_string(), ok);
+    responses.insert(o.status.to_string(), ok);
     for s in o.problems {
         responses.insert(s.to_string(), problem_response(*s));
     }
     responses.insert("500".into(), problem_response(500));
-    let mut params: Vec<Value> = o.query;
-    if path.contains("{id}") {
+    let mut params: Vec<Value> = o
+        .query
+        .iter()
+        .map(|p| {
+            let schema: Value = serde_json::from_str(p.schema).expect("a query schema is JSON");
+            json!({"name": p.name, "in": "query", "required": false, "schema": schema, "description": p.description})
+        })
+        .collect();
+    if route.path.contains("{id}") {
         params.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Tool id (UUID)"}));
     }
-    if matches!(
-        id,
-        RouteId::ToolsUpdate
-            | RouteId::ToolsActivate
-            | RouteId::ToolsDeactivate
-            | RouteId::ToolsDelete
-            | RouteId::ToolsReprobe
-    ) {
+    if o.if_match {
         params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "Only act if the tool's ETag still matches"}));
     }
     let mut v = json!({
-        "operationId": function,
+        "operationId": route.function,
         "summary": o.summary,
         "tags": [o.tag],
         "responses": responses,
-        "security": if o.auth { json!([{"bearer": []}]) } else { json!([]) },
+        "security": if route.access == Access::Public { json!([]) } else { json!([{"bearer": []}]) },
     });
     if !params.is_empty() {
         v["parameters"] = Value::Array(params);
     }
-    if let Some(b) = o.body {
+    if let Some(b) = o.request {
         v["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": r(b)}}});
     }
@@ -463,7 +200,7 @@ pub fn document() -> Value {
         let entry = paths
             .entry(route.path.to_owned())
             .or_insert_with(|| json!({}));
-        entry[route.method.to_ascii_lowercase()] = operation(route.id, route.function, route.path);
+        entry[route.method.to_ascii_lowercase()] = operation(route);
     }
     json!({
         "openapi": "3.1.0",

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
-use toolreg_core::routes::{RouteId, ROUTES};
+use toolreg_core::routes::{Access, AUTH_LOGIN, AUTH_REFRESH, ROUTES};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::mcp::McpServer;
 use toolreg_tests::runtime_api::{http_event, RuntimeApi};
@@ -115,11 +115,8 @@ async fn main() {
         };
         let concrete = p.replace("{id}", &tool_id);
         let auth: &[(&str, &str)] = &[("authorization", &bearer)];
-        let ev = match r.id {
-            RouteId::Health | RouteId::OpenApi | RouteId::Docs => {
-                http_event("GET", p, p, &[], &[], None)
-            }
-            RouteId::AuthLogin => http_event(
+        let ev = match r.function {
+            f if f == AUTH_LOGIN.function => http_event(
                 "POST",
                 p,
                 p,
@@ -127,7 +124,7 @@ async fn main() {
                 &[],
                 Some(&json!({"username": "nobody-here", "password": "x"})),
             ),
-            RouteId::AuthRefresh => http_event(
+            f if f == AUTH_REFRESH.function => http_event(
                 "POST",
                 p,
                 p,
@@ -135,7 +132,14 @@ async fn main() {
                 &[],
                 Some(&json!({"refresh_token": "x.y.z"})),
             ),
-            _ if r.method == "GET" => http_event("GET", &concrete, p, &params, auth, None),
+            _ if r.method == "GET" => {
+                let auth: &[(&str, &str)] = if r.access == Access::Public {
+                    &[]
+                } else {
+                    auth
+                };
+                http_event("GET", &concrete, p, &params, auth, None)
+            }
             _ => http_event(r.method, &concrete, p, &params, auth, Some(&json!({}))),
         };
         fns.push((r.function, ev));

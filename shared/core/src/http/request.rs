@@ -1,7 +1,7 @@
-//! The request a handler sees, built from an API Gateway HTTP API v2 event.
+//! The request a handler sees: a thin view of a `lambda_http::Request`.
 
-use crate::lambda::event::HttpApiEvent;
-use base64::Engine;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
 use std::collections::HashMap;
 
 /// A request as every route handler sees it, whichever way it arrived (Lambda or local server).
@@ -16,6 +16,8 @@ pub struct ApiRequest {
     pub body: Vec<u8>,
     pub source_ip: String,
     pub request_id: String,
+    /// API Gateway's route key; `$default` for a Lambda function URL.
+    pub route_key: String,
 }
 
 /// Accepts a client's `X-Request-Id` only when it is short and plain, so it is safe to echo and
@@ -28,37 +30,66 @@ pub fn well_formed_request_id(id: &str) -> bool {
 }
 
 impl ApiRequest {
-    /// Builds the request from a v2 event. The request id is the client's when well formed,
-    /// else API Gateway's, else a fresh UUID.
-    pub fn from_event(event: HttpApiEvent) -> Result<Self, String> {
-        let headers: HashMap<String, String> = event
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+    /// A view of a `lambda_http` request. The caller's address, API Gateway's request id and
+    /// route key come from the HTTP API v2 request context, the path parameters from the
+    /// request's extensions. The request id is the client's when well formed, else API
+    /// Gateway's, else a fresh UUID.
+    pub fn from_http(req: lambda_http::Request) -> Self {
+        let (gateway_request_id, source_ip, route_key) = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => (
+                ctx.request_id.clone(),
+                ctx.http.source_ip.clone().unwrap_or_default(),
+                ctx.route_key.clone().unwrap_or_default(),
+            ),
+            _ => (None, String::new(), String::new()),
+        };
+        let path_params: HashMap<String, String> = req
+            .path_parameters_ref()
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let path = match req.raw_http_path() {
+            "" => req.uri().path().to_owned(),
+            raw => raw.to_owned(),
+        };
+        let mut headers: HashMap<String, String> = HashMap::new();
+        for (name, value) in req.headers() {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            headers
+                .entry(name.as_str().to_owned())
+                .and_modify(|e| {
+                    e.push(',');
+                    e.push_str(&v);
+                })
+                .or_insert(v);
+        }
         let request_id = headers
             .get("x-request-id")
             .filter(|id| well_formed_request_id(id))
             .cloned()
-            .or(event.request_context.request_id.clone())
+            .or(gateway_request_id)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let body = match event.body {
-            None => Vec::new(),
-            Some(b) if event.is_base64_encoded => base64::engine::general_purpose::STANDARD
-                .decode(b)
-                .map_err(|_| "the request body is not valid base64".to_string())?,
-            Some(b) => b.into_bytes(),
+        let method = req.method().as_str().to_ascii_uppercase();
+        let raw_query = req.uri().query().unwrap_or("").to_owned();
+        let body = match req.into_body() {
+            Body::Text(s) => s.into_bytes(),
+            Body::Binary(b) => b,
+            _ => Vec::new(),
         };
-        Ok(Self {
-            method: event.request_context.http.method.to_ascii_uppercase(),
-            path: event.raw_path,
+        Self {
+            method,
+            path,
             headers,
-            path_params: event.path_parameters.unwrap_or_default(),
-            raw_query: event.raw_query_string,
+            path_params,
+            raw_query,
             body,
-            source_ip: event.request_context.http.source_ip,
+            source_ip,
             request_id,
-        })
+            route_key,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -1,14 +1,13 @@
 //! `GET /api/v1/audit-events`.
 
-use crate::auth::principal;
+use super::Caller;
 use crate::error::AppResult;
 use crate::http::{query, ApiRequest, ApiResponse};
 use crate::services::audit as svc;
 use crate::state::AppState;
 use serde_json::json;
 
-pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    principal::require_admin(state, req).await?;
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, svc::QUERY_KEYS)?;
     let limit = query::limit(&q)?;
     let f = svc::filter_from_query(&q)?;

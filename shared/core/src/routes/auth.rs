@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*`.
 
 use super::meta;
-use crate::auth::principal;
+use super::Caller;
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::services::auth as svc;
@@ -41,7 +41,7 @@ fn bounded(pointer: &str, s: &str) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn login(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+pub async fn login(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let b: LoginBody = body::parse_json(req)?;
     bounded("/username", &b.username)?;
     bounded("/password", &b.password)?;
@@ -49,23 +49,27 @@ pub async fn login(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse>
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }
 
-pub async fn refresh(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
+pub async fn refresh(
+    state: &AppState,
+    req: &ApiRequest,
+    _caller: Caller,
+) -> AppResult<ApiResponse> {
     let b: RefreshBody = body::parse_json(req)?;
     bounded("/refresh_token", &b.refresh_token)?;
     let pair = svc::refresh(state, &b.refresh_token, &meta(req)).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }
 
-pub async fn me(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::authenticate(state, req).await?;
+pub async fn me(_state: &AppState, _req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     Ok(ApiResponse::json(
         200,
         &json!({"id": p.user_id, "username": p.username, "role": p.role}),
     ))
 }
 
-pub async fn elevate(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+pub async fn elevate(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     let b: ElevateBody = body::parse_json(req)?;
     bounded("/password", &b.password)?;
     let t = svc::elevate(state, &p, &b.password, &meta(req)).await?;

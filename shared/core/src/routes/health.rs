@@ -1,11 +1,16 @@
 //! `GET /health`: liveness, with no dependency calls (it must stay cheap and never cascade).
 
+use super::Caller;
 use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
 use serde_json::json;
 
-pub async fn health(_state: &AppState, _req: &ApiRequest) -> AppResult<ApiResponse> {
+pub async fn health(
+    _state: &AppState,
+    _req: &ApiRequest,
+    _caller: Caller,
+) -> AppResult<ApiResponse> {
     Ok(ApiResponse::json(
         200,
         &json!({"status": "ok", "service": "toolreg", "version": env!("CARGO_PKG_VERSION")}),

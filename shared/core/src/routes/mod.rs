@@ -1,151 +1,87 @@
-//! The route table — the single source of truth for the local server, the Lambda binaries,
-//! template.yaml and the Terraform — and the dispatcher every request goes through.
+//! The dispatcher every request goes through. The route table itself is the leaf module
+//! [`table`]; this module pairs each row with its handler for the local server, which serves the
+//! whole table, while each Lambda binary serves only its own row and handler.
 
-mod audit;
-mod auth;
-mod docs;
-mod health;
-mod tools;
+pub mod audit;
+pub mod auth;
+pub mod docs;
+pub mod health;
+pub mod infra;
+pub mod table;
+pub mod tools;
 
+pub use table::*;
+
+use crate::auth::principal::{self, Principal};
 use crate::aws::{CallCounts, CALLS};
 use crate::domain::audit::RequestMeta;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::{problem, ApiRequest, ApiResponse};
 use crate::state::AppState;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tracing::Instrument;
 
-/// Every HTTP route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RouteId {
-    Health,
-    AuthLogin,
-    AuthRefresh,
-    AuthMe,
-    AuthElevate,
-    ToolsCreate,
-    ToolsList,
-    ToolsGet,
-    ToolsUpdate,
-    ToolsActivate,
-    ToolsDeactivate,
-    ToolsDelete,
-    ToolsTestConnection,
-    ToolsReprobe,
-    ToolsProbes,
-    AuditList,
-    OpenApi,
-    Docs,
-}
+/// Who is calling, as the dispatcher established it from the row's [`Access`].
+#[derive(Clone, Debug)]
+pub struct Caller(Option<Principal>);
 
-/// A route: method, path template (API Gateway syntax) and the Lambda function serving it.
-#[derive(Clone, Copy, Debug)]
-pub struct Route {
-    pub id: RouteId,
-    pub method: &'static str,
-    pub path: &'static str,
-    /// The binary and function name (`target/lambda/<function>/bootstrap`).
-    pub function: &'static str,
-}
-
-const fn r(id: RouteId, method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route {
-        id,
-        method,
-        path,
-        function,
+impl Caller {
+    /// The authenticated principal; routes with [`Access::Public`] have none.
+    pub fn principal(self) -> AppResult<Principal> {
+        self.0.ok_or_else(|| {
+            AppError::Internal("the handler wants a principal but its route is public".into())
+        })
     }
 }
 
-/// The route table.
-pub const ROUTES: &[Route] = &[
-    r(RouteId::Health, "GET", "/health", "health"),
-    r(
-        RouteId::AuthLogin,
-        "POST",
-        "/api/v1/auth/login",
-        "auth-login",
-    ),
-    r(
-        RouteId::AuthRefresh,
-        "POST",
-        "/api/v1/auth/refresh",
-        "auth-refresh",
-    ),
-    r(RouteId::AuthMe, "GET", "/api/v1/auth/me", "auth-me"),
-    r(
-        RouteId::AuthElevate,
-        "POST",
-        "/api/v1/auth/elevate",
-        "auth-elevate",
-    ),
-    r(
-        RouteId::ToolsCreate,
-        "POST",
-        "/api/v1/tools",
-        "tools-create",
-    ),
-    r(RouteId::ToolsList, "GET", "/api/v1/tools", "tools-list"),
-    r(RouteId::ToolsGet, "GET", "/api/v1/tools/{id}", "tools-get"),
-    r(
-        RouteId::ToolsUpdate,
-        "PATCH",
-        "/api/v1/tools/{id}",
-        "tools-update",
-    ),
-    r(
-        RouteId::ToolsActivate,
-        "POST",
-        "/api/v1/tools/{id}/activate",
-        "tools-activate",
-    ),
-    r(
-        RouteId::ToolsDeactivate,
-        "POST",
-        "/api/v1/tools/{id}/deactivate",
-        "tools-deactivate",
-    ),
-    r(
-        RouteId::ToolsDelete,
-        "DELETE",
-        "/api/v1/tools/{id}",
-        "tools-delete",
-    ),
-    r(
-        RouteId::ToolsTestConnection,
-        "POST",
-        "/api/v1/tools/remote/test-connection",
-        "tools-test-connection",
-    ),
-    r(
-        RouteId::ToolsReprobe,
-        "POST",
-        "/api/v1/tools/{id}/reprobe",
-        "tools-reprobe",
-    ),
-    r(
-        RouteId::ToolsProbes,
-        "GET",
-        "/api/v1/tools/{id}/probes",
-        "tools-probes",
-    ),
-    r(
-        RouteId::AuditList,
-        "GET",
-        "/api/v1/audit-events",
-        "audit-list",
-    ),
-    r(RouteId::OpenApi, "GET", "/openapi.json", "openapi"),
-    r(RouteId::Docs, "GET", "/docs", "docs"),
+/// What a handler returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = AppResult<ApiResponse>> + Send + 'a>>;
+
+/// A route handler: the request and the caller the dispatcher authorised.
+pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest, Caller) -> HandlerFuture<'a>;
+
+/// Turns `async fn(&AppState, &ApiRequest, Caller) -> AppResult<ApiResponse>` into a [`Handler`].
+#[macro_export]
+macro_rules! handler {
+    ($f:path) => {{
+        let h: $crate::routes::Handler =
+            |state, req, caller| ::std::boxed::Box::pin($f(state, req, caller));
+        h
+    }};
+}
+
+/// Every row with its handler: what the local server dispatches across. A unit test checks it
+/// pairs every row of [`ROUTES`] exactly once.
+pub const HANDLERS: &[(&Route, Handler)] = &[
+    (&HEALTH, handler!(health::health)),
+    (&AUTH_LOGIN, handler!(auth::login)),
+    (&AUTH_REFRESH, handler!(auth::refresh)),
+    (&AUTH_ME, handler!(auth::me)),
+    (&AUTH_ELEVATE, handler!(auth::elevate)),
+    (&TOOLS_CREATE, handler!(tools::create)),
+    (&TOOLS_LIST, handler!(tools::list)),
+    (&TOOLS_GET, handler!(tools::get)),
+    (&TOOLS_UPDATE, handler!(tools::update)),
+    (&TOOLS_ACTIVATE, handler!(tools::activate)),
+    (&TOOLS_DEACTIVATE, handler!(tools::deactivate)),
+    (&TOOLS_DELETE, handler!(tools::delete)),
+    (&TOOLS_TEST_CONNECTION, handler!(tools::test_connection)),
+    (&TOOLS_REPROBE, handler!(tools::reprobe)),
+    (&TOOLS_PROBES, handler!(tools::probes)),
+    (&AUDIT_LIST, handler!(audit::list)),
+    (&OPENAPI, handler!(docs::openapi)),
+    (&DOCS, handler!(docs::page)),
 ];
 
-/// The route with this id.
-pub fn route(id: RouteId) -> &'static Route {
-    ROUTES
+/// The handler of `route` (the local server).
+pub fn handler_for(route: &Route) -> Option<Handler> {
+    HANDLERS
         .iter()
-        .find(|r| r.id == id)
-        .expect("every RouteId is in ROUTES")
+        .find(|(r, _)| r.function == route.function)
+        .map(|(_, h)| *h)
 }
 
 /// Why a path did not resolve to a route.
@@ -155,7 +91,8 @@ pub enum MatchError {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
+/// The path parameters of `path` when it matches `template`.
+pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
     if t.len() != p.len() {
@@ -180,10 +117,13 @@ fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>>
 }
 
 /// Resolves `method path` the way API Gateway does: literal segments beat parameters.
-pub fn resolve(method: &str, path: &str) -> Result<(RouteId, HashMap<String, String>), MatchError> {
-    let mut candidates: Vec<(&Route, HashMap<String, String>)> = ROUTES
+pub fn resolve(
+    method: &str,
+    path: &str,
+) -> Result<(&'static Route, HashMap<String, String>), MatchError> {
+    let mut candidates: Vec<(&'static Route, HashMap<String, String>)> = ROUTES
         .iter()
-        .filter_map(|r| match_template(r.path, path).map(|p| (r, p)))
+        .filter_map(|r| match_template(r.path, path).map(|p| (*r, p)))
         .collect();
     if candidates.is_empty() {
         return Err(MatchError::NotFound);
@@ -200,7 +140,7 @@ pub fn resolve(method: &str, path: &str) -> Result<(RouteId, HashMap<String, Str
         .into_iter()
         .find(|(r, _)| r.method == method || (method == "HEAD" && r.method == "GET"))
     {
-        Some((r, p)) => Ok((r.id, p)),
+        Some((r, p)) => Ok((r, p)),
         None => Err(MatchError::MethodNotAllowed(allowed)),
     }
 }
@@ -214,40 +154,36 @@ pub(crate) fn meta(req: &ApiRequest) -> RequestMeta {
     }
 }
 
-async fn call(state: &AppState, id: RouteId, req: &ApiRequest) -> AppResult<ApiResponse> {
-    use RouteId::*;
-    match id {
-        Health => health::health(state, req).await,
-        AuthLogin => auth::login(state, req).await,
-        AuthRefresh => auth::refresh(state, req).await,
-        AuthMe => auth::me(state, req).await,
-        AuthElevate => auth::elevate(state, req).await,
-        ToolsCreate => tools::create(state, req).await,
-        ToolsList => tools::list(state, req).await,
-        ToolsGet => tools::get(state, req).await,
-        ToolsUpdate => tools::update(state, req).await,
-        ToolsActivate => tools::set_active(state, req, true).await,
-        ToolsDeactivate => tools::set_active(state, req, false).await,
-        ToolsDelete => tools::delete(state, req).await,
-        ToolsTestConnection => tools::test_connection(state, req).await,
-        ToolsReprobe => tools::reprobe(state, req).await,
-        ToolsProbes => tools::probes(state, req).await,
-        AuditList => audit::list(state, req).await,
-        OpenApi => docs::openapi(state, req).await,
-        Docs => docs::page(state, req).await,
-    }
+/// Authenticates and authorises `req` as the row's [`Access`] demands.
+async fn authorize(state: &AppState, access: Access, req: &ApiRequest) -> AppResult<Caller> {
+    Ok(Caller(match access {
+        Access::Public => None,
+        Access::AnyPrincipal => Some(principal::authenticate(state, req).await?),
+        Access::Admin => Some(principal::require_admin(state, req).await?),
+        Access::ElevatedAdmin => Some(principal::require_elevated(state, req).await?),
+    }))
 }
 
-/// Serves `req` with route `id`: logging span, AWS call counting, error mapping, request id.
-pub async fn dispatch(state: &AppState, id: RouteId, req: ApiRequest) -> ApiResponse {
+/// Serves `req` with `route` and its `handler`: logging span, AWS call counting, authorisation
+/// from the row, error mapping, request id.
+pub async fn dispatch(
+    state: &AppState,
+    route: &Route,
+    handler: Handler,
+    req: ApiRequest,
+) -> ApiResponse {
     let counts = Arc::new(CallCounts::default());
     let request_id = req.request_id.clone();
-    let span = tracing::info_span!("request", request_id = %request_id, route = route(id).function);
+    let span = tracing::info_span!("request", request_id = %request_id, route = route.function);
     let started = std::time::Instant::now();
     let result = CALLS
         .scope(
             Arc::clone(&counts),
-            call(state, id, &req).instrument(span.clone()),
+            async {
+                let caller = authorize(state, route.access, &req).await?;
+                handler(state, &req, caller).await
+            }
+            .instrument(span.clone()),
         )
         .await;
     let mut resp = match result {
@@ -274,38 +210,51 @@ pub async fn dispatch(state: &AppState, id: RouteId, req: ApiRequest) -> ApiResp
     resp
 }
 
+/// The 404 problem for a path no route serves.
+pub fn not_found(req: &ApiRequest) -> ApiResponse {
+    problem::problem(
+        404,
+        "not-found",
+        "Not found",
+        &format!(
+            "no route for {}",
+            req.path.chars().take(200).collect::<String>()
+        ),
+        &req.request_id,
+    )
+    .with_header("x-request-id", &req.request_id)
+}
+
+/// The 405 problem for a method the path's routes lack.
+pub fn method_not_allowed(req: &ApiRequest, allowed: &[&str]) -> ApiResponse {
+    problem::problem(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        &format!(
+            "{} is not allowed here; allowed: {}",
+            req.method,
+            allowed.join(", ")
+        ),
+        &req.request_id,
+    )
+    .with_header("allow", &allowed.join(", "))
+    .with_header("x-request-id", &req.request_id)
+}
+
 /// Serves a request whose route is not known yet (the local server): 404 and 405 problems for
 /// paths and methods the table lacks.
 pub async fn dispatch_any(state: &AppState, mut req: ApiRequest) -> ApiResponse {
     match resolve(&req.method, &req.path) {
-        Ok((id, params)) => {
-            req.path_params = params;
-            dispatch(state, id, req).await
-        }
-        Err(MatchError::NotFound) => problem::problem(
-            404,
-            "not-found",
-            "Not found",
-            &format!(
-                "no route for {}",
-                req.path.chars().take(200).collect::<String>()
-            ),
-            &req.request_id,
-        )
-        .with_header("x-request-id", &req.request_id),
-        Err(MatchError::MethodNotAllowed(allowed)) => problem::problem(
-            405,
-            "method-not-allowed",
-            "Method not allowed",
-            &format!(
-                "{} is not allowed here; allowed: {}",
-                req.method,
-                allowed.join(", ")
-            ),
-            &req.request_id,
-        )
-        .with_header("allow", &allowed.join(", "))
-        .with_header("x-request-id", &req.request_id),
+        Ok((route, params)) => match handler_for(route) {
+            Some(handler) => {
+                req.path_params = params;
+                dispatch(state, route, handler, req).await
+            }
+            None => not_found(&req),
+        },
+        Err(MatchError::NotFound) => not_found(&req),
+        Err(MatchError::MethodNotAllowed(allowed)) => method_not_allowed(&req, &allowed),
     }
 }
 
@@ -315,17 +264,17 @@ mod tests {
 
     #[test]
     fn literal_segments_beat_parameters() {
-        let (id, p) = resolve("POST", "/api/v1/tools/remote/test-connection").unwrap();
-        assert_eq!(id, RouteId::ToolsTestConnection);
+        let (r, p) = resolve("POST", "/api/v1/tools/remote/test-connection").unwrap();
+        assert_eq!(r.function, TOOLS_TEST_CONNECTION.function);
         assert!(p.is_empty());
-        let (id, p) = resolve("POST", "/api/v1/tools/abc/activate").unwrap();
-        assert_eq!(id, RouteId::ToolsActivate);
+        let (r, p) = resolve("POST", "/api/v1/tools/abc/activate").unwrap();
+        assert_eq!(r.function, TOOLS_ACTIVATE.function);
         assert_eq!(p["id"], "abc");
     }
 
     #[test]
     fn unknown_paths_and_methods_are_told_apart() {
-        assert_eq!(resolve("GET", "/nope"), Err(MatchError::NotFound));
+        assert!(matches!(resolve("GET", "/nope"), Err(MatchError::NotFound)));
         match resolve("PUT", "/api/v1/tools/abc") {
             Err(MatchError::MethodNotAllowed(m)) => {
                 assert!(m.contains(&"GET") && m.contains(&"PATCH") && m.contains(&"DELETE"))
@@ -339,12 +288,29 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for r in ROUTES {
             let path = r.path.replace("{id}", "x");
-            assert_eq!(resolve(r.method, &path).unwrap().0, r.id, "{}", r.path);
+            assert_eq!(
+                resolve(r.method, &path).unwrap().0.function,
+                r.function,
+                "{}",
+                r.path
+            );
             assert!(
                 names.insert(r.function),
                 "duplicate function {}",
                 r.function
             );
         }
+    }
+
+    #[test]
+    fn every_route_has_exactly_one_handler() {
+        for r in ROUTES {
+            let n = HANDLERS
+                .iter()
+                .filter(|(h, _)| h.function == r.function)
+                .count();
+            assert_eq!(n, 1, "{} has {n} handlers in HANDLERS", r.function);
+        }
+        assert_eq!(HANDLERS.len(), ROUTES.len());
     }
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/tools/*`.
 
 use super::meta;
-use crate::auth::principal;
+use super::Caller;
 use crate::domain::tool::{RiskLevel, Tool, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::http::{body, query, ApiRequest, ApiResponse};
@@ -50,8 +50,8 @@ fn tool_response(status: u16, t: &Tool) -> ApiResponse {
     ApiResponse::json(status, &view(t)).with_header("etag", &t.etag())
 }
 
-pub async fn create(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     let b: svc::CreateTool = body::parse_json(req)?;
     let t = svc::create(state, &p, b, &meta(req)).await?;
     Ok(tool_response(201, &t).with_header("location", &format!("/api/v1/tools/{}", t.id)))
@@ -66,8 +66,7 @@ const LIST_KEYS: &[&str] = &[
     "cursor",
 ];
 
-pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    principal::authenticate(state, req).await?;
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let bad = |name: &str, allowed: &str| {
@@ -104,14 +103,13 @@ pub async fn list(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> 
     ))
 }
 
-pub async fn get(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    principal::authenticate(state, req).await?;
+pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let t = svc::get(state, req.path_param("id")).await?;
     Ok(tool_response(200, &t))
 }
 
-pub async fn update(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     let b: svc::UpdateTool = body::parse_json(req)?;
     let t = svc::update(
         state,
@@ -125,12 +123,29 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse
     Ok(tool_response(200, &t))
 }
 
-pub async fn set_active(
+pub async fn activate(
     state: &AppState,
     req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    set_active(state, req, caller, true).await
+}
+
+pub async fn deactivate(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    set_active(state, req, caller, false).await
+}
+
+async fn set_active(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
     active: bool,
 ) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+    let p = caller.principal()?;
     let t = svc::set_active(
         state,
         &p,
@@ -143,8 +158,8 @@ pub async fn set_active(
     Ok(tool_response(200, &t))
 }
 
-pub async fn delete(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_elevated(state, req).await?;
+pub async fn delete(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     svc::delete(
         state,
         &p,
@@ -156,15 +171,19 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse
     Ok(ApiResponse::no_content())
 }
 
-pub async fn test_connection(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+pub async fn test_connection(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     let b: svc::TestConnection = body::parse_json(req)?;
     let record = svc::test_connection(state, &p, b, &meta(req)).await?;
     Ok(ApiResponse::json(200, &record))
 }
 
-pub async fn reprobe(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    let p = principal::require_admin(state, req).await?;
+pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
     let t = svc::reprobe(
         state,
         &p,
@@ -176,8 +195,7 @@ pub async fn reprobe(state: &AppState, req: &ApiRequest) -> AppResult<ApiRespons
     Ok(tool_response(200, &t))
 }
 
-pub async fn probes(state: &AppState, req: &ApiRequest) -> AppResult<ApiResponse> {
-    principal::authenticate(state, req).await?;
+pub async fn probes(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, &["limit", "cursor"])?;
     let limit = query::limit(&q)?;
     let (items, next) = svc::probes(

@@ -1,0 +1,702 @@
+//! The route table: one `const` row per route holding every per-route fact — method, path,
+//! function, who may call it, how it is documented, what it may touch in AWS, its timeout and
+//! memory. The dispatcher, the OpenAPI document, template.yaml, the Terraform inputs and the
+//! role-matrix test are all rendered from these rows.
+//!
+//! A leaf module: it imports nothing from the crate, so the table, `openapi` and the docs route
+//! never form a cycle.
+
+/// Who may call a route. The dispatcher checks it before the handler runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No token (any credential travels in the body, as for `/auth/refresh`).
+    Public,
+    /// Any valid access token.
+    AnyPrincipal,
+    /// An admin's access token.
+    Admin,
+    /// An admin's elevated token.
+    ElevatedAdmin,
+}
+
+/// The success response's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    None,
+    /// JSON of a schema in `#/components/schemas`.
+    Json(&'static str),
+    /// Any JSON object.
+    AnyJson,
+    Html,
+}
+
+/// A query parameter; `schema` is a JSON Schema as JSON text.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub schema: &'static str,
+    pub description: &'static str,
+}
+
+/// How a route is documented in the OpenAPI document.
+#[derive(Clone, Copy, Debug)]
+pub struct Operation {
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// The request body's schema.
+    pub request: Option<&'static str>,
+    /// The success status and body.
+    pub status: u16,
+    pub response: Content,
+    pub query: &'static [Param],
+    /// Problem statuses besides 500.
+    pub problems: &'static [u16],
+    /// Takes an `If-Match` header.
+    pub if_match: bool,
+    /// Answers with a `Location` header.
+    pub location: bool,
+}
+
+/// What a function may touch: DynamoDB actions on the table (and its indexes), KMS actions on
+/// the header key, and whether it reads the JWT secret.
+#[derive(Clone, Copy, Debug)]
+pub struct Iam {
+    pub dynamodb: &'static [&'static str],
+    pub index: bool,
+    pub kms: &'static [&'static str],
+    pub secret: bool,
+}
+
+/// A deployed Lambda function with no route (the scheduled re-prober).
+#[derive(Clone, Copy, Debug)]
+pub struct Function {
+    pub name: &'static str,
+    pub iam: Iam,
+    /// Seconds.
+    pub timeout: u32,
+    /// MB.
+    pub memory: u32,
+}
+
+/// A route: every fact about it.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway path template.
+    pub path: &'static str,
+    /// The binary and function name (`target/lambda/<function>/bootstrap`).
+    pub function: &'static str,
+    pub access: Access,
+    pub openapi: Operation,
+    pub iam: Iam,
+    /// Seconds.
+    pub timeout: u32,
+    /// MB.
+    pub memory: u32,
+}
+
+impl Route {
+    /// The route as a deployed function.
+    pub const fn as_function(&self) -> Function {
+        Function {
+            name: self.function,
+            iam: self.iam,
+            timeout: self.timeout,
+            memory: self.memory,
+        }
+    }
+}
+
+const READ: &[u16] = &[400, 401, 404, 503];
+const WRITE: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503];
+
+const LIMIT: Param = Param {
+    name: "limit",
+    schema: r#"{"type": "integer", "minimum": 1, "maximum": 100, "default": 20}"#,
+    description: "Page size.",
+};
+const CURSOR: Param = Param {
+    name: "cursor",
+    schema: r#"{"type": "string", "minLength": 1, "maxLength": 2048}"#,
+    description: "Opaque cursor from a previous page's next_cursor.",
+};
+const PAGE_PARAMS: &[Param] = &[LIMIT, CURSOR];
+const TOOL_LIST_PARAMS: &[Param] = &[
+    Param {
+        name: "tool_type",
+        schema: r#"{"type": "string", "enum": ["function", "remote"]}"#,
+        description: "Only tools of this type.",
+    },
+    Param {
+        name: "risk_level",
+        schema: r#"{"type": "string", "enum": ["low", "medium", "high", "critical"]}"#,
+        description: "Only tools of this risk level.",
+    },
+    Param {
+        name: "is_active",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only active or inactive tools.",
+    },
+    Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in name, display name or description.",
+    },
+    LIMIT,
+    CURSOR,
+];
+const AUDIT_PARAMS: &[Param] = &[
+    Param {
+        name: "actor_user_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Events by this user.",
+    },
+    Param {
+        name: "action",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "e.g. tool.create, auth.login.",
+    },
+    Param {
+        name: "target_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Events about this tool, user or token family.",
+    },
+    Param {
+        name: "outcome",
+        schema: r#"{"type": "string", "enum": ["success", "failure"]}"#,
+        description: "Outcome.",
+    },
+    Param {
+        name: "from_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive lower bound (RFC 3339).",
+    },
+    Param {
+        name: "to_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive upper bound (RFC 3339).",
+    },
+    LIMIT,
+    CURSOR,
+];
+
+pub const HEALTH: Route = Route {
+    method: "GET",
+    path: "/health",
+    function: "health",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Liveness",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Json("Health"),
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUTH_LOGIN: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/login",
+    function: "auth-login",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Log in with username and password",
+        tag: "auth",
+        request: Some("LoginRequest"),
+        status: 200,
+        response: Content::Json("TokenPair"),
+        query: &[],
+        problems: &[400, 401, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUTH_REFRESH: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/refresh",
+    function: "auth-refresh",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Exchange a refresh token for a new pair (single use; reuse revokes the session)",
+        tag: "auth",
+        request: Some("RefreshRequest"),
+        status: 200,
+        response: Content::Json("TokenPair"),
+        query: &[],
+        problems: &[400, 401, 413, 415, 422, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUTH_ME: Route = Route {
+    method: "GET",
+    path: "/api/v1/auth/me",
+    function: "auth-me",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "The caller, from the access token",
+        tag: "auth",
+        request: None,
+        status: 200,
+        response: Content::Json("Me"),
+        query: &[],
+        problems: &[401],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUTH_ELEVATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/elevate",
+    function: "auth-elevate",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Re-enter the password for a 5-minute elevated token",
+        tag: "auth",
+        request: Some("ElevateRequest"),
+        status: 200,
+        response: Content::Json("ElevatedToken"),
+        query: &[],
+        problems: &[400, 401, 403, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools",
+    function: "tools-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Create a function tool, or a remote tool whose probe passes",
+        tag: "tools",
+        request: Some("CreateTool"),
+        status: 201,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: true,
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &["GenerateDataKey"],
+        secret: true,
+    },
+    timeout: 30,
+    memory: 128,
+};
+
+pub const TOOLS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/tools",
+    function: "tools-list",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "List tools, sorted by name",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("ToolPage"),
+        query: TOOL_LIST_PARAMS,
+        problems: &[400, 401, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/tools/{id}",
+    function: "tools-get",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "One tool",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: READ,
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/tools/{id}",
+    function: "tools-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change a tool (connection changes re-probe; a failed probe changes nothing)",
+        tag: "tools",
+        request: Some("UpdateTool"),
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "DeleteItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &["GenerateDataKey", "Decrypt"],
+        secret: true,
+    },
+    timeout: 30,
+    memory: 128,
+};
+
+pub const TOOLS_ACTIVATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/activate",
+    function: "tools-activate",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Activate (idempotent)",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: WRITE,
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_DEACTIVATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/deactivate",
+    function: "tools-deactivate",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Deactivate (idempotent)",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: WRITE,
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_DELETE: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/tools/{id}",
+    function: "tools-delete",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Delete a tool and its probe history (elevated token)",
+        tag: "tools",
+        request: None,
+        status: 204,
+        response: Content::None,
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "Query",
+            "DeleteItem",
+            "PutItem",
+            "TransactWriteItems",
+            "BatchWriteItem",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const TOOLS_TEST_CONNECTION: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/remote/test-connection",
+    function: "tools-test-connection",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Probe a server without storing a tool",
+        tag: "tools",
+        request: Some("TestConnection"),
+        status: 200,
+        response: Content::Json("ProbeRecord"),
+        query: &[],
+        problems: &[400, 401, 403, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 30,
+    memory: 128,
+};
+
+pub const TOOLS_REPROBE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/reprobe",
+    function: "tools-reprobe",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Probe a remote tool now and record the result",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 429, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &["Decrypt"],
+        secret: true,
+    },
+    timeout: 30,
+    memory: 128,
+};
+
+pub const TOOLS_PROBES: Route = Route {
+    method: "GET",
+    path: "/api/v1/tools/{id}/probes",
+    function: "tools-probes",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "A tool's probe history, newest first",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("ProbePage"),
+        query: PAGE_PARAMS,
+        problems: READ,
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUDIT_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/audit-events",
+    function: "audit-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Audit events, newest first",
+        tag: "audit",
+        request: None,
+        status: 200,
+        response: Content::Json("AuditPage"),
+        query: AUDIT_PARAMS,
+        problems: &[400, 401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const OPENAPI: Route = Route {
+    method: "GET",
+    path: "/openapi.json",
+    function: "openapi",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "This document",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::AnyJson,
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const DOCS: Route = Route {
+    method: "GET",
+    path: "/docs",
+    function: "docs",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Interactive API documentation (HTML)",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Html,
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+/// Every HTTP route, in the order the documents list them.
+pub const ROUTES: &[&Route] = &[
+    &HEALTH,
+    &AUTH_LOGIN,
+    &AUTH_REFRESH,
+    &AUTH_ME,
+    &AUTH_ELEVATE,
+    &TOOLS_CREATE,
+    &TOOLS_LIST,
+    &TOOLS_GET,
+    &TOOLS_UPDATE,
+    &TOOLS_ACTIVATE,
+    &TOOLS_DEACTIVATE,
+    &TOOLS_DELETE,
+    &TOOLS_TEST_CONNECTION,
+    &TOOLS_REPROBE,
+    &TOOLS_PROBES,
+    &AUDIT_LIST,
+    &OPENAPI,
+    &DOCS,
+];
+
+/// The scheduled re-prober: a function with no route.
+pub const REPROBE: Function = Function {
+    name: "reprobe",
+    iam: Iam {
+        dynamodb: &[
+            "Query",
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "TransactWriteItems",
+        ],
+        index: true,
+        kms: &["Decrypt"],
+        secret: false,
+    },
+    timeout: 300,
+    memory: 256,
+};
