@@ -223,3 +223,78 @@ async fn actions_are_recorded_filtered_and_paged() {
             .assert_problem(400);
     }
 }
+
+/// The cursor scope `services::audit::list` binds to `filter`.
+fn scope_of(filter: &toolreg_core::store::audit::AuditFilter) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{filter:?}").as_bytes());
+    format!("audit:{}", hex::encode(&digest[..8]))
+}
+
+fn cursor(scope: &str, key: &[(&str, &str)]) -> String {
+    let item = key
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(v.to_string()),
+            )
+        })
+        .collect();
+    toolreg_core::store::cursor::encode(scope, &item, None)
+}
+
+#[tokio::test]
+async fn the_unfiltered_listing_is_one_query_and_forged_cursors_are_400_before_any() {
+    let s = Server::start(&[]);
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    // A young table: far fewer events than a page. Month partitions walked back to the first
+    // month a deployment could have (11 queries); one partition reads once.
+    let r = api
+        .get("/api/v1/audit-events?limit=100", Some(&admin))
+        .await;
+    r.assert_status(200);
+    assert!(!items(&r).is_empty());
+    assert_eq!(r.calls("dynamodb"), 1, "{}", r.text);
+
+    // Cursors that decode and carry the right scope, but point outside the listing.
+    let unfiltered = scope_of(&Default::default());
+    let by_actor = toolreg_core::store::audit::AuditFilter {
+        actor_user_id: Some("someone".into()),
+        ..Default::default()
+    };
+    let stamp = "2026-11-01T00:00:00.000000Z#e";
+    for (path, scope, key) in [
+        (
+            "/api/v1/audit-events",
+            unfiltered.clone(),
+            vec![("PK", "TOOL#x"), ("SK", "TOOL")],
+        ),
+        (
+            "/api/v1/audit-events",
+            unfiltered.clone(),
+            vec![("PK", "AUDIT#2026-11"), ("SK", stamp)],
+        ),
+        (
+            "/api/v1/audit-events?actor_user_id=someone",
+            scope_of(&by_actor),
+            vec![
+                ("GSI1PK", "ACTOR#other"),
+                ("GSI1SK", stamp),
+                ("PK", "AUDIT"),
+                ("SK", stamp),
+            ],
+        ),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let r = api
+            .get(
+                &format!("{path}{sep}cursor={}", cursor(&scope, &key)),
+                Some(&admin),
+            )
+            .await;
+        r.assert_problem(400);
+        assert_eq!(r.calls("dynamodb"), 0, "refused before any query");
+    }
+}

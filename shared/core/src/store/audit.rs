@@ -1,8 +1,11 @@
 //! Audit event items and their queries.
 //!
-//! Partitioned by month (`AUDIT#yyyy-mm`) rather than by day: an unfiltered newest-first
-//! listing then reads one partition for most pages instead of walking empty days, and a month partition still spreads writes over time. Per-actor and per-target
-//! listings use GSI1 and GSI2 and never touch the month partitions.
+//! Every event lives in one partition, `AUDIT`, sorted by `<timestamp>#<id>`, so the admin's
+//! unfiltered newest-first listing is one query however young or old the table is (month
+//! partitions cost a query per empty month walked). One partition key takes about 1,000 writes
+//! a second; audit events are written at the pace of admin changes and rate-limited logins, far
+//! below that (docs/architecture.md, "Key schema", says how to shard if that ever changes).
+//! Per-actor and per-target listings use GSI1 and GSI2.
 
 use super::item::{self, Entity, Item};
 use super::{keys, put_new, PageQuery, Store, StoreError};
@@ -10,19 +13,7 @@ use crate::domain::audit::{AuditEvent, Outcome};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
-/// The first month any toolreg deployment can have audit events in: unfiltered listings without
-/// a `from_timestamp` walk back to here and stop.
-pub const EPOCH_MONTH: &str = "2026-01";
-
-/// Cursor sort key meaning "from the newest event of the cursor's month partition".
-const PARTITION_START: &str = "~";
-
-/// `yyyy-mm` of a stored timestamp.
-pub fn month_of(timestamp: &str) -> &str {
-    &timestamp[..7.min(timestamp.len())]
-}
-
-/// An audit event (`AUDIT#<month>` / `<timestamp>#<id>`), also under GSI1 `ACTOR#<user id>`
+/// An audit event (`AUDIT` / `<timestamp>#<id>`), also under GSI1 `ACTOR#<user id>`
 /// when someone acted and GSI2 `TARGET#<id>` when it concerns something.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEventItem {
@@ -67,7 +58,7 @@ impl From<&AuditEvent> for AuditEventItem {
         let actor = e.actor_user_id.as_deref();
         let target = e.target_id.as_deref();
         Self {
-            pk: keys::audit_pk(month_of(&e.timestamp)),
+            pk: keys::AUDIT_PK.to_owned(),
             gsi1pk: actor.map(keys::audit_actor_pk),
             gsi1sk: actor.map(|_| sk.clone()),
             gsi2pk: target.map(keys::audit_target_pk),
@@ -144,17 +135,6 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// The month before `yyyy-mm`.
-fn previous_month(month: &str) -> String {
-    let (y, m) = month.split_once('-').unwrap_or(("2026", "01"));
-    let (y, m): (i32, u32) = (y.parse().unwrap_or(2026), m.parse().unwrap_or(1));
-    if m <= 1 {
-        format!("{:04}-12", y - 1)
-    } else {
-        format!("{:04}-{:02}", y, m - 1)
-    }
-}
-
 impl Store {
     /// Writes a single audit event on its own (for actions that change nothing else).
     pub async fn put_audit(&self, e: &AuditEvent) -> Result<(), StoreError> {
@@ -186,8 +166,8 @@ impl Store {
         };
         let mut filters = Vec::new();
         q.values.insert(":lo".into(), item::s(lo.clone()));
-        q.values.insert(":hi".into(), item::s(hi));
-        let partitioned = if let Some(actor) = &f.actor_user_id {
+        q.values.insert(":hi".into(), item::s(hi.clone()));
+        if let Some(actor) = &f.actor_user_id {
             q.index = Some(keys::GSI1);
             q.key_condition = "GSI1PK = :pk AND GSI1SK BETWEEN :lo AND :hi".into();
             q.values
@@ -196,17 +176,15 @@ impl Store {
                 filters.push("target_id = :target");
                 q.values.insert(":target".into(), item::s(t));
             }
-            false
         } else if let Some(target) = &f.target_id {
             q.index = Some(keys::GSI2);
             q.key_condition = "GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi".into();
             q.values
                 .insert(":pk".into(), item::s(keys::audit_target_pk(target)));
-            false
         } else {
             q.key_condition = "PK = :pk AND SK BETWEEN :lo AND :hi".into();
-            true
-        };
+            q.values.insert(":pk".into(), item::s(keys::AUDIT_PK));
+        }
         if let Some(a) = &f.action {
             filters.push("#action = :action");
             q.names.insert("#action".into(), "action".into());
@@ -221,109 +199,44 @@ impl Store {
             q.filter = Some(filters.join(" AND "));
         }
 
-        let decoded = match cursor {
-            Some(c) => {
-                Some(super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?)
-            }
-            None => None,
+        // A cursor must continue this very listing: its keys inside the queried partition and
+        // range, or DynamoDB would refuse the start key (a 500) or read another listing.
+        let (partition_attr, sort_attr) = match q.index {
+            Some(keys::GSI1) => ("GSI1PK", Some("GSI1SK")),
+            Some(keys::GSI2) => ("GSI2PK", Some("GSI2SK")),
+            _ => ("PK", None),
         };
-        let newest_month =
-            f.to.as_deref()
-                .map(|t| month_of(t).to_owned())
-                .unwrap_or_else(|| month_of(&crate::time::stamp(crate::time::now())).to_owned());
-        let oldest_month = f
-            .from
-            .as_deref()
-            .map(|t| month_of(t).to_owned())
-            .unwrap_or_else(|| EPOCH_MONTH.to_owned())
-            .max(EPOCH_MONTH.to_owned());
-
-        if !partitioned {
-            let start = decoded.map(|c| c.key);
-            let page = self.query_page(&q, start, limit).await?;
-            let next = page.resume.map(|k| super::cursor::encode(scope, &k, None));
-            let items = page
-                .items
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<_, _>>()?;
-            return Ok(AuditPage {
-                items,
-                next_cursor: next,
-            });
-        }
-
-        // Walk month partitions newest first until the page is full.
-        let (mut month, mut start) = match decoded {
+        let partition = q.values[":pk"].as_s().cloned().unwrap_or_default();
+        let start = match cursor {
             Some(c) => {
-                let m = c.extra.clone().unwrap_or_default();
-                let valid =
-                    m.len() == 7 && m.as_str() >= oldest_month.as_str() && m <= newest_month;
-                if !valid
-                    || c.key.get("PK").and_then(|v| v.as_s().ok()) != Some(&keys::audit_pk(&m))
-                {
+                let decoded =
+                    super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?;
+                let attr = |name: &str| decoded.key.get(name).and_then(|v| v.as_s().ok());
+                let sk = attr("SK").map(String::as_str).unwrap_or_default();
+                let inside = attr(partition_attr) == Some(&partition)
+                    && attr("PK").map(String::as_str) == Some(keys::AUDIT_PK)
+                    && sort_attr.is_none_or(|a| attr(a).map(String::as_str) == Some(sk))
+                    && sk >= lo.as_str()
+                    && sk <= hi.as_str();
+                if !inside {
                     return Err(AppError::BadRequest(
                         "the cursor is not valid for this listing; start again without it".into(),
                     ));
                 }
-                let from_start = c
-                    .key
-                    .get("SK")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some(PARTITION_START);
-                (m, Some(c.key).filter(|_| !from_start))
+                Some(decoded.key)
             }
-            None => (newest_month, None),
+            None => None,
         };
-        let mut items = Vec::new();
-        let mut partitions_read = 0;
-        loop {
-            q.values
-                .insert(":pk".into(), item::s(keys::audit_pk(&month)));
-            let page = self
-                .query_page(&q, start.take(), limit - items.len())
-                .await?;
-            partitions_read += 1;
-            for it in page.items {
-                items.push(from_item(it)?);
-            }
-            if let Some(k) = page.resume {
-                let next = super::cursor::encode(scope, &k, Some(month));
-                return Ok(AuditPage {
-                    items,
-                    next_cursor: Some(next),
-                });
-            }
-            if month.as_str() <= oldest_month.as_str() {
-                return Ok(AuditPage {
-                    items,
-                    next_cursor: None,
-                });
-            }
-            month = previous_month(&month);
-            if items.len() >= limit || partitions_read >= 12 {
-                // Resume at the start of the next (older) partition.
-                let mut k = Item::new();
-                k.insert("PK".into(), item::s(keys::audit_pk(&month)));
-                k.insert("SK".into(), item::s(PARTITION_START));
-                let next = super::cursor::encode(scope, &k, Some(month));
-                return Ok(AuditPage {
-                    items,
-                    next_cursor: Some(next),
-                });
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_step_back_across_years() {
-        assert_eq!(previous_month("2026-03"), "2026-02");
-        assert_eq!(previous_month("2026-01"), "2025-12");
+        let page = self.query_page(&q, start, limit).await?;
+        let next = page.resume.map(|k| super::cursor::encode(scope, &k, None));
+        let items = page
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(AuditPage {
+            items,
+            next_cursor: next,
+        })
     }
 }

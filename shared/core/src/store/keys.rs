@@ -56,10 +56,8 @@ pub fn probe_due_sk(valid_until: &str, tool_id: &str) -> String {
     format!("{valid_until}#{tool_id}")
 }
 
-/// Audit events are partitioned by month (`AUDIT#2026-11`): see `store::audit` for why.
-pub fn audit_pk(month: &str) -> String {
-    format!("AUDIT#{month}")
-}
+/// The one partition of audit events: see `store::audit` for why.
+pub const AUDIT_PK: &str = "AUDIT";
 
 /// `<timestamp>#<event_id>`: chronological within a partition.
 pub fn audit_sk(timestamp: &str, event_id: &str) -> String {

@@ -417,7 +417,7 @@ fn audit_event_is_indexed_by_actor_and_target() {
     let it = super::audit::to_item(&e).unwrap();
     assert_eq!(
         (s(&it, "PK"), s(&it, "SK")),
-        ("AUDIT#2026-11", "2026-11-22T10:00:00.000000Z#e1")
+        ("AUDIT", "2026-11-22T10:00:00.000000Z#e1")
     );
     assert_eq!(
         (s(&it, "GSI1PK"), s(&it, "GSI1SK")),
