@@ -3,7 +3,7 @@
 use serde_json::json;
 use std::time::Duration;
 use toolreg_tests::api::Api;
-use toolreg_tests::stack::{Server, ADMIN_USERNAME};
+use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 /// Fixed windows reset on the minute: start a burst well inside one.
 async fn away_from_a_window_edge() {
@@ -62,4 +62,66 @@ async fn the_username_limit_holds_across_addresses_of_one_name() {
             .status,
         401
     );
+}
+
+#[tokio::test]
+async fn refused_attempts_cannot_lock_an_account_and_refusals_are_audited_once_per_window() {
+    let s = Server::start(&[
+        ("LOGIN_RATE_LIMIT_IP", "2/minute"),
+        ("LOGIN_RATE_LIMIT_USERNAME", "3/minute"),
+    ]);
+    let from = |ip: &str| Api::from_source(&s, ip);
+    away_from_a_window_edge().await;
+
+    // One address hammers the admin's name: two attempts pass the IP limit, the rest do not.
+    let attacker = from("127.0.0.11");
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(
+            attacker
+                .login(ADMIN_USERNAME, "wrong-password-here")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [401, 401, 429, 429, 429, 429, 429, 429, 429, 429]);
+
+    // Only the two that reached the password check count against the name: the owner still
+    // logs in from elsewhere, and a success does not count.
+    let owner = from("127.0.0.12")
+        .login(ADMIN_USERNAME, ADMIN_PASSWORD)
+        .await;
+    owner.assert_status(200);
+    let admin = owner.body["access_token"].as_str().unwrap().to_owned();
+    // A third failed password exhausts the name; then even the right password waits.
+    from("127.0.0.13")
+        .login(ADMIN_USERNAME, "wrong-password-here")
+        .await
+        .assert_status(401);
+    from("127.0.0.14")
+        .login(ADMIN_USERNAME, ADMIN_PASSWORD)
+        .await
+        .assert_problem(429);
+    from("127.0.0.15")
+        .login(ADMIN_USERNAME, ADMIN_PASSWORD)
+        .await
+        .assert_problem(429);
+
+    // Nine refusals, two windows' first refusals: exactly two audit events.
+    let events = Api::new(&s)
+        .get(
+            "/api/v1/audit-events?action=auth.login.rate_limited&limit=100",
+            Some(&admin),
+        )
+        .await;
+    events.assert_status(200);
+    let limits: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["limit"].as_str().unwrap())
+        .collect();
+    assert_eq!(limits.len(), 2, "{}", events.text);
+    assert!(limits.contains(&"login_ip") && limits.contains(&"login_user_failures"));
+    assert!(!events.text.contains(ADMIN_PASSWORD));
 }

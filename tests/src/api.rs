@@ -81,6 +81,19 @@ impl Api {
         }
     }
 
+    /// A client whose requests come from `source`, another loopback address (127.0.0.0/8), so
+    /// per-IP limits see a different client.
+    pub fn from_source(server: &Server, source: &str) -> Api {
+        Api {
+            base: server.base.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(Some(source.parse().expect("an IP address")))
+                .build()
+                .expect("reqwest client"),
+        }
+    }
+
     pub async fn send(
         &self,
         method: &str,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Every audited action.
 pub mod action {
     pub const LOGIN: &str = "auth.login";
+    pub const LOGIN_RATE_LIMITED: &str = "auth.login.rate_limited";
     pub const REFRESH: &str = "auth.refresh";
     pub const REFRESH_REUSE: &str = "auth.refresh_reuse";
     pub const ELEVATE: &str = "auth.elevate";

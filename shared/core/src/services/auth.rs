@@ -78,6 +78,43 @@ async fn issue(
     })
 }
 
+/// Rate-limit scopes of login: attempts per source IP, failed passwords per username.
+const LOGIN_IP: &str = "login_ip";
+const LOGIN_USER_FAILURES: &str = "login_user_failures";
+
+/// Logs a refused login and audits the first refusal of the window (`auth.login.rate_limited`),
+/// so a flood of refusals is visible without writing an event per request. Never fails the 429.
+async fn refused(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    limit: crate::config::RateLimit,
+    now: i64,
+    username: &str,
+    meta: &RequestMeta,
+) {
+    tracing::warn!(request_id = %meta.request_id, scope, "login rate limited");
+    let ev = AuditEvent::new(
+        action::LOGIN_RATE_LIMITED,
+        Outcome::Failure,
+        &Actor::default(),
+        meta,
+    )
+    .details(json!({
+        "limit": scope,
+        "attempted_username": username.chars().take(64).collect::<String>(),
+        "window_seconds": limit.window_secs,
+        "note": "first refusal of this window; later ones in the same window are not recorded",
+    }));
+    if let Err(e) = state
+        .store
+        .audit_first_refusal(scope, key, limit, now, &ev)
+        .await
+    {
+        tracing::warn!(request_id = %meta.request_id, error = ?e, "could not audit a rate-limit refusal");
+    }
+}
+
 fn invalid_credentials() -> AppError {
     AppError::Unauthenticated("invalid username or password".into())
 }
@@ -95,8 +132,15 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// Logs a user in: two sequential round trips (the rate-limit counters and the user lookup run
-/// concurrently, then one transaction records the token family and the audit event).
+/// Logs a user in: two sequential round trips. First, concurrently: the per-IP counter, a read
+/// of the username's failed-password counter and the user lookup. Then one transaction records
+/// the token family and the audit event (or, for a wrong password, the username's failure count
+/// and the failure event).
+///
+/// Only attempts the IP limit let through, and only failed passwords, count against a username:
+/// requests already refused per IP cannot lock someone else's account, and a user's own
+/// successful logins never do. Concurrent attempts can overshoot the username limit by the
+/// number in flight (each read the counter below it); the per-IP limit bounds that burst.
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -104,20 +148,9 @@ pub async fn login(
     meta: &RequestMeta,
 ) -> AppResult<TokenPair> {
     let c = &state.config;
+    let now = crate::time::now().timestamp();
     let user_key = ratelimit::key_of(&username.to_lowercase());
     let ip_key = ratelimit::key_of(&meta.source_ip);
-    let checks = [
-        Check {
-            scope: "login_ip",
-            key: &ip_key,
-            limit: c.login_rate_limit_ip,
-        },
-        Check {
-            scope: "login_user",
-            key: &user_key,
-            limit: c.login_rate_limit_username,
-        },
-    ];
     let lookup = async {
         // Usernames that cannot exist need no lookup, but still cost a verify below.
         if user::validate_username(username).is_err() {
@@ -125,10 +158,51 @@ pub async fn login(
         }
         state.store.find_user_by_username(username).await
     };
-    let (limited, found) = tokio::join!(ratelimit::enforce(&state.store, &checks), lookup);
-    if let Err(e) = limited {
-        tracing::warn!(request_id = %meta.request_id, "login rate limited");
-        return Err(e);
+    let (ip, failures, found) = tokio::join!(
+        state
+            .store
+            .hit_rate_limit(LOGIN_IP, &ip_key, c.login_rate_limit_ip, now),
+        state.store.peek_rate_limit(
+            LOGIN_USER_FAILURES,
+            &user_key,
+            c.login_rate_limit_username,
+            now
+        ),
+        lookup
+    );
+    let ip = ip?;
+    if !ip.allowed {
+        refused(
+            state,
+            LOGIN_IP,
+            &ip_key,
+            c.login_rate_limit_ip,
+            now,
+            username,
+            meta,
+        )
+        .await;
+        return Err(AppError::RateLimited {
+            limit: ip.limit,
+            reset_at: ip.reset_at,
+        });
+    }
+    let failures = failures?;
+    if !failures.allowed {
+        refused(
+            state,
+            LOGIN_USER_FAILURES,
+            &user_key,
+            c.login_rate_limit_username,
+            now,
+            username,
+            meta,
+        )
+        .await;
+        return Err(AppError::RateLimited {
+            limit: failures.limit,
+            reset_at: failures.reset_at,
+        });
     }
     let found = found?;
     let ok = verify_password(
@@ -144,7 +218,17 @@ pub async fn login(
             if let Some(u) = &found {
                 ev = ev.target("user", &u.id);
             }
-            state.store.put_audit(&ev).await?;
+            let (counted, audited) = tokio::join!(
+                state.store.hit_rate_limit(
+                    LOGIN_USER_FAILURES,
+                    &user_key,
+                    c.login_rate_limit_username,
+                    now
+                ),
+                state.store.put_audit(&ev)
+            );
+            counted?;
+            audited?;
             return Err(invalid_credentials());
         }
     };

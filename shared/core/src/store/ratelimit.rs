@@ -14,9 +14,13 @@ pub struct RateCounterItem {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
+    #[serde(default)]
     pub count: u32,
     /// Epoch seconds; the table's TTL attribute.
     pub expires_at: i64,
+    /// Set by the first refusal of the window whose audit event was written.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refusal_audited: Option<bool>,
 }
 
 /// The result of counting one request against a limit.
@@ -84,6 +88,77 @@ impl Store {
                 }),
                 other => Err(other),
             },
+        }
+    }
+}
+
+impl Store {
+    /// Reads `key`'s count in the current window without counting: for limits that count only
+    /// some outcomes (failed passwords) but refuse every request once exhausted.
+    pub async fn peek_rate_limit(
+        &self,
+        scope: &str,
+        key: &str,
+        limit: RateLimit,
+        now: i64,
+    ) -> Result<RateDecision, StoreError> {
+        let (start, end) = window(now, limit.window_secs);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(keys::rate_counter_pk(scope, key, start)))
+            .key("SK", s(keys::RATE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let count = match out.item {
+            Some(it) => item::from_item::<RateCounterItem>(it)?.count,
+            None => 0,
+        };
+        Ok(RateDecision {
+            allowed: count < limit.limit,
+            limit: limit.limit,
+            remaining: limit.limit.saturating_sub(count),
+            reset_at: end,
+        })
+    }
+
+    /// Records `event` for the first refusal of `key`'s current window only, in one
+    /// transaction with a mark on the counter: a flood of refused requests writes one audit
+    /// event per window, never one each. Returns whether this call recorded it.
+    pub async fn audit_first_refusal(
+        &self,
+        scope: &str,
+        key: &str,
+        limit: RateLimit,
+        now: i64,
+        event: &crate::domain::audit::AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (start, end) = window(now, limit.window_secs);
+        let mark = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("PK", s(keys::rate_counter_pk(scope, key, start)))
+            .key("SK", s(keys::RATE_SK))
+            .update_expression("SET #audited = :t, #exp = if_not_exists(#exp, :exp)")
+            .condition_expression("attribute_not_exists(#audited)")
+            .expression_attribute_names("#audited", "refusal_audited")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .expression_attribute_values(":exp", n(end + 60))
+            .build()
+            .expect("table, key and expression are set");
+        let items = vec![
+            aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .update(mark)
+                .build(),
+            super::audit::put(&self.table, event)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition_index() == Some(0) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }
