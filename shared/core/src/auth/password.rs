@@ -1,9 +1,8 @@
 //! Argon2id password hashing with OWASP's recommended parameters.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::Mutex;
 
 /// OWASP (2023): argon2id, 19 MiB, 2 iterations, 1 lane.
 fn hasher() -> Argon2<'static> {
@@ -20,14 +19,55 @@ pub fn hash(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Argon2's working memory (19 MiB at OWASP's parameters), kept for reuse.
+///
+/// Allocating it per verification made a warm login function grow by ~19 MiB per invocation:
+/// each verification ran on whichever blocking thread was free, glibc gave each thread its own
+/// arena, and a freed 19 MiB block raised the mmap threshold so later ones stayed in the arenas.
+/// A pool holds one buffer per concurrent verification (one in Lambda), so memory is flat.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+fn with_memory<T>(blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let pooled = MEMORY.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut memory = match pooled {
+        Some(m) if m.len() == blocks => m,
+        _ => vec![Block::default(); blocks],
+    };
+    let result = f(&mut memory);
+    MEMORY
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(memory);
+    result
+}
+
 /// Verifies in constant time. A malformed stored hash verifies as false.
 pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(params), Some(salt), Some(expected)) =
+        (Params::try_from(&parsed), parsed.salt, parsed.hash)
+    else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Version::try_from(parsed.version.unwrap_or(0x13)),
+    ) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let computed = with_memory(params.block_count(), |memory| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
+    });
+    // `Output` equality is constant-time.
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// A PHC string with the same parameters as [`hasher`] whose salt and hash are random bytes: no
