@@ -655,3 +655,75 @@ async fn probe_history_of_a_function_tool_is_empty_and_of_a_missing_tool_404_in_
     r.assert_problem(404);
     assert_eq!(r.calls("dynamodb"), 1);
 }
+
+#[tokio::test]
+async fn contended_writes_on_one_tool_are_never_a_500() {
+    // DynamoDB cancels a transaction that meets another on the same item
+    // (TransactionConflict) instead of queueing it: the store retries those, so the answers
+    // are the ones the rules give (201/409 for one name, 200/412 for one tool).
+    let s = Server::start(&[]);
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    for round in 0..3 {
+        let body = function_tool(&unique(&format!("contended{round}")));
+        let results = futures::future::join_all(
+            (0..40).map(|_| api.post("/api/v1/tools", Some(&admin), &body)),
+        )
+        .await;
+        let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 409).count(),
+            39,
+            "{statuses:?}"
+        );
+    }
+    let tool = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &function_tool(&unique("contended_patch")),
+        )
+        .await;
+    tool.assert_status(201);
+    let path = format!("/api/v1/tools/{}", tool.body["id"].as_str().unwrap());
+    let writes = (0..40).map(|i| {
+        let api = api.clone();
+        let (path, admin) = (path.clone(), admin.clone());
+        async move {
+            match i % 3 {
+                0 => {
+                    api.send(
+                        "PATCH",
+                        &path,
+                        Some(&admin),
+                        Some(&json!({"description": format!("d{i}")})),
+                        &[],
+                    )
+                    .await
+                }
+                1 => {
+                    api.post(&format!("{path}/deactivate"), Some(&admin), &json!({}))
+                        .await
+                }
+                _ => {
+                    api.post(&format!("{path}/activate"), Some(&admin), &json!({}))
+                        .await
+                }
+            }
+        }
+    });
+    let results = futures::future::join_all(writes).await;
+    for r in &results {
+        assert!(
+            [200, 409, 412].contains(&r.status),
+            "{} {}",
+            r.status,
+            r.text
+        );
+    }
+}

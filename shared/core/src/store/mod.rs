@@ -115,32 +115,70 @@ impl Store {
     }
 
     /// Writes `items` atomically: all land or none do.
+    ///
+    /// DynamoDB cancels a transaction that meets another one on the same item
+    /// (`TransactionConflict`) rather than queueing it, and answers
+    /// `TransactionInProgressException` while a transaction with the same client token is still
+    /// running. Neither says anything about the request, so both are retried here (a conflict
+    /// with a fresh token, in-progress with the same one) after a short jittered pause; the
+    /// retry then meets the winner's result (a failed condition the caller maps to 409 or 412).
+    /// Still conflicting after the retries, it is `Unavailable` (503), never a 500.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            // Makes the SDK's retries idempotent: a retry of a transaction that already landed
-            // (its answer lost to a timeout) succeeds instead of failing every condition.
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(ctx)) => match ctx.err() {
-                TransactWriteItemsError::TransactionCanceledException(e) => {
-                    let reasons = e
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().unwrap_or("None").to_owned())
-                        .collect();
-                    Err(StoreError::Cancelled(reasons))
-                }
-                _ => Err(sdk_error(SdkError::ServiceError(ctx))),
-            },
-            Err(other) => Err(sdk_error(other)),
+        const ATTEMPTS: u32 = 4;
+        let mut token = uuid::Uuid::new_v4().to_string();
+        for attempt in 1..=ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                // Makes the SDK's own retries idempotent: a retry of a transaction that already
+                // landed (its answer lost to a timeout) succeeds instead of failing every
+                // condition.
+                .client_request_token(&token)
+                .send()
+                .await;
+            let (retry_same_token, error) = match result {
+                Ok(_) => return Ok(()),
+                Err(SdkError::ServiceError(ctx)) => match ctx.err() {
+                    TransactWriteItemsError::TransactionCanceledException(e) => {
+                        let reasons: Vec<String> = e
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().unwrap_or("None").to_owned())
+                            .collect();
+                        let only_conflict = reasons.iter().any(|r| r == "TransactionConflict")
+                            && !reasons.iter().any(|r| r == "ConditionalCheckFailed");
+                        if !only_conflict {
+                            return Err(StoreError::Cancelled(reasons));
+                        }
+                        (false, StoreError::Cancelled(reasons))
+                    }
+                    TransactWriteItemsError::TransactionInProgressException(_) => (
+                        true,
+                        StoreError::Unavailable(
+                            "dynamodb: the same transaction is still in progress".into(),
+                        ),
+                    ),
+                    _ => return Err(sdk_error(SdkError::ServiceError(ctx))),
+                },
+                Err(other) => return Err(sdk_error(other)),
+            };
+            if attempt == ATTEMPTS {
+                return Err(match error {
+                    StoreError::Cancelled(_) => StoreError::Unavailable(
+                        "dynamodb: the transaction kept conflicting with others".into(),
+                    ),
+                    other => other,
+                });
+            }
+            if !retry_same_token {
+                token = uuid::Uuid::new_v4().to_string();
+            }
+            let pause = rand::random_range(5..25u64) * u64::from(attempt);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
+        unreachable!("the last attempt returns")
     }
 
     /// A strongly consistent read of one item.
