@@ -24,7 +24,7 @@ dynamodb-local:
 
 ## Run the whole service locally on http://127.0.0.1:8000 (PORT overrides). Ctrl-C stops it.
 dev: venv dynamodb-local
-	cargo build --bin local
+	cargo build -p toolreg-dev --bin local
 	scripts/dev.sh
 
 ## Run every test against a local stack the tests start themselves.

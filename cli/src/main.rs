@@ -38,11 +38,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         ["seed-admin", "--username", username] => {
             let password = read_password()?;
             let state = AppState::from_env().await.map_err(|e| e.to_string())?;
-            match toolreg_core::setup::seed_admin(&state, username, &password, "toolreg-cli")
-                .await?
+            match toolreg_dev::setup::seed_admin(&state, username, &password, "toolreg-cli").await?
             {
-                toolreg_core::setup::Seeded::Created => println!("created admin {username}"),
-                toolreg_core::setup::Seeded::AlreadyExists => {
+                toolreg_dev::setup::Seeded::Created => println!("created admin {username}"),
+                toolreg_dev::setup::Seeded::AlreadyExists => {
                     return Err(format!("a user named {username} already exists"))
                 }
             }
@@ -71,7 +70,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         ["setup"] => {
             let config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
             let clients = toolreg_core::aws::Clients::from_env().await;
-            toolreg_core::setup::ensure_stack(&config, &clients).await?;
+            toolreg_dev::setup::ensure_stack(&config, &clients).await?;
             println!(
                 "table {}, key {}, secret {} are ready",
                 config.table_name, config.kms_key_id, config.jwt_secret_arn

@@ -201,10 +201,10 @@ async fn a_killed_store_gives_503s_and_the_service_recovers_by_itself() {
     let _fresh = DynamoDbLocal::start_on(port);
     let state = s.state().await;
     let clients = toolreg_tests::stack::clients(&s.endpoints()).await;
-    toolreg_core::setup::ensure_stack(&state.config, &clients)
+    toolreg_dev::setup::ensure_stack(&state.config, &clients)
         .await
         .expect("recreate the stack");
-    toolreg_core::setup::seed_admin(&state, ADMIN_USERNAME, ADMIN_PASSWORD, "tests")
+    toolreg_dev::setup::seed_admin(&state, ADMIN_USERNAME, ADMIN_PASSWORD, "tests")
         .await
         .expect("seed");
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -1,4 +1,5 @@
-//! toolreg's core: everything the Lambda functions, the local server and the CLI share.
+//! toolreg's core: everything the Lambda functions link (and the local server and the CLI
+//! share). Dev-only code — the local all-routes server and stack setup — lives in `toolreg-dev`.
 //!
 //! Layers, each talking only to its neighbour: `routes` (HTTP in and out) → `services`
 //! (business rules, transactions, audit) → `store` (DynamoDB items and keys) → `domain` (pure
@@ -12,14 +13,12 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod lambda;
-pub mod local;
 pub mod logging;
 pub mod openapi;
 #[path = "prober/mod.rs"]
 pub mod probe;
 pub mod routes;
 pub mod services;
-pub mod setup;
 pub mod state;
 pub mod store;
 pub mod time;

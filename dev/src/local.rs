@@ -1,9 +1,6 @@
 //! The local server: every route on one port, each hyper request turned into the same
 //! `lambda_http::Request` a Lambda function receives and served by the same handler.
 
-use crate::http::body::MAX_BODY_BYTES;
-use crate::routes;
-use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::request::Parts;
@@ -11,6 +8,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use toolreg_core::http::body::MAX_BODY_BYTES;
+use toolreg_core::routes;
+use toolreg_core::state::AppState;
 
 /// The `lambda_http::Request` a Lambda function would receive for this hyper request: the same
 /// head and body, with an HTTP API v2 request context (source IP, request id, method and path)
@@ -61,9 +61,9 @@ async fn serve_one(
         .ok()
         .and_then(|(route, _)| routes::handler_for(route).map(|h| (route, h)));
     let resp = match served {
-        Some((route, handler)) => crate::lambda::handle(&state, route, handler, req).await,
-        None => crate::lambda::to_http(
-            routes::dispatch_any(&state, crate::http::ApiRequest::from_http(req)).await,
+        Some((route, handler)) => toolreg_core::lambda::handle(&state, route, handler, req).await,
+        None => toolreg_core::lambda::to_http(
+            routes::dispatch_any(&state, toolreg_core::http::ApiRequest::from_http(req)).await,
         ),
     };
     let (parts, body) = resp.into_parts();
@@ -97,8 +97,8 @@ pub const LOCAL_DEFAULT_ADMIN_PASSWORD: &str = "local-admin-password";
 
 /// `make dev` and the tests: set up the stack, seed the admin, serve on `PORT` (default 8000).
 pub async fn run_from_env() -> Result<(), String> {
-    let config = crate::config::Config::from_env().map_err(|e| e.to_string())?;
-    let clients = crate::aws::Clients::from_env().await;
+    let config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
+    let clients = toolreg_core::aws::Clients::from_env().await;
     crate::setup::ensure_stack(&config, &clients).await?;
     let state = Arc::new(AppState::new(config, clients));
 

@@ -7,7 +7,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    if let Err(e) = rt.block_on(toolreg_core::local::run_from_env()) {
+    if let Err(e) = rt.block_on(toolreg_dev::local::run_from_env()) {
         eprintln!("toolreg local: {e}");
         std::process::exit(1);
     }

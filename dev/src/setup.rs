@@ -1,15 +1,15 @@
 //! Creating the table, key and secret on a fresh stack (the local moto stack; in AWS the
 //! deployment templates own them), and seeding the first admin. Every step is idempotent.
 
-use crate::aws::Clients;
-use crate::domain::audit::{Actor, RequestMeta};
-use crate::domain::user::Role;
-use crate::services::auth::{create_user, CreateUserError};
-use crate::state::AppState;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
+use toolreg_core::aws::Clients;
+use toolreg_core::domain::audit::{Actor, RequestMeta};
+use toolreg_core::domain::user::Role;
+use toolreg_core::services::auth::{create_user, CreateUserError};
+use toolreg_core::state::AppState;
 
 fn attr(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
@@ -133,7 +133,7 @@ pub async fn ensure_jwt_secret(
 
 /// Creates the table, key and secret the configuration names.
 pub async fn ensure_stack(
-    state_config: &crate::config::Config,
+    state_config: &toolreg_core::config::Config,
     clients: &Clients,
 ) -> Result<(), String> {
     ensure_table(&clients.dynamodb, &state_config.table_name).await?;
