@@ -222,9 +222,10 @@ impl Store {
         }
 
         let decoded = match cursor {
-            Some(c) => {
-                Some(super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?)
-            }
+            Some(c) => Some(
+                super::cursor::decode(scope, c, q.key_names())
+                    .map_err(|e| AppError::BadRequest(e.to_string()))?,
+            ),
             None => None,
         };
         let newest_month =
