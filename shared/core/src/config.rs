@@ -15,25 +15,42 @@ pub struct RateLimit {
     pub window_secs: u64,
 }
 
+/// Why a rate limit does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitError {
+    #[error("expected the form `5/minute` or `20/15 minutes`, got {0:?}")]
+    Form(String),
+    #[error("{0:?} is not a whole number of requests")]
+    Count(String),
+    #[error("the limit must be at least 1")]
+    ZeroLimit,
+    #[error("{0:?} is not a whole number")]
+    Multiple(String),
+    #[error("unknown time unit {0:?}")]
+    Unit(String),
+    #[error("the window must be at least one unit long")]
+    ZeroWindow,
+}
+
 impl RateLimit {
     /// Parses `N/unit` or `N/M units` (second, minute, hour, day; singular or plural).
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, RateLimitError> {
         let (count, window) = s
             .split_once('/')
-            .ok_or_else(|| format!("expected the form `5/minute` or `20/15 minutes`, got {s:?}"))?;
+            .ok_or_else(|| RateLimitError::Form(s.to_owned()))?;
         let limit: u32 = count
             .trim()
             .parse()
-            .map_err(|_| format!("{count:?} is not a whole number of requests"))?;
+            .map_err(|_| RateLimitError::Count(count.to_owned()))?;
         if limit == 0 {
-            return Err("the limit must be at least 1".into());
+            return Err(RateLimitError::ZeroLimit);
         }
         let window = window.trim();
         let (mult, unit) = match window.split_once(' ') {
             Some((n, unit)) => (
                 n.trim()
                     .parse::<u64>()
-                    .map_err(|_| format!("{n:?} is not a whole number"))?,
+                    .map_err(|_| RateLimitError::Multiple(n.to_owned()))?,
                 unit.trim(),
             ),
             None => (1, window),
@@ -43,10 +60,10 @@ impl RateLimit {
             "minute" | "min" => 60,
             "hour" => 3600,
             "day" => 86_400,
-            other => return Err(format!("unknown time unit {other:?}")),
+            other => return Err(RateLimitError::Unit(other.to_owned())),
         };
         if mult == 0 {
-            return Err("the window must be at least one unit long".into());
+            return Err(RateLimitError::ZeroWindow);
         }
         Ok(Self {
             limit,
@@ -84,23 +101,12 @@ pub struct Config {
 }
 
 /// A named configuration error: which variable and what is wrong with it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {variable}: {problem}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub problem: String,
 }
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid configuration: {}: {}",
-            self.variable, self.problem
-        )
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Reads variables through a lookup function so tests need not touch the process environment.
 struct Reader<F: Fn(&str) -> Option<String>>(F);
@@ -138,9 +144,9 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 
     fn rate(&self, name: &'static str, default: &str) -> Result<RateLimit, ConfigError> {
         let raw = self.0(name).unwrap_or_else(|| default.to_owned());
-        RateLimit::parse(&raw).map_err(|problem| ConfigError {
+        RateLimit::parse(&raw).map_err(|e| ConfigError {
             variable: name,
-            problem,
+            problem: e.to_string(),
         })
     }
 

@@ -1,54 +1,66 @@
-//! The service layer's error type. It knows nothing of HTTP: `http::problem` maps it to a
-//! response in one place.
+//! Which error is used where. Each layer speaks its own error and knows nothing of the layers
+//! above it:
+//!
+//! - `domain::error::DomainError` (with `Invalid` for one broken rule and `FieldError` for where
+//!   it is): what the catalog's rules refuse. No HTTP words.
+//! - `store::StoreError` (and `store::tools::ToolWriteError` for the tool writes' named
+//!   refusals): what DynamoDB said, in the store's terms.
+//! - `crypto::envelope::EnvelopeError`, `auth::jwt::SignError`, `auth::password::HashError`,
+//!   `config::ConfigError`: the errors of those modules alone.
+//! - [`AppError`], below: the API error at the edge. Services and routes return it; every error
+//!   above converts into it through the `From` impls here, which decide what each one means to
+//!   a client (a stale write is 409, a KMS timeout 503, ...). `http::problem::from_error` is the
+//!   one place that turns it into an RFC 9457 problem+json response.
+//!
+//! The prober (`probe`) still reports failures as text inside its `ProbeOutcome`: a failed
+//! probe is a result, not an error.
 
+use crate::crypto::envelope::EnvelopeError;
+use crate::domain::error::DomainError;
+pub use crate::domain::error::FieldError;
 use crate::probe::ProbeOutcome;
 use crate::store::StoreError;
 
-/// One invalid field in a request, located by a JSON pointer (RFC 6901).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct FieldError {
-    pub pointer: String,
-    pub detail: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            detail: detail.into(),
-        }
-    }
-}
-
-/// Why a request could not be served.
-#[derive(Debug)]
+/// Why a request could not be served: the API error. Only `http::problem` maps it to HTTP.
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed (bad JSON, bad query parameter, bad cursor).
+    #[error("bad request: {0}")]
     BadRequest(String),
     /// The request parsed but its values are invalid.
+    #[error("{} invalid field(s)", .0.len())]
     Validation(Vec<FieldError>),
     /// No or bad credentials.
+    #[error("unauthenticated: {0}")]
     Unauthenticated(String),
     /// Authenticated but not allowed.
+    #[error("forbidden: {0}")]
     Forbidden(String),
     /// Allowed only with an elevated token.
+    #[error("elevation required")]
     ElevationRequired,
+    #[error("not found: {0}")]
     NotFound(String),
+    #[error("conflict: {0}")]
     Conflict(String),
     /// `If-Match` did not match the current version.
+    #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    #[error("payload larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("unsupported media type")]
     UnsupportedMediaType,
     /// A fixed-window limit is exhausted until `reset_at` (epoch seconds).
-    RateLimited {
-        limit: u32,
-        reset_at: i64,
-    },
+    #[error("rate limited ({limit}) until {reset_at}")]
+    RateLimited { limit: u32, reset_at: i64 },
     /// A remote tool's probe failed, so nothing was stored.
+    #[error("probe failed")]
     ProbeFailed(Box<ProbeOutcome>),
     /// A dependency (DynamoDB, KMS, Secrets Manager) is unreachable or timed out.
+    #[error("unavailable: {0}")]
     Unavailable(String),
     /// A bug or an unexpected dependency answer. The detail is logged, never sent.
+    #[error("internal: {0}")]
     Internal(String),
 }
 
@@ -62,6 +74,15 @@ impl AppError {
     }
 }
 
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation(errors) => Self::Validation(errors),
+            DomainError::NotRemote => Self::Conflict(e.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -69,10 +90,20 @@ impl From<StoreError> for AppError {
             StoreError::ConditionFailed => {
                 Self::Conflict("the item changed while the request was served; retry".into())
             }
+            StoreError::BadCursor(c) => Self::BadRequest(c.to_string()),
             StoreError::Corrupt(m) | StoreError::Other(m) => Self::Internal(m),
             StoreError::Cancelled(reasons) => {
                 Self::Internal(format!("unexpected transaction cancellation: {reasons:?}"))
             }
+        }
+    }
+}
+
+impl From<EnvelopeError> for AppError {
+    fn from(e: EnvelopeError) -> Self {
+        match e {
+            EnvelopeError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
         }
     }
 }

@@ -31,15 +31,28 @@ pub struct Claims {
     pub fam: Option<String>,
 }
 
+/// Why a token could not be signed: always a bug or a broken key set, never the client's doing.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("the signing key is missing from the key set")]
+    MissingKey,
+    #[error("token encoding failed: {0}")]
+    Encode(#[from] jsonwebtoken::errors::Error),
+}
+
 /// Signs `claims` with the current key.
-pub fn sign(keys: &KeySet, claims: &Claims) -> Result<String, String> {
+pub fn sign(keys: &KeySet, claims: &Claims) -> Result<String, SignError> {
     let key = keys
         .keys
         .get(&keys.signing_kid)
-        .ok_or("the signing key is missing from the key set")?;
+        .ok_or(SignError::MissingKey)?;
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(keys.signing_kid.clone());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).map_err(|e| e.to_string())
+    Ok(jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(key),
+    )?)
 }
 
 /// Why a token was refused. The detail goes to the client; it reveals nothing secret.

@@ -6,7 +6,6 @@
 //! and the tool id is also the GCM associated data.
 
 use crate::domain::tool::SealedHeaders;
-use crate::error::AppError;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use aws_sdk_kms::error::ProvideErrorMetadata;
@@ -16,19 +15,43 @@ use std::collections::BTreeMap;
 
 const CONTEXT_KEY: &str = "toolreg:tool_id";
 
-fn kms_error<E, R>(op: &str, e: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AppError
+/// Why headers could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// KMS did not answer in time (a retry may succeed).
+    #[error("kms {0}: unreachable")]
+    Unavailable(&'static str),
+    /// KMS answered with an error.
+    #[error("kms {op}: {code}: {message}")]
+    Kms {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+    /// KMS or the stored blob is not what this code expects: a bug, tampering, or a blob
+    /// sealed for another tool.
+    #[error("{0}")]
+    Broken(&'static str),
+    #[error("headers do not serialise: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn kms_error<E, R>(
+    op: &'static str,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> EnvelopeError
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
     if crate::aws::is_unavailable(&e) {
-        return AppError::Unavailable(format!("kms {op}: unreachable"));
+        return EnvelopeError::Unavailable(op);
     }
-    AppError::Internal(format!(
-        "kms {op}: {}: {}",
-        e.code().unwrap_or("unknown"),
-        e.message().unwrap_or_default()
-    ))
+    EnvelopeError::Kms {
+        op,
+        code: e.code().unwrap_or("unknown").to_owned(),
+        message: e.message().unwrap_or_default().to_owned(),
+    }
 }
 
 /// Seals `headers` for `tool_id` under `key_id`.
@@ -37,7 +60,7 @@ pub async fn seal(
     key_id: &str,
     tool_id: &str,
     headers: &BTreeMap<String, String>,
-) -> Result<SealedHeaders, AppError> {
+) -> Result<SealedHeaders, EnvelopeError> {
     let dk = kms
         .generate_data_key()
         .key_id(key_id)
@@ -48,15 +71,15 @@ pub async fn seal(
         .map_err(|e| kms_error("GenerateDataKey", e))?;
     let plaintext_key = dk
         .plaintext
-        .ok_or_else(|| AppError::Internal("kms returned no plaintext data key".into()))?;
+        .ok_or(EnvelopeError::Broken("kms returned no plaintext data key"))?;
     let wrapped = dk
         .ciphertext_blob
-        .ok_or_else(|| AppError::Internal("kms returned no wrapped data key".into()))?;
+        .ok_or(EnvelopeError::Broken("kms returned no wrapped data key"))?;
     let cipher = Aes256Gcm::new_from_slice(plaintext_key.as_ref())
-        .map_err(|_| AppError::Internal("kms data key is not 256 bits".into()))?;
+        .map_err(|_| EnvelopeError::Broken("kms data key is not 256 bits"))?;
     let mut nonce = [0u8; 12];
     rand::Rng::fill(&mut rand::rng(), &mut nonce);
-    let body = serde_json::to_vec(headers).map_err(AppError::internal)?;
+    let body = serde_json::to_vec(headers)?;
     let ciphertext = cipher
         .encrypt(
             Nonce::from_slice(&nonce),
@@ -65,7 +88,7 @@ pub async fn seal(
                 aad: tool_id.as_bytes(),
             },
         )
-        .map_err(|_| AppError::Internal("header encryption failed".into()))?;
+        .map_err(|_| EnvelopeError::Broken("header encryption failed"))?;
     Ok(SealedHeaders {
         wrapped_key: wrapped.into_inner(),
         nonce: nonce.to_vec(),
@@ -78,7 +101,7 @@ pub async fn open(
     kms: &aws_sdk_kms::Client,
     tool_id: &str,
     sealed: &SealedHeaders,
-) -> Result<BTreeMap<String, String>, AppError> {
+) -> Result<BTreeMap<String, String>, EnvelopeError> {
     let dk = kms
         .decrypt()
         .ciphertext_blob(Blob::new(sealed.wrapped_key.clone()))
@@ -88,11 +111,11 @@ pub async fn open(
         .map_err(|e| kms_error("Decrypt", e))?;
     let key = dk
         .plaintext
-        .ok_or_else(|| AppError::Internal("kms returned no plaintext".into()))?;
+        .ok_or(EnvelopeError::Broken("kms returned no plaintext"))?;
     let cipher = Aes256Gcm::new_from_slice(key.as_ref())
-        .map_err(|_| AppError::Internal("unwrapped data key is not 256 bits".into()))?;
+        .map_err(|_| EnvelopeError::Broken("unwrapped data key is not 256 bits"))?;
     if sealed.nonce.len() != 12 {
-        return Err(AppError::Internal("sealed headers have a bad nonce".into()));
+        return Err(EnvelopeError::Broken("sealed headers have a bad nonce"));
     }
     let body = cipher
         .decrypt(
@@ -102,6 +125,6 @@ pub async fn open(
                 aad: tool_id.as_bytes(),
             },
         )
-        .map_err(|_| AppError::Internal("sealed headers failed authentication".into()))?;
-    serde_json::from_slice(&body).map_err(AppError::internal)
+        .map_err(|_| EnvelopeError::Broken("sealed headers failed authentication"))?;
+    Ok(serde_json::from_slice(&body)?)
 }

@@ -1,6 +1,7 @@
 //! Pure types and validation: no I/O here.
 
 pub mod audit;
+pub mod error;
 pub mod pattern;
 pub mod tool;
 pub mod user;

@@ -6,6 +6,7 @@
 //! quantifier such as `(a+)+` (exponential backtracking on a near-miss input). The count and
 //! length bounds also bound the work of compiling the schema here.
 
+use super::error::Invalid;
 use serde_json::Value;
 
 /// Patterns per schema.
@@ -73,21 +74,22 @@ pub fn collect(schema: &Value, limit: usize) -> Vec<Found> {
 }
 
 /// Why `pattern` is refused, if it is.
-pub fn check(pattern: &str) -> Result<(), String> {
+pub fn check(pattern: &str) -> Result<(), Invalid> {
     if pattern.chars().count() > MAX_PATTERN_CHARS {
-        return Err(format!(
+        return Err(Invalid(format!(
             "patterns are limited to {MAX_PATTERN_CHARS} characters"
-        ));
+        )));
     }
     if let Err(e) = regress::Regex::with_flags(pattern, "u") {
-        return Err(format!("is not an ECMA-262 regular expression: {e}"));
+        return Err(Invalid(format!(
+            "is not an ECMA-262 regular expression: {e}"
+        )));
     }
     if has_nested_unbounded_quantifier(pattern) {
-        return Err(
+        return Err(Invalid::new(
             "repeats a group that itself repeats without bound (like (a+)+): ECMA-262 engines \
-             backtrack exponentially on it; make the inner or outer repetition bounded"
-                .into(),
-        );
+             backtrack exponentially on it; make the inner or outer repetition bounded",
+        ));
     }
     Ok(())
 }

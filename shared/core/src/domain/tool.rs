@@ -1,7 +1,10 @@
 //! Tools: the catalog's entries, and the validation of everything a client may send for them.
 
+pub use super::error::Errors;
+#[cfg(test)]
+use super::error::FieldError;
+use super::error::Invalid;
 use super::pattern;
-use crate::error::FieldError;
 use crate::probe::{ProbeOutcome, TransportPreference};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -123,58 +126,40 @@ impl Tool {
     }
 }
 
-/// Collects field errors so a client sees every problem at once.
-#[derive(Default, Debug)]
-pub struct Errors(pub Vec<FieldError>);
-
-impl Errors {
-    pub fn add(&mut self, pointer: &str, detail: impl Into<String>) {
-        self.0.push(FieldError::new(pointer, detail));
-    }
-    pub fn check(&mut self, pointer: &str, result: Result<(), String>) {
-        if let Err(d) = result {
-            self.add(pointer, d);
-        }
-    }
-    pub fn into_result(self) -> Result<(), Vec<FieldError>> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.0)
-        }
-    }
-}
-
-pub fn validate_name(name: &str) -> Result<(), String> {
+pub fn validate_name(name: &str) -> Result<(), Invalid> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        return Err(format!("must be 1 to {MAX_NAME_LEN} characters long"));
+        return Err(Invalid(format!(
+            "must be 1 to {MAX_NAME_LEN} characters long"
+        )));
     }
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(
-            "must match ^[A-Za-z][A-Za-z0-9_]*$ (a letter, then letters, digits or _)".into(),
-        );
-    }
-    Ok(())
-}
-
-pub fn validate_display_name(s: &str) -> Result<(), String> {
-    let n = s.chars().count();
-    if s.trim().is_empty() || n > MAX_DISPLAY_NAME_LEN {
-        return Err(format!(
-            "must be 1 to {MAX_DISPLAY_NAME_LEN} characters and not blank"
+        return Err(Invalid::new(
+            "must match ^[A-Za-z][A-Za-z0-9_]*$ (a letter, then letters, digits or _)",
         ));
     }
+    Ok(())
+}
+
+pub fn validate_display_name(s: &str) -> Result<(), Invalid> {
+    let n = s.chars().count();
+    if s.trim().is_empty() || n > MAX_DISPLAY_NAME_LEN {
+        return Err(Invalid(format!(
+            "must be 1 to {MAX_DISPLAY_NAME_LEN} characters and not blank"
+        )));
+    }
     if s.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(Invalid::new("must not contain control characters"));
     }
     Ok(())
 }
 
-pub fn validate_description(s: &str) -> Result<(), String> {
+pub fn validate_description(s: &str) -> Result<(), Invalid> {
     if s.chars().count() > MAX_DESCRIPTION_LEN {
-        return Err(format!("must be at most {MAX_DESCRIPTION_LEN} characters"));
+        return Err(Invalid(format!(
+            "must be at most {MAX_DESCRIPTION_LEN} characters"
+        )));
     }
     Ok(())
 }
@@ -220,7 +205,7 @@ pub fn validate_input_schema(schema: &serde_json::Value, base: &str, errors: &mu
     let mut refused = false;
     for f in &found {
         if let Err(why) = pattern::check(&f.pattern) {
-            errors.add(&format!("{base}{}", f.pointer), why);
+            errors.add(&format!("{base}{}", f.pointer), why.0);
             refused = true;
         }
     }

@@ -1,5 +1,6 @@
 //! Users and roles.
 
+use super::error::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// What a user may do (baseline permission table).
@@ -38,27 +39,27 @@ pub struct User {
 }
 
 /// Usernames: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`; compared case-insensitively.
-pub fn validate_username(u: &str) -> Result<(), String> {
+pub fn validate_username(u: &str) -> Result<(), Invalid> {
     if !(3..=64).contains(&u.chars().count()) {
-        return Err("must be 3 to 64 characters long".into());
+        return Err(Invalid::new("must be 3 to 64 characters long"));
     }
     if !u
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
     {
-        return Err("may contain only letters, digits and . _ - @".into());
+        return Err(Invalid::new("may contain only letters, digits and . _ - @"));
     }
     Ok(())
 }
 
 /// Passwords: 12–256 characters (NIST 800-63B favours length over composition rules).
-pub fn validate_password(p: &str) -> Result<(), String> {
+pub fn validate_password(p: &str) -> Result<(), Invalid> {
     let n = p.chars().count();
     if n < 12 {
-        return Err("must be at least 12 characters long".into());
+        return Err(Invalid::new("must be at least 12 characters long"));
     }
     if n > 256 {
-        return Err("must be at most 256 characters long".into());
+        return Err(Invalid::new("must be at most 256 characters long"));
     }
     Ok(())
 }

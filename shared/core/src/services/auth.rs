@@ -70,7 +70,7 @@ async fn issue(
         fam: family.map(str::to_owned),
     };
     let keys = state.keys.get().await?;
-    let token = jwt::sign(&keys, &claims).map_err(AppError::Internal)?;
+    let token = jwt::sign(&keys, &claims).map_err(AppError::internal)?;
     Ok(Issued {
         token,
         jti: claims.jti,
@@ -432,7 +432,7 @@ pub async fn create_user(
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
         .map_err(|e| CreateUserError::Other(AppError::internal(e)))?
-        .map_err(|e| CreateUserError::Other(AppError::Internal(e)))?;
+        .map_err(|e| CreateUserError::Other(AppError::internal(e)))?;
     let u = User {
         id: uuid::Uuid::new_v4().to_string(),
         username: username.to_owned(),

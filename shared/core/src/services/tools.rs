@@ -3,6 +3,7 @@
 use crate::auth::principal::Principal;
 use crate::crypto::envelope;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
+use crate::domain::error::DomainError;
 use crate::domain::tool::{self, Errors, ProbeRecord, RemoteConfig, RiskLevel, Tool, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::probe::{self, ProbeOutcome, ProbeStatus, ProbeTarget, TransportPreference};
@@ -256,7 +257,7 @@ pub async fn create(
             }
         }
     }
-    errors.into_result().map_err(AppError::Validation)?;
+    errors.into_result()?;
 
     let now = now_stamp();
     let id = uuid::Uuid::new_v4().to_string();
@@ -340,13 +341,13 @@ pub async fn list(
         f.is_active.map(|a| a.to_string()).unwrap_or_default(),
         ratelimit::key_of(f.q.as_deref().unwrap_or(""))
     );
-    state.store.list_tools(f, limit, cursor, &scope).await
+    Ok(state.store.list_tools(f, limit, cursor, &scope).await?)
 }
 
 /// The decrypted static headers of a remote tool (empty when it has none).
 pub async fn open_headers(state: &AppState, t: &Tool) -> AppResult<BTreeMap<String, String>> {
     match t.remote.as_ref().and_then(|r| r.sealed_headers.as_ref()) {
-        Some(sealed) => envelope::open(&state.kms, &t.id, sealed).await,
+        Some(sealed) => Ok(envelope::open(&state.kms, &t.id, sealed).await?),
         None => Ok(BTreeMap::new()),
     }
 }
@@ -447,7 +448,7 @@ pub async fn update(
             }
         }
     }
-    errors.into_result().map_err(AppError::Validation)?;
+    errors.into_result()?;
     if changed.is_empty() {
         return Err(AppError::field(
             "",
@@ -589,7 +590,7 @@ pub async fn test_connection(
     check_url(state, &body.server_url, "/server_url", &mut errors);
     let headers = body.static_headers.clone().unwrap_or_default();
     tool::validate_static_headers(&headers, "/static_headers", &mut errors);
-    errors.into_result().map_err(AppError::Validation)?;
+    errors.into_result()?;
     enforce_probe_limits(state, p, meta).await?;
     let transport = body
         .transport_preference
@@ -623,9 +624,7 @@ pub async fn reprobe(
     let old = get(state, id).await?;
     check_if_match(&old, if_match)?;
     if old.tool_type != ToolType::Remote {
-        return Err(AppError::Conflict(
-            "function tools have no server to probe; only remote tools can be re-probed".into(),
-        ));
+        return Err(DomainError::NotRemote.into());
     }
     enforce_probe_limits(state, p, meta).await?;
     let (new, record) = probe_and_apply(state, &old, &p.user_id).await?;

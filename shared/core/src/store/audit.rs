@@ -209,8 +209,8 @@ impl Store {
         let partition = q.values[":pk"].as_s().cloned().unwrap_or_default();
         let start = match cursor {
             Some(c) => {
-                let decoded =
-                    super::cursor::decode(scope, c, q.key_names()).map_err(AppError::BadRequest)?;
+                let decoded = super::cursor::decode(scope, c, q.key_names())
+                    .map_err(|e| AppError::BadRequest(e.to_string()))?;
                 let attr = |name: &str| decoded.key.get(name).and_then(|v| v.as_s().ok());
                 let sk = attr("SK").map(String::as_str).unwrap_or_default();
                 let inside = attr(partition_attr) == Some(&partition)

@@ -45,8 +45,13 @@ pub fn encode(scope: &str, key: &Item, extra: Option<String>) -> String {
 }
 
 /// Decodes a cursor, requiring it to belong to `scope` and to hold exactly `key_names`.
-pub fn decode(scope: &str, raw: &str, key_names: &[&str]) -> Result<Cursor, String> {
-    let bad = || "the cursor is not valid for this listing; start again without it".to_string();
+/// A cursor that is not one this listing issued (tampered, foreign, or from another scope).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the cursor is not valid for this listing; start again without it")]
+pub struct CursorError;
+
+pub fn decode(scope: &str, raw: &str, key_names: &[&str]) -> Result<Cursor, CursorError> {
+    let bad = || CursorError;
     if raw.len() > 2048 {
         return Err(bad());
     }

@@ -17,25 +17,28 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 pub use item::Item;
 
-/// Why a store operation failed.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a store operation failed. The store's own words: `error::AppError` decides what each
+/// means to a client.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
     /// A single-item condition failed.
+    #[error("a write condition failed")]
     ConditionFailed,
     /// A transaction was cancelled; one reason code per item, in order ("None" for items that
     /// were fine, "ConditionalCheckFailed", "TransactionConflict", ...).
+    #[error("transaction cancelled: {0:?}")]
     Cancelled(Vec<String>),
     /// DynamoDB could not be reached, timed out, or throttled.
+    #[error("unavailable: {0}")]
     Unavailable(String),
     /// A stored item does not have the shape this code writes.
+    #[error("corrupt item: {0}")]
     Corrupt(String),
+    /// A listing cursor that this store did not issue for this listing.
+    #[error(transparent)]
+    BadCursor(#[from] cursor::CursorError),
+    #[error("{0}")]
     Other(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
-    }
 }
 
 impl StoreError {

@@ -317,19 +317,16 @@ pub fn probe_item(tool_id: &str, p: &ProbeRecord, expires_at: i64) -> Result<Ite
 }
 
 /// Why a tool write was refused.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, thiserror::Error)]
 pub enum ToolWriteError {
     /// Another tool has this name (case-insensitively).
+    #[error("the tool name is taken")]
     NameTaken,
     /// The tool changed (or vanished) since it was read.
+    #[error("the tool changed since it was read")]
     Stale,
-    Store(StoreError),
-}
-
-impl From<StoreError> for ToolWriteError {
-    fn from(e: StoreError) -> Self {
-        ToolWriteError::Store(e)
-    }
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Filters for the catalog listing.
@@ -572,7 +569,7 @@ impl Store {
         limit: usize,
         cursor: Option<&str>,
         scope: &str,
-    ) -> Result<ToolPage, crate::error::AppError> {
+    ) -> Result<ToolPage, StoreError> {
         let mut q = PageQuery {
             index: Some(keys::GSI1),
             key_condition: "GSI1PK = :pk".into(),
@@ -604,11 +601,7 @@ impl Store {
             q.filter = Some(filters.join(" AND "));
         }
         let start = match cursor {
-            Some(c) => Some(
-                super::cursor::decode(scope, c, q.key_names())
-                    .map_err(crate::error::AppError::BadRequest)?
-                    .key,
-            ),
+            Some(c) => Some(super::cursor::decode(scope, c, q.key_names())?.key),
             None => None,
         };
         let page = self.query_page(&q, start, limit).await?;
@@ -631,7 +624,7 @@ impl Store {
         limit: usize,
         cursor: Option<&str>,
         scope: &str,
-    ) -> Result<(bool, Vec<ProbeRecord>, Option<String>), crate::error::AppError> {
+    ) -> Result<(bool, Vec<ProbeRecord>, Option<String>), StoreError> {
         let mut q = PageQuery {
             key_condition: "PK = :pk AND SK BETWEEN :lo AND :hi".into(),
             forward: false,
@@ -643,11 +636,7 @@ impl Store {
             .insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
         let start = match cursor {
-            Some(c) => Some(
-                super::cursor::decode(scope, c, q.key_names())
-                    .map_err(crate::error::AppError::BadRequest)?
-                    .key,
-            ),
+            Some(c) => Some(super::cursor::decode(scope, c, q.key_names())?.key),
             None => None,
         };
         let first_page = start.is_none();
