@@ -15,7 +15,6 @@ pub mod lambda;
 pub mod local;
 pub mod logging;
 pub mod openapi;
-#[path = "prober/mod.rs"]
 pub mod probe;
 pub mod routes;
 pub mod services;

@@ -2,5 +2,6 @@
 
 pub mod audit;
 pub mod pattern;
+pub mod probe;
 pub mod tool;
 pub mod user;
