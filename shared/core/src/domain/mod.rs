@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod error;
 pub mod pattern;
+pub mod probe;
 pub mod tool;
 pub mod user;

@@ -6,16 +6,9 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 
 /// A refused destination; carried through reqwest's error chain so the outcome can name it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct Refused(pub String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 /// Resolves names and refuses the host if any address is internal. reqwest connects only to the
 /// addresses returned here, so a DNS answer cannot change between the check and the connection.

@@ -5,15 +5,29 @@
 //! POSTs to it, results read from the stream. `auto` tries streamable HTTP first and falls back
 //! to SSE on 400/404/405. 401/403 means alive but requiring auth. Everything runs under one
 //! deadline, against addresses checked by `ssrf`, with no redirects and capped bodies; every
-//! failure becomes a `Failed` outcome with a reason a person can act on, never an error.
+//! failure becomes a `Failed` outcome with a reason a person can act on, never an error, and
+//! every string and list the server controls is bounded before it leaves (see `domain::probe`).
+//!
+//! Layout: `streamable` and `legacy_sse` are the two transports' flows; `exchange` is what they
+//! share (requests, answers, the auth challenge, the one `tools/list` paging loop); `client` the
+//! guarded HTTP client; `ssrf` the address rules; `sse` and `challenge` parsers. The value types
+//! live in `domain::probe` and are re-exported here.
 
 pub mod challenge;
 mod client;
-mod flows;
+mod error;
+mod exchange;
+mod legacy_sse;
 pub mod sse;
 pub mod ssrf;
+mod streamable;
 
-use serde::{Deserialize, Serialize};
+pub use crate::domain::probe::{
+    AuthChallenge, DetectedTransport, ProbeOutcome, ProbeStatus, TransportPreference,
+};
+use error::{ProbeError, Step};
+use exchange::{Ctx, Found, Progress};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::{Duration, Instant};
 
 /// Limits every probe runs under.
@@ -27,31 +41,6 @@ pub struct ProbeSettings {
     pub max_body_bytes: usize,
 }
 
-/// The transport a tool asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransportPreference {
-    Auto,
-    StreamableHttp,
-    Sse,
-}
-
-/// The transport the server was found to speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DetectedTransport {
-    StreamableHttp,
-    Sse,
-}
-
-/// The verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProbeStatus {
-    Passed,
-    Failed,
-}
-
 /// What to probe.
 #[derive(Clone, Debug)]
 pub struct ProbeTarget {
@@ -59,58 +48,6 @@ pub struct ProbeTarget {
     pub transport: TransportPreference,
     /// Decrypted static headers, sent on every request.
     pub headers: Vec<(String, String)>,
-}
-
-/// What a 401/403 said about authenticating.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct AuthChallenge {
-    pub www_authenticate: Option<String>,
-    pub resource_metadata_url: Option<String>,
-    /// From the RFC 9728 metadata document, when it could be fetched.
-    #[serde(default)]
-    pub authorization_servers: Vec<String>,
-    #[serde(default)]
-    pub resource: Option<String>,
-}
-
-/// A probe's result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProbeOutcome {
-    pub status: ProbeStatus,
-    pub detected_transport: Option<DetectedTransport>,
-    pub requires_auth: bool,
-    #[serde(default)]
-    pub auth_challenge: Option<AuthChallenge>,
-    pub protocol_version: Option<String>,
-    pub server_name: Option<String>,
-    pub server_version: Option<String>,
-    pub tool_count: Option<u32>,
-    #[serde(default)]
-    pub tool_names: Vec<String>,
-    /// SHA-256 (hex) of the tool list, sorted by name, as canonical JSON: changes when any tool's
-    /// definition changes, not when the server reorders them.
-    pub tools_sha256: Option<String>,
-    pub response_time_ms: u64,
-    pub error: Option<String>,
-}
-
-impl ProbeOutcome {
-    fn failed(error: String, elapsed: Duration) -> Self {
-        Self {
-            status: ProbeStatus::Failed,
-            detected_transport: None,
-            requires_auth: false,
-            auth_challenge: None,
-            protocol_version: None,
-            server_name: None,
-            server_version: None,
-            tool_count: None,
-            tool_names: Vec::new(),
-            tools_sha256: None,
-            response_time_ms: elapsed.as_millis() as u64,
-            error: Some(error),
-        }
-    }
 }
 
 /// Validates a server URL before any probe: https (http only when `allow_http`), a host, no
@@ -155,20 +92,15 @@ impl Prober {
         }
     }
 
-    /// Probes `target` and never fails: problems are `Failed` outcomes with a reason.
+    /// Probes `target` and never fails: problems are `Failed` outcomes with a reason. Every
+    /// string and list the server controls comes back bounded (see `domain::probe`).
     pub async fn probe(&self, target: &ProbeTarget) -> ProbeOutcome {
         let started = Instant::now();
-        let progress = flows::Progress::default();
-        let run = flows::run(
-            &self.client,
-            &self.settings,
-            target,
-            started + self.settings.timeout,
-            &progress,
-        );
+        let progress = Progress::default();
+        let run = run(&self.client, &self.settings, target, &progress);
         let mut outcome = match tokio::time::timeout(self.settings.timeout, run).await {
             Ok(Ok(found)) => found.into_outcome(),
-            Ok(Err(reason)) => ProbeOutcome::failed(reason, started.elapsed()),
+            Ok(Err(why)) => ProbeOutcome::failed(why.to_string(), started.elapsed()),
             Err(_) => ProbeOutcome::failed(
                 format!(
                     "timed out after {:.1}s {}",
@@ -179,7 +111,65 @@ impl Prober {
             ),
         };
         outcome.response_time_ms = started.elapsed().as_millis() as u64;
-        outcome
+        outcome.bounded()
+    }
+}
+
+/// Runs the probe for `target`; the caller applies the deadline.
+async fn run(
+    client: &reqwest::Client,
+    settings: &ProbeSettings,
+    target: &ProbeTarget,
+    progress: &Progress,
+) -> Step<Found> {
+    let url = url::Url::parse(&target.url)
+        .map_err(|e| ProbeError::Refused(format!("the server URL is not valid ({e})")))?;
+    if !settings.allow_private_networks {
+        if let Some(host) = url.host() {
+            let literal: Option<std::net::IpAddr> = match host {
+                url::Host::Ipv4(v4) => Some(v4.into()),
+                url::Host::Ipv6(v6) => Some(v6.into()),
+                url::Host::Domain(_) => None,
+            };
+            if let Some(ip) = literal {
+                if let Some(why) = ssrf::forbidden_reason(ip) {
+                    return Err(ProbeError::Refused(format!(
+                        "address {ip} is {why}; probing it is not allowed"
+                    )));
+                }
+            }
+        }
+    }
+    let mut headers = HeaderMap::new();
+    for (k, v) in &target.headers {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| ProbeError::Refused(format!("static header name {k:?} is not valid")))?;
+        // Values are secrets: never echo them in an error.
+        let value = HeaderValue::from_str(v)
+            .map_err(|_| ProbeError::Refused(format!("static header {k} has an invalid value")))?;
+        headers.insert(name, value);
+    }
+    let ctx = Ctx {
+        client,
+        settings,
+        headers,
+        progress,
+        started: Instant::now(),
+    };
+    match target.transport {
+        TransportPreference::StreamableHttp => streamable::probe(&ctx, &url).await,
+        TransportPreference::Sse => legacy_sse::probe(&ctx, &url).await,
+        TransportPreference::Auto => {
+            match streamable::probe(&ctx, &url).await {
+                Err(ProbeError::Fallback(streamable)) => legacy_sse::probe(&ctx, &url)
+                    .await
+                    .map_err(|sse| ProbeError::BothFailed {
+                        streamable,
+                        sse: Box::new(sse),
+                    }),
+                other => other,
+            }
+        }
     }
 }
 
