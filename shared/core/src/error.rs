@@ -91,6 +91,11 @@ impl From<StoreError> for AppError {
                 Self::Conflict("the item changed while the request was served; retry".into())
             }
             StoreError::BadCursor(c) => Self::BadRequest(c.to_string()),
+            StoreError::IdempotencyKeySpent => Self::Conflict(
+                "another request with this Idempotency-Key was applied meanwhile; retry with the \
+                 same key to get its answer"
+                    .into(),
+            ),
             StoreError::Corrupt(m) | StoreError::Other(m) => Self::Internal(m),
             StoreError::Cancelled(reasons) => {
                 Self::Internal(format!("unexpected transaction cancellation: {reasons:?}"))

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod health;
+pub mod idempotency;
 pub mod infra;
 pub mod table;
 pub mod tools;
@@ -29,6 +30,11 @@ use tracing::Instrument;
 pub struct Caller(Option<Principal>);
 
 impl Caller {
+    /// The principal's id, if there is one (scopes idempotency keys).
+    pub fn principal_id(&self) -> Option<&str> {
+        self.0.as_ref().map(|p| p.user_id.as_str())
+    }
+
     /// The authenticated principal; routes with [`Access::Public`] have none.
     pub fn principal(self) -> AppResult<Principal> {
         self.0.ok_or_else(|| {
@@ -181,7 +187,7 @@ pub async fn dispatch(
             Arc::clone(&counts),
             async {
                 let caller = authorize(state, route.access, &req).await?;
-                handler(state, &req, caller).await
+                idempotency::run(state, route, &req, caller, handler).await
             }
             .instrument(span.clone()),
         )

@@ -46,7 +46,8 @@ pub fn view(t: &Tool) -> Value {
     v
 }
 
-fn tool_response(status: u16, t: &Tool) -> ApiResponse {
+/// A tool with its `ETag`: the answer of every tool route (and of idempotent replays).
+pub(crate) fn tool_response(status: u16, t: &Tool) -> ApiResponse {
     ApiResponse::json(status, &view(t)).with_header("etag", &t.etag())
 }
 

@@ -26,6 +26,7 @@ pub enum Entity {
     ToolNameGuard,
     Probe,
     AuditEvent,
+    Idempotency,
 }
 
 impl Entity {

@@ -77,3 +77,13 @@ pub fn audit_target_pk(target_id: &str) -> String {
 pub fn rate_counter_pk(scope: &str, key: &str, window_start: i64) -> String {
     format!("RL#{scope}#{key}#{window_start}")
 }
+
+pub const IDEMPOTENCY_SK: &str = "IDEMP";
+
+/// `IDEMP#<principal>#<sha256(key)>`: keys are the client's, so they are hashed (bounded length,
+/// no separator tricks) and scoped to the principal (one client cannot replay another's).
+pub fn idempotency_pk(principal: &str, key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!("IDEMP#{principal}#{}", hex::encode(&digest[..16]))
+}

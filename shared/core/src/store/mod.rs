@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cursor;
+pub mod idempotency;
 pub mod item;
 pub mod keys;
 pub mod ratelimit;
@@ -34,6 +35,9 @@ pub enum StoreError {
     /// A stored item does not have the shape this code writes.
     #[error("corrupt item: {0}")]
     Corrupt(String),
+    /// The request's `Idempotency-Key` was spent by another request meanwhile.
+    #[error("the idempotency key was spent by a concurrent request")]
+    IdempotencyKeySpent,
     /// A listing cursor that this store did not issue for this listing.
     #[error(transparent)]
     BadCursor(#[from] cursor::CursorError),
@@ -127,6 +131,30 @@ impl Store {
     /// retry then meets the winner's result (a failed condition the caller maps to 409 or 412).
     /// Still conflicting after the retries, it is `Unavailable` (503), never a 500.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        // A request sent with an Idempotency-Key spends it in its first transaction that lands
+        // (store/idempotency.rs); the record goes last.
+        let Some(record) = idempotency::take_pending() else {
+            return self.transact_items(&items).await;
+        };
+        let mut items = items;
+        let now = crate::time::now().timestamp();
+        items.push(idempotency::put_in(&self.table, record.clone(), &items, now)?);
+        let result = self.transact_items(&items).await;
+        if result.is_err() {
+            idempotency::restore_pending(record);
+        }
+        match result {
+            Err(StoreError::Cancelled(reasons))
+                if reasons.last().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                Err(StoreError::IdempotencyKeySpent)
+            }
+            other => other,
+        }
+    }
+
+    /// Sends one transaction, retrying conflicts (see [`Store::transact`]).
+    async fn transact_items(&self, items: &[TransactWriteItem]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         const ATTEMPTS: u32 = 4;
         let mut token = uuid::Uuid::new_v4().to_string();
@@ -134,7 +162,7 @@ impl Store {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
+                .set_transact_items(Some(items.to_vec()))
                 // Makes the SDK's own retries idempotent: a retry of a transaction that already
                 // landed (its answer lost to a timeout) succeeds instead of failing every
                 // condition.
