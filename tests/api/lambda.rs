@@ -8,6 +8,15 @@ use toolreg_tests::api::{unique, Api};
 use toolreg_tests::runtime_api::{function_url_event, http_event, Answer, RuntimeApi};
 use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
+/// Method, path, headers, body and expected status of one invocation.
+type Event<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Option<Value>,
+    u16,
+);
+
 async fn run_once(function: &str, event: Value) -> Value {
     let mut rt = RuntimeApi::start().await;
     rt.launch(&bin(function), function, &server().env);
@@ -42,8 +51,98 @@ async fn every_route_binary_serves_an_api_gateway_event() {
     let id = tool.body["id"].as_str().unwrap().to_owned();
     let tool_path = format!("/api/v1/tools/{id}");
 
+    let someone = api
+        .post(
+            "/api/v1/users",
+            Some(&access),
+            &json!({"username": unique("lambda_u"), "role": "user", "password": "lambda-user-password"}),
+        )
+        .await;
+    assert_eq!(someone.status, 201, "{}", someone.text);
+    let user_id = someone.body["id"].as_str().unwrap().to_owned();
+    let (_, logout_refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let elevated_auth = format!("Bearer {elevated}");
+
     let mut served = Vec::new();
     for route in ROUTES {
+        if route.path.starts_with("/api/v1/users")
+            || route.path.starts_with("/api/v1/auth/password")
+            || route.path.starts_with("/api/v1/auth/logout")
+        {
+            let p = route.path;
+            let concrete = p.replace("{id}", &user_id);
+            let params = [("id", user_id.as_str())];
+            let params: &[(&str, &str)] = if p.contains("{id}") { &params } else { &[] };
+            let (method, path, headers, body, expected): Event = match route.function {
+                "auth-password" => (
+                    "POST",
+                    p,
+                    vec![("authorization", bearer.as_str())],
+                    Some(
+                        json!({"current_password": ADMIN_PASSWORD, "new_password": ADMIN_PASSWORD}),
+                    ),
+                    200,
+                ),
+                "auth-logout" => (
+                    "POST",
+                    p,
+                    vec![],
+                    Some(json!({"refresh_token": logout_refresh})),
+                    204,
+                ),
+                "users-create" => (
+                    "POST",
+                    p,
+                    vec![("authorization", bearer.as_str())],
+                    Some(
+                        json!({"username": unique("lambda_c"), "role": "user", "password": "lambda-user-password"}),
+                    ),
+                    201,
+                ),
+                "users-list" => (
+                    "GET",
+                    "/api/v1/users?limit=2",
+                    vec![("authorization", bearer.as_str())],
+                    None,
+                    200,
+                ),
+                "users-get" | "users-disable" | "users-enable" => (
+                    route.method,
+                    concrete.as_str(),
+                    vec![("authorization", bearer.as_str())],
+                    None,
+                    200,
+                ),
+                "users-update" => (
+                    "PATCH",
+                    concrete.as_str(),
+                    vec![("authorization", bearer.as_str())],
+                    Some(json!({"display_name": "Via Lambda"})),
+                    200,
+                ),
+                "users-reset-password" => (
+                    "POST",
+                    concrete.as_str(),
+                    vec![("authorization", elevated_auth.as_str())],
+                    Some(json!({"new_password": "lambda-reset-password"})),
+                    200,
+                ),
+                other => panic!("no API Gateway event for {other}: add one here"),
+            };
+            let v = run_once(
+                route.function,
+                http_event(method, path, p, params, &headers, body.as_ref()),
+            )
+            .await;
+            assert_eq!(
+                status_and_body(&v).0,
+                expected,
+                "{} answered {v}",
+                route.function
+            );
+            served.push(route.function);
+            continue;
+        }
         let p = route.path;
         let params: Vec<(&str, &str)> = if p.contains("{id}") {
             vec![("id", id.as_str())]
