@@ -128,6 +128,16 @@ async fn admins_create_list_get_and_update_users_without_passwords_leaking() {
         (
             "PATCH",
             format!("/api/v1/users/{id}"),
+            json!({"role": null}),
+        ),
+        (
+            "POST",
+            "/api/v1/users".to_owned(),
+            json!({"username": unique("ok"), "role": "user", "password": PW, "display_name": null}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/users/{id}"),
             json!({"display_name": "  "}),
         ),
         (

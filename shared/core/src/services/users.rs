@@ -30,13 +30,22 @@ use crate::store::users::{UserFilter, UserPage, UserWriteError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// An optional field that, when present, must not be `null` (absent means "not given").
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// `POST /users` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub username: String,
     pub role: Role,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
     pub password: String,
 }
@@ -45,9 +54,9 @@ pub struct CreateUser {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<Role>,
 }
 
