@@ -8,6 +8,8 @@ use toolreg_core::state::AppState;
 const USAGE: &str = "usage:
   toolreg seed-admin --username NAME   create an admin; the password is read from a prompt
                                        (or the first line of standard input), never an argument
+  toolreg user create --username NAME --role user|admin
+                                       create a user; the password is read like seed-admin's
   toolreg reprobe --once               re-probe every stale active remote tool once, then exit
   toolreg routes                       print the route table as JSON (infra/routes.json)
   toolreg functions                    print each function's permissions (infra/functions.json)
@@ -46,6 +48,40 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+        ["user", "create", "--username", username, "--role", role] => {
+            let role = toolreg_core::domain::user::Role::parse(role)
+                .ok_or_else(|| format!("--role must be user or admin, not {role:?}"))?;
+            let password = read_password()?;
+            let state = AppState::from_env().await.map_err(|e| e.to_string())?;
+            let actor = toolreg_core::domain::audit::Actor {
+                user_id: Some("system:cli".into()),
+                username: Some("toolreg-cli".into()),
+            };
+            let meta = toolreg_core::domain::audit::RequestMeta {
+                source_ip: String::new(),
+                user_agent: "toolreg-cli".into(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            };
+            let body = toolreg_core::services::users::CreateUser {
+                username: (*username).to_owned(),
+                role,
+                display_name: None,
+                password,
+            };
+            match toolreg_core::services::users::create(&state, &actor, body, &meta).await {
+                Ok(u) => {
+                    println!("created {} {} ({})", u.role.as_str(), u.username, u.id);
+                    Ok(())
+                }
+                Err(toolreg_core::error::AppError::Validation(errors)) => Err(errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.pointer.trim_start_matches('/'), e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")),
+                Err(toolreg_core::error::AppError::Conflict(m)) => Err(m),
+                Err(e) => Err(format!("{e:?}")),
+            }
         }
         ["reprobe", "--once"] => {
             let state = AppState::from_env().await.map_err(|e| e.to_string())?;

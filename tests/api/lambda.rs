@@ -29,6 +29,13 @@ struct Ctx {
     access: String,
     refresh: String,
     elevated: String,
+    /// A user the users routes address.
+    user_id: String,
+    /// A refresh token for logout to end (its own session).
+    logout_refresh: String,
+    /// A user of its own for the password change, which revokes that user's sessions.
+    password_user: String,
+    password_user_token: String,
 }
 
 impl Ctx {
@@ -46,11 +53,35 @@ impl Ctx {
             .await;
         assert_eq!(tool.status, 201, "{}", tool.text);
         let id = tool.body["id"].as_str().unwrap().to_owned();
+        let user = |name: &str| {
+            let api = api.clone();
+            let access = access.clone();
+            let name = unique(name);
+            async move {
+                let r = api
+                    .post(
+                        "/api/v1/users",
+                        Some(&access),
+                        &json!({"username": name, "role": "user", "password": "lambda-user-password"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+                (r.body["id"].as_str().unwrap().to_owned(), name)
+            }
+        };
+        let (user_id, _) = user("lambda_u").await;
+        let (_, password_user) = user("lambda_pw").await;
+        let (password_user_token, _) = api.tokens(&password_user, "lambda-user-password").await;
+        let (_, logout_refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
         Ctx {
             id,
             access,
             refresh,
             elevated,
+            user_id,
+            logout_refresh,
+            password_user,
+            password_user_token,
         }
     }
 }
@@ -67,7 +98,75 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
     let bearer = format!("Bearer {}", c.access);
     let auth: &[(&str, &str)] = &[("authorization", &bearer)];
     let refresh = &c.refresh;
+    let user_path = p.replace("{id}", &c.user_id);
+    let user_params = [("id", c.user_id.as_str())];
+    let user_params: &[(&str, &str)] = if p.contains("{id}") { &user_params } else { &[] };
+    let elevated = format!("Bearer {}", c.elevated);
+    let password_user = format!("Bearer {}", c.password_user_token);
     match route.function {
+        "auth-password" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                &[("authorization", &password_user)],
+                Some(&json!({"current_password": "lambda-user-password", "new_password": "lambda-user-password"})),
+            ),
+            200,
+        ),
+        "auth-logout" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                &[],
+                Some(&json!({"refresh_token": c.logout_refresh})),
+            ),
+            204,
+        ),
+        "users-create" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                auth,
+                Some(&json!({"username": unique("lambda_c"), "role": "user", "password": "lambda-user-password"})),
+            ),
+            201,
+        ),
+        "users-list" => (
+            http_event("GET", "/api/v1/users?limit=2", p, &[], auth, None),
+            200,
+        ),
+        "users-get" | "users-disable" | "users-enable" => (
+            http_event(route.method, &user_path, p, user_params, auth, None),
+            200,
+        ),
+        "users-update" => (
+            http_event(
+                "PATCH",
+                &user_path,
+                p,
+                user_params,
+                auth,
+                Some(&json!({"display_name": "Via Lambda"})),
+            ),
+            200,
+        ),
+        "users-reset-password" => (
+            http_event(
+                "POST",
+                &user_path,
+                p,
+                user_params,
+                &[("authorization", &elevated)],
+                Some(&json!({"new_password": "lambda-reset-password"})),
+            ),
+            200,
+        ),
         "health" => (http_event("GET", p, p, &[], &[], None), 200),
         "auth-login" => (
             http_event(

@@ -14,3 +14,4 @@ mod schemathesis;
 mod secrets;
 mod security;
 mod tools;
+mod users;

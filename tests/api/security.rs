@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
-use toolreg_core::routes::{Access, Route, AUTH_REFRESH, ROUTES, TOOLS_REPROBE};
+use toolreg_core::routes::{Access, Route, AUTH_LOGOUT, AUTH_REFRESH, ROUTES, TOOLS_REPROBE};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
@@ -22,7 +22,12 @@ enum Who {
 
 fn who(route: &Route) -> Who {
     match route.access {
-        Access::Public if route.function == AUTH_REFRESH.function => Who::RefreshBody,
+        Access::Public
+            if route.function == AUTH_REFRESH.function
+                || route.function == AUTH_LOGOUT.function =>
+        {
+            Who::RefreshBody
+        }
         Access::Public => Who::Public,
         Access::AnyPrincipal => Who::AnyUser,
         Access::Admin => Who::Admin,
@@ -79,8 +84,26 @@ fn expected(a: Who, c: Cred, route: &Route) -> u16 {
 }
 
 /// The body a well-formed request to `route` sends.
-fn body_for(route: &Route, token: &Option<String>) -> Option<Value> {
+fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> {
     match route.function {
+        "auth-logout" => Some(match token {
+            Some(t) => json!({"refresh_token": t}),
+            None => json!({}),
+        }),
+        // Changing to the same password keeps the matrix's credentials working.
+        "auth-password" => {
+            let current = if cred == Cred::User {
+                MATRIX_USER_PASSWORD
+            } else {
+                ADMIN_PASSWORD
+            };
+            Some(json!({"current_password": current, "new_password": current}))
+        }
+        "users-create" => Some(
+            json!({"username": unique("matrix_new"), "role": "user", "password": "matrix-new-password"}),
+        ),
+        "users-update" => Some(json!({"display_name": "Changed"})),
+        "users-reset-password" => Some(json!({"new_password": "matrix-reset-password"})),
         "auth-login" => Some(json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
         "auth-refresh" => Some(match token {
             Some(t) => json!({"refresh_token": t}),
@@ -102,6 +125,8 @@ fn body_for(route: &Route, token: &Option<String>) -> Option<Value> {
         }
     }
 }
+
+const MATRIX_USER_PASSWORD: &str = "matrix-user-password";
 
 async fn expired_admin_token(s: &Server) -> String {
     let state = s.state().await;
@@ -134,6 +159,18 @@ async fn new_function_tool(api: &Api, admin: &str) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
+async fn new_user(api: &Api, admin: &str) -> String {
+    let r = api
+        .post(
+            "/api/v1/users",
+            Some(admin),
+            &json!({"username": unique("matrix_u"), "role": "user", "password": "matrix-some-password"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn every_route_answers_every_credential_as_its_role_allows() {
     // Its own table: the matrix writes over a hundred tools.
@@ -141,9 +178,9 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
     let api = Api::new(s);
     let (admin, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let username = unique("matrix_user");
-    s.create_user(&username, "matrix-user-password", Role::User)
+    s.create_user(&username, MATRIX_USER_PASSWORD, Role::User)
         .await;
-    let user = api.tokens(&username, "matrix-user-password").await.0;
+    let user = api.tokens(&username, MATRIX_USER_PASSWORD).await.0;
     let expired = expired_admin_token(s).await;
 
     let mut failures = Vec::new();
@@ -171,10 +208,15 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
                 Cred::Refresh => refresh.clone(),
                 Cred::Expired => Some(expired.clone()),
             };
-            let id = new_function_tool(&api, &admin).await;
+            // Routes about a user get a fresh (plain) user, the others a fresh tool.
+            let id = if route.path.starts_with("/api/v1/users/") {
+                new_user(&api, &admin).await
+            } else {
+                new_function_tool(&api, &admin).await
+            };
             let path = route.path.replace("{id}", &id);
-            let body = body_for(route, &token);
-            let header_token = if route.function == AUTH_REFRESH.function {
+            let body = body_for(route, &token, cred);
+            let header_token = if who(route) == Who::RefreshBody {
                 None
             } else {
                 token.as_deref()

@@ -262,7 +262,7 @@ impl Server {
         toolreg_core::state::AppState::new(config, clients(&self.endpoints()).await)
     }
 
-    /// Creates a user with `role` directly through the service layer (there is no user API).
+    /// Creates a user with `role` directly through the service layer (no token needed).
     pub async fn create_user(
         &self,
         username: &str,

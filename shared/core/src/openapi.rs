@@ -117,6 +117,10 @@ fn schemas() -> Value {
     let input_schema = json!({"type": "object", "required": ["type"], "properties": {"type": {"const": "object"}},
                               "description": "A JSON Schema (2020-12 unless $schema says otherwise) describing an object"});
     let cred = json!({"type": "string", "minLength": 1, "maxLength": 1024});
+    let username = json!({"type": "string", "pattern": "^[A-Za-z0-9._@-]{3,64}$", "minLength": 3, "maxLength": 64,
+                          "description": "Unique case-insensitively"});
+    let role = json!({"type": "string", "enum": ["admin", "user"]});
+    let password = json!({"type": "string", "minLength": 12, "maxLength": 256, "description": "Never returned, logged or audited"});
     let probe_outcome_props = json!({
         "status": {"type": "string", "enum": ["passed", "failed"]},
         "detected_transport": {"type": ["string", "null"], "enum": ["streamable_http", "sse", null]},
@@ -135,7 +139,21 @@ fn schemas() -> Value {
     record_props["id"] = json!({"type": "string"});
     record_props["probed_at"] = ts.clone();
     record_props["valid_until"] = ts.clone();
-    json!({
+    // The users' schemas, apart: one json! of every schema passes the macro recursion limit.
+    let users = json!({
+        "ChangePassword": {"type": "object", "additionalProperties": false, "required": ["current_password", "new_password"],
+                           "properties": {"current_password": cred, "new_password": password}},
+        "LogoutRequest": {"type": "object", "additionalProperties": false, "required": ["refresh_token"], "properties": {"refresh_token": cred}},
+        "CreateUser": {"type": "object", "additionalProperties": false, "required": ["username", "role", "password"], "properties": {
+            "username": username, "role": role, "display_name": display, "password": password}},
+        "UpdateUser": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {"display_name": display, "role": role}},
+        "ResetPassword": {"type": "object", "additionalProperties": false, "required": ["new_password"], "properties": {"new_password": password}},
+        "User": {"type": "object", "required": ["id", "username", "display_name", "role", "disabled", "version", "created_at", "updated_at"], "properties": {
+            "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"}, "role": role,
+            "disabled": {"type": "boolean"}, "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts}},
+        "UserPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("User")}, "next_cursor": {"type": ["string", "null"]}}}
+    });
+    let mut all = json!({
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "request_id"], "properties": {
             "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
             "detail": {"type": "string"}, "request_id": {"type": "string"},
@@ -190,7 +208,11 @@ fn schemas() -> Value {
             "target_id": {"type": ["string", "null"]}, "source_ip": {"type": ["string", "null"]}, "user_agent": {"type": ["string", "null"]},
             "request_id": {"type": ["string", "null"]}, "details": {}}},
         "AuditPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("AuditEvent")}, "next_cursor": {"type": ["string", "null"]}}},
-    })
+    });
+    if let (Some(all), Value::Object(users)) = (all.as_object_mut(), users) {
+        all.extend(users);
+    }
+    all
 }
 
 /// The whole document.
@@ -211,6 +233,7 @@ pub fn document() -> Value {
         },
         "tags": [
             {"name": "auth", "description": "Tokens"},
+            {"name": "users", "description": "People and agents"},
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
             {"name": "meta", "description": "Health and documentation"}

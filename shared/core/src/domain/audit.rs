@@ -10,6 +10,12 @@ pub mod action {
     pub const REFRESH_REUSE: &str = "auth.refresh_reuse";
     pub const ELEVATE: &str = "auth.elevate";
     pub const USER_CREATE: &str = "user.create";
+    pub const USER_UPDATE: &str = "user.update";
+    pub const USER_DISABLE: &str = "user.disable";
+    pub const USER_ENABLE: &str = "user.enable";
+    pub const USER_PASSWORD_RESET: &str = "user.password_reset";
+    pub const PASSWORD_CHANGE: &str = "auth.password_change";
+    pub const LOGOUT: &str = "auth.logout";
     pub const TOOL_CREATE: &str = "tool.create";
     pub const TOOL_UPDATE: &str = "tool.update";
     pub const TOOL_ACTIVATE: &str = "tool.activate";

@@ -36,6 +36,54 @@ pub struct User {
     pub role: Role,
     pub password_hash: String,
     pub created_at: String,
+    /// Shown to people; the username when none was given.
+    pub display_name: String,
+    /// A disabled user cannot log in, and their refresh tokens are refused.
+    pub disabled: bool,
+    /// Starts at 1; every change adds one. The ETag is `"v<version>"`.
+    pub version: u64,
+    pub updated_at: String,
+    /// Epoch milliseconds: refresh-token families started at or before this are revoked (set
+    /// by disabling, a role change, a password change or reset). See `store::tokens`.
+    pub sessions_valid_after_ms: Option<i64>,
+}
+
+impl User {
+    /// A new, enabled user at version 1.
+    pub fn new(id: String, username: &str, role: Role, password_hash: String, at: String) -> Self {
+        Self {
+            id,
+            username: username.to_owned(),
+            role,
+            password_hash,
+            display_name: username.to_owned(),
+            created_at: at.clone(),
+            updated_at: at,
+            disabled: false,
+            version: 1,
+            sessions_valid_after_ms: None,
+        }
+    }
+
+    pub fn etag(&self) -> String {
+        format!("\"v{}\"", self.version)
+    }
+
+    /// An admin who may log in: what the last-admin rule counts.
+    pub fn is_active_admin(&self) -> bool {
+        self.role == Role::Admin && !self.disabled
+    }
+}
+
+/// Display names: 1–128 characters, not blank, no control characters.
+pub fn validate_display_name(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() || s.chars().count() > 128 {
+        return Err("must be 1 to 128 characters and not blank".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
 }
 
 /// Usernames: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`; compared case-insensitively.

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod infra;
 pub mod table;
 pub mod tools;
+pub mod users;
 
 pub use table::*;
 
@@ -67,6 +68,15 @@ pub const HANDLERS: &[(&Route, Handler)] = &[
     (&AUTH_REFRESH, handler!(auth::refresh)),
     (&AUTH_ME, handler!(auth::me)),
     (&AUTH_ELEVATE, handler!(auth::elevate)),
+    (&AUTH_PASSWORD, handler!(users::change_password)),
+    (&AUTH_LOGOUT, handler!(users::logout)),
+    (&USERS_CREATE, handler!(users::create)),
+    (&USERS_LIST, handler!(users::list)),
+    (&USERS_GET, handler!(users::get)),
+    (&USERS_UPDATE, handler!(users::update)),
+    (&USERS_DISABLE, handler!(users::disable)),
+    (&USERS_ENABLE, handler!(users::enable)),
+    (&USERS_RESET_PASSWORD, handler!(users::reset_password)),
     (&TOOLS_CREATE, handler!(tools::create)),
     (&TOOLS_LIST, handler!(tools::list)),
     (&TOOLS_GET, handler!(tools::get)),

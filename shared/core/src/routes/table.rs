@@ -145,6 +145,25 @@ const TOOL_LIST_PARAMS: &[Param] = &[
     LIMIT,
     CURSOR,
 ];
+const USER_LIST_PARAMS: &[Param] = &[
+    Param {
+        name: "role",
+        schema: r#"{"type": "string", "enum": ["admin", "user"]}"#,
+        description: "Only users of this role.",
+    },
+    Param {
+        name: "disabled",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only disabled or only enabled users.",
+    },
+    Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in username or display name.",
+    },
+    LIMIT,
+    CURSOR,
+];
 const AUDIT_PARAMS: &[Param] = &[
     Param {
         name: "actor_user_id",
@@ -258,7 +277,13 @@ pub const AUTH_REFRESH: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
         index: false,
         kms: &[],
         secret: true,
@@ -320,6 +345,252 @@ pub const AUTH_ELEVATE: Route = Route {
     // (~0.6 vCPU) verifies in ~70 ms where 128 MB (~1/14 vCPU) took ~0.6 s, for the same
     // GB-seconds.
     memory: 1024,
+};
+
+pub const AUTH_PASSWORD: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/password",
+    function: "auth-password",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "Change your own password (revokes your other sessions; answers a new token pair)",
+        tag: "auth",
+        request: Some("ChangePassword"),
+        status: 200,
+        response: Content::Json("TokenPair"),
+        query: &[],
+        problems: &[400, 401, 409, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AUTH_LOGOUT: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/logout",
+    function: "auth-logout",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Log out: revoke the session of a refresh token",
+        tag: "auth",
+        request: Some("LogoutRequest"),
+        status: 204,
+        response: Content::None,
+        query: &[],
+        problems: &[400, 401, 413, 415, 422, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users",
+    function: "users-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Create a user",
+        tag: "users",
+        request: Some("CreateUser"),
+        status: 201,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        if_match: false,
+        location: true,
+    },
+    iam: Iam {
+        dynamodb: &["PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/users",
+    function: "users-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List users, sorted by username",
+        tag: "users",
+        request: None,
+        status: 200,
+        response: Content::Json("UserPage"),
+        query: USER_LIST_PARAMS,
+        problems: &[400, 401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/users/{id}",
+    function: "users-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "One user",
+        tag: "users",
+        request: None,
+        status: 200,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/users/{id}",
+    function: "users-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change a user's display name or role (a role change revokes their sessions)",
+        tag: "users",
+        request: Some("UpdateUser"),
+        status: 200,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_DISABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/disable",
+    function: "users-disable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Disable a user and revoke their sessions (idempotent)",
+        tag: "users",
+        request: None,
+        status: 200,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        index: true,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_ENABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/enable",
+    function: "users-enable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Enable a user (idempotent)",
+        tag: "users",
+        request: None,
+        status: 200,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const USERS_RESET_PASSWORD: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/reset-password",
+    function: "users-reset-password",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Set a user's password and revoke their sessions (elevated token)",
+        tag: "users",
+        request: Some("ResetPassword"),
+        status: 200,
+        response: Content::Json("User"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+    },
+    timeout: 15,
+    memory: 128,
 };
 
 pub const TOOLS_CREATE: Route = Route {
@@ -679,6 +950,15 @@ pub const ROUTES: &[&Route] = &[
     &AUTH_REFRESH,
     &AUTH_ME,
     &AUTH_ELEVATE,
+    &AUTH_PASSWORD,
+    &AUTH_LOGOUT,
+    &USERS_CREATE,
+    &USERS_LIST,
+    &USERS_GET,
+    &USERS_UPDATE,
+    &USERS_DISABLE,
+    &USERS_ENABLE,
+    &USERS_RESET_PASSWORD,
     &TOOLS_CREATE,
     &TOOLS_LIST,
     &TOOLS_GET,

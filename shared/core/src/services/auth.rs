@@ -211,7 +211,7 @@ pub async fn login(
     )
     .await;
     let user = match (ok, found) {
-        (true, Some(u)) => u,
+        (true, Some(u)) if !u.disabled => u,
         (_, found) => {
             let mut ev = AuditEvent::new(action::LOGIN, Outcome::Failure, &Actor::default(), meta)
                 .details(json!({"attempted_username": username.chars().take(64).collect::<String>(), "reason": "invalid_credentials"}));
@@ -232,7 +232,7 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
-    let family_id = uuid::Uuid::new_v4().to_string();
+    let family_id = crate::store::tokens::new_family_id(crate::time::now().timestamp_millis());
     let access = issue(
         state,
         &user.id,
@@ -377,7 +377,7 @@ pub async fn elevate(
     .await;
     let actor = p.actor();
     let user = match (ok, user) {
-        (true, Some(u)) if u.role == Role::Admin => u,
+        (true, Some(u)) if u.role == Role::Admin && !u.disabled => u,
         _ => {
             let ev = AuditEvent::new(action::ELEVATE, Outcome::Failure, &actor, meta)
                 .target("user", &p.user_id)
@@ -433,13 +433,13 @@ pub async fn create_user(
         .await
         .map_err(|e| CreateUserError::Other(AppError::internal(e)))?
         .map_err(|e| CreateUserError::Other(AppError::internal(e)))?;
-    let u = User {
-        id: uuid::Uuid::new_v4().to_string(),
-        username: username.to_owned(),
+    let u = User::new(
+        uuid::Uuid::new_v4().to_string(),
+        username,
         role,
-        password_hash: hash,
-        created_at: crate::time::stamp(crate::time::now()),
-    };
+        hash,
+        crate::time::stamp(crate::time::now()),
+    );
     let ev = AuditEvent::new(action::USER_CREATE, Outcome::Success, actor, meta)
         .target("user", &u.id)
         .details(json!({"username": username, "role": role.as_str()}));
@@ -448,4 +448,47 @@ pub async fn create_user(
         Err(e) if e.failed_condition_index() == Some(1) => Err(CreateUserError::Taken),
         Err(e) => Err(CreateUserError::Other(e.into())),
     }
+}
+
+/// A new session for `user` in family `family_id` (a password change hands the caller one):
+/// the token pair and the first refresh token's record, for the caller to store.
+pub async fn new_session(
+    state: &AppState,
+    user: &User,
+    family_id: &str,
+) -> AppResult<(TokenPair, RefreshRecord)> {
+    let access = issue(
+        state,
+        &user.id,
+        &user.username,
+        user.role,
+        TokenType::Access,
+        None,
+    )
+    .await?;
+    let refresh = issue(
+        state,
+        &user.id,
+        &user.username,
+        user.role,
+        TokenType::Refresh,
+        Some(family_id),
+    )
+    .await?;
+    let record = RefreshRecord {
+        jti: refresh.jti,
+        family_id: family_id.to_owned(),
+        user_id: user.id.clone(),
+        expires_at: refresh.exp,
+    };
+    Ok((
+        TokenPair {
+            token_type: "bearer",
+            access_token: access.token,
+            access_token_expires_at: at(access.exp),
+            refresh_token: refresh.token,
+            refresh_token_expires_at: at(refresh.exp),
+        },
+        record,
+    ))
 }

@@ -56,13 +56,15 @@ fn is_corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
 }
 
 fn user() -> User {
-    User {
-        id: "u1".into(),
-        username: "Alice".into(),
-        role: Role::Admin,
-        password_hash: "$argon2id$x".into(),
-        created_at: "2026-11-22T10:00:00.000000Z".into(),
-    }
+    let mut u = User::new(
+        "u1".into(),
+        "Alice",
+        Role::Admin,
+        "$argon2id$x".into(),
+        "2026-11-22T10:00:00.000000Z".into(),
+    );
+    u.display_name = "Alice A.".into();
+    u
 }
 
 #[test]
@@ -89,11 +91,41 @@ fn user_and_username_guard() {
                 "username_lower",
                 "role",
                 "password_hash",
-                "created_at"
+                "created_at",
+                "display_name",
+                "search_text",
+                "updated_at"
             ],
-            &[]
+            &[("disabled", "BOOL"), ("version", "N")]
         )
     );
+    assert_eq!(s(&it, "search_text"), "alice\nalice a.");
+    // Revoking sessions adds the mark, a number.
+    let mut revoked = user();
+    revoked.sessions_valid_after_ms = Some(1_800_000_000_000);
+    let r = super::users::to_item(&revoked).unwrap();
+    assert_eq!(
+        r["sessions_valid_after_ms"],
+        AttributeValue::N("1800000000000".into())
+    );
+    assert_eq!(super::users::from_item(r).unwrap(), revoked);
+    // A user stored before the users API reads as enabled, version 1, named by its username.
+    let mut legacy = it.clone();
+    for a in [
+        "display_name",
+        "search_text",
+        "disabled",
+        "version",
+        "updated_at",
+    ] {
+        legacy.remove(a);
+    }
+    let l = super::users::from_item(legacy).unwrap();
+    assert_eq!(
+        (l.display_name.as_str(), l.disabled, l.version),
+        ("Alice", false, 1)
+    );
+    assert_eq!(l.updated_at, l.created_at);
     let g = super::users::guard_item(&user()).unwrap();
     assert_eq!((s(&g, "PK"), s(&g, "SK")), ("USERNAME#alice", "UNIQUE"));
     assert_eq!(

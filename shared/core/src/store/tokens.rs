@@ -3,6 +3,13 @@
 //! Every login starts a family; each refresh marks the presented token used and issues its
 //! successor in one transaction. Presenting a used token revokes the family, cutting off
 //! whoever holds the newest token too (a stolen token and its legitimate twin cannot both live).
+//!
+//! Revoking every session of a user at once (disabling, a role change, a password change or
+//! reset) is one attribute on the user item, not a write per family: `sessions_valid_after_ms`.
+//! Family ids are UUIDv7s, so a family's start (epoch milliseconds) is part of its id, which is
+//! in the signed refresh token; each rotation also checks, in its transaction, that the user
+//! is enabled and the family started after that mark. Families with v4 ids (issued before this)
+//! count as started at 0: any mark revokes them.
 
 use super::item::{self, n, s, Entity, Item};
 use super::{keys, put_new, Store, StoreError};
@@ -85,6 +92,27 @@ pub fn family_item(family_id: &str, user_id: &str, expires_at: i64) -> Result<It
     })
 }
 
+/// A new family id: a UUIDv7 stamped `started_ms` (epoch milliseconds).
+pub fn new_family_id(started_ms: i64) -> String {
+    let random: [u8; 10] = rand::random();
+    uuid::Builder::from_unix_timestamp_millis(started_ms.max(0) as u64, &random)
+        .into_uuid()
+        .to_string()
+}
+
+/// When a family started (epoch milliseconds), from its id; 0 for ids that are not UUIDv7.
+pub fn family_started_ms(family_id: &str) -> i64 {
+    match uuid::Uuid::parse_str(family_id) {
+        Ok(u) if u.get_version_num() == 7 => {
+            let b = u.as_bytes();
+            b[..6]
+                .iter()
+                .fold(0i64, |acc, x| (acc << 8) | i64::from(*x))
+        }
+        _ => 0,
+    }
+}
+
 /// Why a rotation was refused.
 #[derive(Debug, PartialEq)]
 pub enum RotateError {
@@ -153,6 +181,24 @@ impl Store {
             .expression_attribute_values(":exp", n(next.expires_at))
             .build()
             .expect("update has table, key and expression");
+        // The user is enabled and has not revoked this family's sessions since it started.
+        let user_allows = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("PK", s(keys::user_pk(&next.user_id)))
+            .key("SK", s(keys::USER_SK))
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(#disabled) OR #disabled = :false) \
+                 AND (attribute_not_exists(#after) OR #after < :started)",
+            )
+            .expression_attribute_names("#disabled", "disabled")
+            .expression_attribute_names("#after", "sessions_valid_after_ms")
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .expression_attribute_values(":started", n(family_started_ms(&next.family_id)))
+            .build()
+            .expect("check has table, key and condition");
         let next_item = token_item(next).map_err(RotateError::Store)?;
         let audit_item = super::audit::put(&self.table, audit).map_err(RotateError::Store)?;
         let result = self
@@ -161,10 +207,21 @@ impl Store {
                 TransactWriteItem::builder().update(extend_family).build(),
                 put_new(&self.table, next_item),
                 audit_item,
+                TransactWriteItem::builder()
+                    .condition_check(user_allows)
+                    .build(),
             ])
             .await;
         match result {
             Ok(()) => Ok(()),
+            // Racing a change of the user item (not of the token) is no sign of reuse.
+            Err(StoreError::Cancelled(r))
+                if r.iter().position(|c| c == "TransactionConflict") == Some(4) =>
+            {
+                Err(RotateError::Store(StoreError::Unavailable(
+                    "the user changed while the token was refreshed; retry".into(),
+                )))
+            }
             Err(e) if e.is_conflict() => Err(RotateError::Reused),
             Err(e) => match e.failed_condition_index() {
                 Some(0) => {
@@ -179,7 +236,7 @@ impl Store {
                         Err(e) => Err(RotateError::Store(e)),
                     }
                 }
-                Some(1) => Err(RotateError::Revoked),
+                Some(1) | Some(4) => Err(RotateError::Revoked),
                 _ => Err(RotateError::Store(e)),
             },
         }
@@ -206,5 +263,20 @@ impl Store {
             super::audit::put(&self.table, audit)?,
         ])
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_id_carries_its_start() {
+        let id = new_family_id(1_800_000_000_123);
+        assert_eq!(family_started_ms(&id), 1_800_000_000_123);
+        assert_ne!(new_family_id(5), new_family_id(5));
+        // v4 ids (families started before ids carried a time) count as started at 0.
+        assert_eq!(family_started_ms(&uuid::Uuid::new_v4().to_string()), 0);
+        assert_eq!(family_started_ms("not-a-uuid"), 0);
     }
 }
