@@ -3,6 +3,8 @@
 //! Each result is written conditionally on the version that was probed, so a tool edited or
 //! deleted meanwhile is neither clobbered nor resurrected, and when two runs overlap the second
 //! writer of a tool simply loses (its probe is discarded, the stored state stays consistent).
+//! A probe that cannot start, or whose result cannot be written, records a plain failed status:
+//! a tool never keeps showing an earlier `passed` because its latest probe went wrong.
 
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::probe::{ProbeOutcome, ProbeStatus};
