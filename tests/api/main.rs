@@ -8,6 +8,7 @@ mod lambda;
 mod limits;
 mod load;
 mod openapi;
+mod oversize;
 mod remote;
 mod reprobe;
 mod schemathesis;

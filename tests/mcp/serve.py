@@ -7,7 +7,10 @@ connections. MCP is spoken by the official ``mcp`` SDK (mcp 2.x: ``MCPServer``);
 are plain asyncio/ASGI servers.
 
 Kinds: streamable-sse, streamable-json, stateless, sse, auth, not-mcp, hang, garbage, dies,
-slow-stream, redirect.
+slow-stream, redirect; and servers whose answers are oversized (all MCP, via the SDK):
+huge-name (a 500 KB serverInfo.name and a 10 KB version), many-tools (3000 tools with
+150-char names and 400-char descriptions, in pages of 500), huge-error (tools/list answers a
+JSON-RPC error whose message is 500 KB).
 """
 
 import argparse
@@ -19,6 +22,9 @@ import sys
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from mcp_types import ListToolsResult, Tool
+
 
 AUTH_TOKEN = "test-token"
 
@@ -37,6 +43,33 @@ def build_mcp(name: str) -> MCPServer:
         return a + b
 
     return server
+
+
+class ManyTools(MCPServer):
+    """3000 tools with long names and descriptions, listed 500 to a page."""
+
+    TOOLS = [
+        Tool(
+            name=f"tool_{i:04d}_" + "n" * 140,
+            description=f"Tool {i}: " + "d" * 400,
+            input_schema={"type": "object", "properties": {}},
+        )
+        for i in range(3000)
+    ]
+    PAGE = 500
+
+    async def _handle_list_tools(self, ctx, params):
+        start = int(params.cursor) if params is not None and params.cursor else 0
+        end = start + self.PAGE
+        more = end < len(self.TOOLS)
+        return ListToolsResult(tools=self.TOOLS[start:end], next_cursor=str(end) if more else None)
+
+
+class HugeError(MCPServer):
+    """Initializes normally; tools/list fails with a 500 KB error message."""
+
+    async def list_tools(self):
+        raise MCPError(-32603, "the tool list is broken: " + "E" * 500_000)
 
 
 # The probe connects to 127.0.0.1 with whatever Host header it sends; the SDK's DNS-rebinding
@@ -163,6 +196,21 @@ async def main() -> None:
     elif args.kind == "auth":
         inner = build_mcp("toolreg-test-auth").streamable_http_app(transport_security=SECURITY)
         app = with_bearer_auth(inner, port)
+    elif args.kind == "huge-name":
+        server = MCPServer(name="N" * 500_000, version="V" * 10_000)
+        app = server.streamable_http_app(stateless_http=True, json_response=True, transport_security=SECURITY)
+    elif args.kind == "many-tools":
+        app = ManyTools(name="toolreg-test-many-tools", version="1").streamable_http_app(
+            stateless_http=True, json_response=True, transport_security=SECURITY)
+    elif args.kind == "huge-error":
+        server = HugeError(name="toolreg-test-huge-error", version="1")
+
+        @server.tool()
+        def echo(text: str) -> str:
+            """Echo the text back."""
+            return text
+
+        app = server.streamable_http_app(stateless_http=True, json_response=True, transport_security=SECURITY)
     elif args.kind == "not-mcp":
         app = plain(200, b"text/html; charset=utf-8", b"<html><body>Hello, not MCP</body></html>")
         path = "/"

@@ -3,10 +3,13 @@
 //! Each result is written conditionally on the version that was probed, so a tool edited or
 //! deleted meanwhile is neither clobbered nor resurrected, and when two runs overlap the second
 //! writer of a tool simply loses (its probe is discarded, the stored state stays consistent).
+//! A probe that cannot start, or whose result cannot be written, records a plain failed status:
+//! a tool never keeps showing an earlier `passed` because its latest probe went wrong.
 
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::probe::{ProbeOutcome, ProbeStatus};
+use crate::domain::tool::{ProbeRecord, Tool};
 use crate::error::AppError;
-use crate::probe::ProbeStatus;
 use crate::services::tools::{probe_and_apply, probe_history_expiry};
 use crate::state::AppState;
 use crate::store::tools::ToolWriteError;
@@ -76,10 +79,61 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
     let (new, record) = match probe_and_apply(state, &old, SYSTEM_ACTOR).await {
         Ok(x) => x,
         Err(e) => {
+            // The tool cannot be probed as configured (its headers do not open): that is a
+            // failed probe, not a reason to keep showing the last result.
             tracing::warn!(tool_id = id, error = ?e, "reprobe: could not probe");
-            return One::Error;
+            let (new, record) = failed_instead(
+                state,
+                &old,
+                "the probe could not start: the tool's stored headers could not be opened",
+            );
+            return write(state, &old, &new, &record, meta).await;
         }
     };
+    match write(state, &old, &new, &record, meta).await {
+        One::Error => {
+            // Whatever stopped the write (a result DynamoDB refuses, say), the stored status
+            // must not stay `passed` from an earlier probe: record a plain failure instead.
+            let (new, record) = failed_instead(
+                state,
+                &old,
+                "the probe's result could not be recorded; the probe counts as failed",
+            );
+            write(state, &old, &new, &record, meta).await
+        }
+        other => other,
+    }
+}
+
+/// `old` with a failed probe record saying `why`, in place of a result that could not be used.
+fn failed_instead(state: &AppState, old: &Tool, why: &str) -> (Tool, ProbeRecord) {
+    let probed_at = crate::time::now();
+    let stale = chrono::Duration::from_std(state.config.probe_stale_after)
+        .unwrap_or(chrono::Duration::hours(24));
+    let record = ProbeRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        probed_at: crate::time::stamp(probed_at),
+        valid_until: crate::time::stamp(probed_at + stale),
+        outcome: ProbeOutcome::failed(why, std::time::Duration::ZERO),
+    };
+    let mut new = old.clone();
+    if let Some(r) = new.remote.as_mut() {
+        r.last_probe = Some(record.clone());
+    }
+    new.version = old.version + 1;
+    new.updated_at = crate::time::stamp(probed_at);
+    new.updated_by = SYSTEM_ACTOR.to_owned();
+    (new, record)
+}
+
+/// Writes the probed tool, its history record and the audit event, conditional on `old`.
+async fn write(
+    state: &AppState,
+    old: &Tool,
+    new: &Tool,
+    record: &ProbeRecord,
+    meta: &RequestMeta,
+) -> One {
     let passed = record.outcome.status == ProbeStatus::Passed;
     let actor = Actor {
         user_id: Some(SYSTEM_ACTOR.into()),
@@ -91,23 +145,18 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         &actor,
         meta,
     )
-    .target("tool", id)
+    .target("tool", &old.id)
     .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
     match state
         .store
-        .update_tool(
-            &old,
-            &new,
-            Some((&record, probe_history_expiry(state))),
-            &ev,
-        )
+        .update_tool(old, new, Some((record, probe_history_expiry(state))), &ev)
         .await
     {
         Ok(()) if passed => One::Passed,
         Ok(()) => One::Failed,
         Err(ToolWriteError::Stale) => One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = ?e, "reprobe: write failed");
+            tracing::warn!(tool_id = %old.id, error = ?e, "reprobe: write failed");
             One::Error
         }
     }
