@@ -369,8 +369,7 @@ fn stale_tool(name: String, url: &str) -> toolreg_core::domain::tool::Tool {
         "tools_sha256": null, "response_time_ms": 0, "error": null}))
     .unwrap();
     Tool {
-        id: uuid::Uuid::new_v4().to_string(),
-        tool_type: ToolType::Remote,
+        id: ToolId::generate(),
         name,
         display_name: "bench".into(),
         description: String::new(),
@@ -381,8 +380,7 @@ fn stale_tool(name: String, url: &str) -> toolreg_core::domain::tool::Tool {
         updated_at: long_ago.clone(),
         created_by: "bench".into(),
         updated_by: "bench".into(),
-        input_schema: None,
-        remote: Some(RemoteConfig {
+        kind: ToolKind::Remote(RemoteConfig {
             server_url: url.to_owned(),
             transport_preference: toolreg_core::probe::TransportPreference::Auto,
             header_names: vec![],

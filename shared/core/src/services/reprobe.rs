@@ -5,6 +5,7 @@
 //! writer of a tool simply loses (its probe is discarded, the stored state stays consistent).
 
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::tool::ToolId;
 use crate::error::AppError;
 use crate::probe::ProbeStatus;
 use crate::services::tools::{probe_and_apply, probe_history_expiry};
@@ -39,20 +40,19 @@ enum One {
     Error,
 }
 
-async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
+async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
     let now = crate::time::stamp(crate::time::now());
     let old = match state.store.get_tool(id).await {
         Ok(Some(t)) => t,
         Ok(None) => return One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = %e, "reprobe: read failed");
+            tracing::warn!(tool_id = %id, error = %e, "reprobe: read failed");
             return One::Error;
         }
     };
     let still_due = old.is_active
         && old
-            .remote
-            .as_ref()
+            .remote()
             .and_then(|r| r.last_probe.as_ref())
             .is_some_and(|p| p.valid_until < now);
     if !still_due {
@@ -69,14 +69,14 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         Ok(true) => {}
         Ok(false) => return One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = %e, "reprobe: claim failed");
+            tracing::warn!(tool_id = %id, error = %e, "reprobe: claim failed");
             return One::Error;
         }
     }
     let (new, record) = match probe_and_apply(state, &old, SYSTEM_ACTOR).await {
         Ok(x) => x,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = ?e, "reprobe: could not probe");
+            tracing::warn!(tool_id = %id, error = ?e, "reprobe: could not probe");
             return One::Error;
         }
     };
@@ -91,7 +91,7 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         &actor,
         meta,
     )
-    .target("tool", id)
+    .target("tool", &id.to_string())
     .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
     match state
         .store
@@ -107,7 +107,7 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         Ok(()) => One::Failed,
         Err(ToolWriteError::Stale) => One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = ?e, "reprobe: write failed");
+            tracing::warn!(tool_id = %id, error = ?e, "reprobe: write failed");
             One::Error
         }
     }
@@ -140,7 +140,7 @@ pub async fn run(
                 if Instant::now() + margin >= deadline {
                     return None;
                 }
-                Some(reprobe_one(state, id, meta).await)
+                Some(reprobe_one(state, *id, meta).await)
             }
         })
         .buffer_unordered(state.config.reprobe_concurrency)
