@@ -454,6 +454,30 @@ mod tests {
     }
 
     #[test]
+    fn tool_ids_are_canonical_uuids_only() {
+        let id = ToolId::generate();
+        assert_eq!(ToolId::parse(&id.to_string()), Some(id));
+        for bad in [
+            "",
+            "abc",
+            &id.to_string().to_uppercase(),
+            &id.to_string().replace('-', ""),
+        ] {
+            assert_eq!(ToolId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn if_match_accepts_its_etags_weak_or_strong_in_lists() {
+        assert!(IfMatch::parse(" * ").accepts(7));
+        let m = IfMatch::parse("\"v1\", W/\"v3\"");
+        assert!(m.accepts(1) && m.accepts(3) && !m.accepts(2));
+        for bad in ["v3", "\"v03\"", "\"x3\"", ""] {
+            assert!(!IfMatch::parse(bad).accepts(3), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn names_follow_the_pattern() {
         assert!(validate_name("get_weather").is_ok());
         assert!(validate_name("A1").is_ok());
