@@ -34,7 +34,6 @@ struct Ctx {
     /// A refresh token for logout to end (its own session).
     logout_refresh: String,
     /// A user of its own for the password change, which revokes that user's sessions.
-    password_user: String,
     password_user_token: String,
 }
 
@@ -80,7 +79,6 @@ impl Ctx {
             elevated,
             user_id,
             logout_refresh,
-            password_user,
             password_user_token,
         }
     }
@@ -100,7 +98,11 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
     let refresh = &c.refresh;
     let user_path = p.replace("{id}", &c.user_id);
     let user_params = [("id", c.user_id.as_str())];
-    let user_params: &[(&str, &str)] = if p.contains("{id}") { &user_params } else { &[] };
+    let user_params: &[(&str, &str)] = if p.contains("{id}") {
+        &user_params
+    } else {
+        &[]
+    };
     let elevated = format!("Bearer {}", c.elevated);
     let password_user = format!("Bearer {}", c.password_user_token);
     match route.function {
@@ -111,7 +113,9 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
                 p,
                 &[],
                 &[("authorization", &password_user)],
-                Some(&json!({"current_password": "lambda-user-password", "new_password": "lambda-user-password"})),
+                Some(
+                    &json!({"current_password": "lambda-user-password", "new_password": "lambda-user-password"}),
+                ),
             ),
             200,
         ),
@@ -133,7 +137,9 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
                 p,
                 &[],
                 auth,
-                Some(&json!({"username": unique("lambda_c"), "role": "user", "password": "lambda-user-password"})),
+                Some(
+                    &json!({"username": unique("lambda_c"), "role": "user", "password": "lambda-user-password"}),
+                ),
             ),
             201,
         ),

@@ -6,12 +6,11 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use toolreg_core::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
 use toolreg_core::domain::probe::{
-    ProbeOutcome, ProbeStatus, MAX_ERROR_CHARS, MAX_SERVER_TEXT_CHARS, MAX_TOOL_NAMES,
-    MAX_TOOL_NAME_CHARS, TRUNCATED,
+    ProbeStatus, MAX_ERROR_CHARS, MAX_SERVER_TEXT_CHARS, MAX_TOOL_NAMES, MAX_TOOL_NAME_CHARS,
+    TRUNCATED,
 };
-use toolreg_core::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, Tool, ToolType};
-use toolreg_core::probe::TransportPreference;
 use toolreg_tests::api::{unique, Api};
+use toolreg_tests::fixtures::stale_tool;
 use toolreg_tests::mcp::McpServer;
 use toolreg_tests::stack::{bin, server, server_env, Endpoints, Server};
 
@@ -184,45 +183,6 @@ async fn reprobe_of_a_server_turned_oversized_records_bounded_data() {
     }
 }
 
-fn stale_tool(name: String, url: &str) -> Tool {
-    let long_ago = "2026-01-01T00:00:00.000000Z".to_string();
-    let outcome: ProbeOutcome = serde_json::from_value(json!({
-        "status": "passed", "detected_transport": "streamable_http", "requires_auth": false,
-        "auth_challenge": null, "protocol_version": "2025-06-18", "server_name": "old",
-        "server_version": "0", "tool_count": 0, "tool_names": [], "tools_sha256": null,
-        "response_time_ms": 1, "error": null
-    }))
-    .expect("outcome");
-    Tool {
-        id: uuid::Uuid::new_v4().to_string(),
-        tool_type: ToolType::Remote,
-        name,
-        display_name: "stale".into(),
-        description: String::new(),
-        risk_level: RiskLevel::Low,
-        is_active: true,
-        version: 1,
-        created_at: long_ago.clone(),
-        updated_at: long_ago.clone(),
-        created_by: "tests".into(),
-        updated_by: "tests".into(),
-        input_schema: None,
-        remote: Some(RemoteConfig {
-            server_url: url.to_owned(),
-            transport_preference: TransportPreference::Auto,
-            header_names: vec![],
-            sealed_headers: None,
-            requires_per_user_auth: false,
-            last_probe: Some(ProbeRecord {
-                id: uuid::Uuid::new_v4().to_string(),
-                probed_at: long_ago.clone(),
-                valid_until: "2026-01-02T00:00:00.000000Z".into(),
-                outcome,
-            }),
-        }),
-    }
-}
-
 #[tokio::test]
 async fn the_scheduled_reprobe_records_a_status_for_oversized_servers() {
     let s = Server::start_with_env(server_env(
@@ -236,7 +196,7 @@ async fn the_scheduled_reprobe_records_a_status_for_oversized_servers() {
     for (i, (kind, mcp)) in servers.iter().enumerate() {
         let t = stale_tool(format!("oversize_stale_{i}"), &mcp.url);
         let ev = AuditEvent::new("tool.create", Outcome::Success, &Actor::default(), &meta)
-            .target("tool", &t.id);
+            .target("tool", &t.id.to_string());
         state
             .store
             .create_tool(&t, 0, &ev)
@@ -269,9 +229,9 @@ async fn the_scheduled_reprobe_records_a_status_for_oversized_servers() {
 
     let now = toolreg_core::time::stamp(toolreg_core::time::now());
     for (kind, id) in &tools {
-        let t = state.store.get_tool(id).await.unwrap().expect("tool");
+        let t = state.store.get_tool(*id).await.unwrap().expect("tool");
         assert_eq!(t.version, 2, "{kind}: a status was recorded");
-        let p = t.remote.unwrap().last_probe.unwrap();
+        let p = t.remote().unwrap().last_probe.clone().unwrap();
         assert!(p.valid_until > now, "{kind}: still stale");
         let expected = if *kind == "huge-error" {
             ProbeStatus::Failed

@@ -53,14 +53,9 @@ async fn a_live_mcp_server_is_registered_with_its_probe_and_sealed_headers() {
 
     // The stored item holds no plain value; the envelope opens only for this tool.
     let state = server().state().await;
-    let stored = state.store.get_tool(&id).await.unwrap().unwrap();
-    let sealed = stored
-        .remote
-        .as_ref()
-        .unwrap()
-        .sealed_headers
-        .clone()
-        .unwrap();
+    let tool_id = toolreg_core::domain::tool::ToolId::parse(&id).expect("a tool id");
+    let stored = state.store.get_tool(tool_id).await.unwrap().unwrap();
+    let sealed = stored.remote().unwrap().sealed_headers.clone().unwrap();
     assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains(&secret));
     let opened = toolreg_core::crypto::envelope::open(&state.kms, &id, &sealed)
         .await

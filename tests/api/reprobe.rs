@@ -5,50 +5,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use toolreg_core::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
-use toolreg_core::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, Tool, ToolType};
-use toolreg_core::probe::{ProbeOutcome, ProbeStatus, TransportPreference};
+use toolreg_core::domain::tool::ToolId;
+use toolreg_core::probe::ProbeStatus;
+use toolreg_tests::fixtures::stale_tool;
 use toolreg_tests::mcp::McpServer;
 use toolreg_tests::stack::{bin, server_env, Endpoints, Server};
-
-fn stale_tool(name: String, url: &str) -> Tool {
-    let id = uuid::Uuid::new_v4().to_string();
-    let long_ago = "2026-01-01T00:00:00.000000Z".to_string();
-    let outcome: ProbeOutcome = serde_json::from_value(serde_json::json!({
-        "status": "passed", "detected_transport": "streamable_http", "requires_auth": false,
-        "auth_challenge": null, "protocol_version": "2025-06-18", "server_name": "old",
-        "server_version": "0", "tool_count": 0, "tool_names": [], "tools_sha256": null,
-        "response_time_ms": 1, "error": null
-    }))
-    .expect("outcome");
-    Tool {
-        id: id.clone(),
-        tool_type: ToolType::Remote,
-        name,
-        display_name: "stale".into(),
-        description: String::new(),
-        risk_level: RiskLevel::Low,
-        is_active: true,
-        version: 1,
-        created_at: long_ago.clone(),
-        updated_at: long_ago.clone(),
-        created_by: "tests".into(),
-        updated_by: "tests".into(),
-        input_schema: None,
-        remote: Some(RemoteConfig {
-            server_url: url.to_owned(),
-            transport_preference: TransportPreference::Auto,
-            header_names: vec![],
-            sealed_headers: None,
-            requires_per_user_auth: false,
-            last_probe: Some(ProbeRecord {
-                id: uuid::Uuid::new_v4().to_string(),
-                probed_at: long_ago.clone(),
-                valid_until: "2026-01-02T00:00:00.000000Z".into(),
-                outcome,
-            }),
-        }),
-    }
-}
 
 #[tokio::test]
 async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothing_more() {
@@ -69,12 +30,12 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
         (auth.url.clone(), ProbeStatus::Passed, true, 75),
         (dead_url.clone(), ProbeStatus::Failed, false, 75),
     ];
-    let mut expected: HashMap<String, (ProbeStatus, bool)> = HashMap::new();
+    let mut expected: HashMap<ToolId, (ProbeStatus, bool)> = HashMap::new();
     let mut tools = Vec::new();
     for (g, (url, status, auth_required, n)) in groups.iter().enumerate() {
         for i in 0..*n {
             let t = stale_tool(format!("stale_{g}_{i}"), url);
-            expected.insert(t.id.clone(), (*status, *auth_required));
+            expected.insert(t.id, (*status, *auth_required));
             tools.push(t);
         }
     }
@@ -83,7 +44,7 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
     for chunk in tools.chunks(16) {
         let writes = chunk.iter().map(|t| {
             let ev = AuditEvent::new("tool.create", Outcome::Success, &Actor::default(), &meta)
-                .target("tool", &t.id);
+                .target("tool", &t.id.to_string());
             let st = &state;
             async move { st.store.create_tool(t, 0, &ev).await }
         });
@@ -120,11 +81,11 @@ async fn one_run_refreshes_300_stale_tools_and_an_overlapping_run_changes_nothin
     for (id, (status, auth_required)) in &expected {
         let t = state
             .store
-            .get_tool(id)
+            .get_tool(*id)
             .await
             .unwrap()
             .expect("tool still there");
-        let p = t.remote.unwrap().last_probe.unwrap();
+        let p = t.remote().unwrap().last_probe.clone().unwrap();
         assert!(p.valid_until > now, "{id} is still stale");
         assert_eq!(p.outcome.status, *status, "{id}: {:?}", p.outcome.error);
         assert_eq!(p.outcome.requires_auth, *auth_required, "{id}");

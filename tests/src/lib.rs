@@ -1,4 +1,5 @@
 pub mod api;
+pub mod fixtures;
 pub mod mcp;
 pub mod proc;
 pub mod runtime_api;

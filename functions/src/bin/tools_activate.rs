@@ -3,5 +3,8 @@
 use toolreg_core::routes::{tools, TOOLS_ACTIVATE};
 
 fn main() {
-    toolreg_core::lambda::serve(&TOOLS_ACTIVATE, toolreg_core::handler!(tools::activate));
+    toolreg_core::lambda::serve(
+        &TOOLS_ACTIVATE,
+        toolreg_core::handler!(tools::lifecycle::activate),
+    );
 }

@@ -3,5 +3,5 @@
 use toolreg_core::routes::{tools, TOOLS_CREATE};
 
 fn main() {
-    toolreg_core::lambda::serve(&TOOLS_CREATE, toolreg_core::handler!(tools::create));
+    toolreg_core::lambda::serve(&TOOLS_CREATE, toolreg_core::handler!(tools::create::create));
 }

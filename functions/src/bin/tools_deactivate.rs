@@ -3,5 +3,8 @@
 use toolreg_core::routes::{tools, TOOLS_DEACTIVATE};
 
 fn main() {
-    toolreg_core::lambda::serve(&TOOLS_DEACTIVATE, toolreg_core::handler!(tools::deactivate));
+    toolreg_core::lambda::serve(
+        &TOOLS_DEACTIVATE,
+        toolreg_core::handler!(tools::lifecycle::deactivate),
+    );
 }

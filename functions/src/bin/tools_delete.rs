@@ -3,5 +3,8 @@
 use toolreg_core::routes::{tools, TOOLS_DELETE};
 
 fn main() {
-    toolreg_core::lambda::serve(&TOOLS_DELETE, toolreg_core::handler!(tools::delete));
+    toolreg_core::lambda::serve(
+        &TOOLS_DELETE,
+        toolreg_core::handler!(tools::lifecycle::delete),
+    );
 }

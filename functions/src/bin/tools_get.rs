@@ -3,5 +3,5 @@
 use toolreg_core::routes::{tools, TOOLS_GET};
 
 fn main() {
-    toolreg_core::lambda::serve(&TOOLS_GET, toolreg_core::handler!(tools::get));
+    toolreg_core::lambda::serve(&TOOLS_GET, toolreg_core::handler!(tools::get::get));
 }

@@ -329,7 +329,7 @@ async fn main() {
         let state = s2.state().await;
         let tools = 64;
         for i in 0..tools {
-            let t = stale_tool(format!("bench_{i}"), &slow.url);
+            let t = toolreg_tests::fixtures::stale_tool(format!("bench_{i}"), &slow.url);
             let ev = toolreg_core::domain::audit::AuditEvent::new(
                 "tool.create",
                 toolreg_core::domain::audit::Outcome::Success,
@@ -359,41 +359,4 @@ async fn main() {
     let out = root.join("docs/benchmarks.md");
     std::fs::write(&out, md).expect("write docs/benchmarks.md");
     println!("wrote {}", out.display());
-}
-
-fn stale_tool(name: String, url: &str) -> toolreg_core::domain::tool::Tool {
-    use toolreg_core::domain::tool::*;
-    let long_ago = "2026-01-01T00:00:00.000000Z".to_string();
-    let outcome = serde_json::from_value(json!({"status": "passed", "detected_transport": "streamable_http", "requires_auth": false,
-        "protocol_version": null, "server_name": null, "server_version": null, "tool_count": null, "tool_names": [],
-        "tools_sha256": null, "response_time_ms": 0, "error": null}))
-    .unwrap();
-    Tool {
-        id: uuid::Uuid::new_v4().to_string(),
-        tool_type: ToolType::Remote,
-        name,
-        display_name: "bench".into(),
-        description: String::new(),
-        risk_level: RiskLevel::Low,
-        is_active: true,
-        version: 1,
-        created_at: long_ago.clone(),
-        updated_at: long_ago.clone(),
-        created_by: "bench".into(),
-        updated_by: "bench".into(),
-        input_schema: None,
-        remote: Some(RemoteConfig {
-            server_url: url.to_owned(),
-            transport_preference: toolreg_core::probe::TransportPreference::Auto,
-            header_names: vec![],
-            sealed_headers: None,
-            requires_per_user_auth: false,
-            last_probe: Some(ProbeRecord {
-                id: "old".into(),
-                probed_at: long_ago.clone(),
-                valid_until: "2026-01-02T00:00:00.000000Z".into(),
-                outcome,
-            }),
-        }),
-    }
 }

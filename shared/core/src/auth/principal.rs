@@ -2,7 +2,7 @@
 
 use super::jwt::{self, Claims, TokenType, VerifyError};
 use crate::domain::audit::Actor;
-use crate::domain::user::Role;
+use crate::domain::user::{Role, UserId};
 use crate::error::AppError;
 use crate::http::ApiRequest;
 use crate::state::AppState;
@@ -10,7 +10,8 @@ use crate::state::AppState;
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub user_id: String,
+    /// The token's subject, typed once here.
+    pub user_id: UserId,
     pub username: String,
     pub role: Role,
     pub token_type: TokenType,
@@ -19,7 +20,7 @@ pub struct Principal {
 impl Principal {
     pub fn actor(&self) -> Actor {
         Actor {
-            user_id: Some(self.user_id.clone()),
+            user_id: Some(self.user_id.to_string()),
             username: Some(self.username.clone()),
         }
     }
@@ -78,7 +79,7 @@ pub async fn verify_token(
 
 fn principal(c: Claims) -> Principal {
     Principal {
-        user_id: c.sub,
+        user_id: UserId::new(c.sub),
         username: c.username,
         role: c.role,
         token_type: c.typ,

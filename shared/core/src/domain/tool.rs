@@ -88,6 +88,37 @@ pub struct ProbeRecord {
     pub outcome: ProbeOutcome,
 }
 
+/// A tool's id: a UUID in the canonical lower-case hyphenated form the service mints. Parsed
+/// once where it enters (a path, a stored item); any other spelling names no tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ToolId(uuid::Uuid);
+
+impl ToolId {
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+
+    /// The id spelled `s`, if `s` is the canonical form. Other spellings of a UUID (upper case,
+    /// braces, no hyphens) are refused: ids are stored canonical, so they could never match.
+    pub fn parse(s: &str) -> Option<Self> {
+        let id = uuid::Uuid::parse_str(s).ok()?;
+        (id.hyphenated().to_string() == s).then_some(Self(id))
+    }
+}
+
+impl std::fmt::Display for ToolId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl Serialize for ToolId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// What only remote tools have.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteConfig {
@@ -100,11 +131,20 @@ pub struct RemoteConfig {
     pub last_probe: Option<ProbeRecord>,
 }
 
+/// What kind of tool it is, with what only that kind has: a function tool always has its input
+/// schema, a remote tool always its server.
+// Tools are handled one or a page at a time, never in bulk: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToolKind {
+    Function { input_schema: serde_json::Value },
+    Remote(RemoteConfig),
+}
+
 /// A catalog entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tool {
-    pub id: String,
-    pub tool_type: ToolType,
+    pub id: ToolId,
     pub name: String,
     pub display_name: String,
     pub description: String,
@@ -114,15 +154,89 @@ pub struct Tool {
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// Who created and last changed it: a user id, or a system actor such as the re-prober.
     pub created_by: String,
     pub updated_by: String,
-    pub input_schema: Option<serde_json::Value>,
-    pub remote: Option<RemoteConfig>,
+    pub kind: ToolKind,
 }
 
 impl Tool {
     pub fn etag(&self) -> String {
-        format!("\"v{}\"", self.version)
+        etag(self.version)
+    }
+
+    pub fn tool_type(&self) -> ToolType {
+        match self.kind {
+            ToolKind::Function { .. } => ToolType::Function,
+            ToolKind::Remote(_) => ToolType::Remote,
+        }
+    }
+
+    pub fn remote(&self) -> Option<&RemoteConfig> {
+        match &self.kind {
+            ToolKind::Remote(r) => Some(r),
+            ToolKind::Function { .. } => None,
+        }
+    }
+
+    pub fn remote_mut(&mut self) -> Option<&mut RemoteConfig> {
+        match &mut self.kind {
+            ToolKind::Remote(r) => Some(r),
+            ToolKind::Function { .. } => None,
+        }
+    }
+}
+
+/// What deleting a tool needs to know of it (the store reads no more than this).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolSummary {
+    pub id: ToolId,
+    pub tool_type: ToolType,
+    pub name: String,
+    pub version: u64,
+}
+
+/// The entity tag of a version.
+pub fn etag(version: u64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The versions a client's `If-Match` accepts, parsed once where the request enters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current version.
+    Any,
+    /// A list of entity tags. `versions` are those that name a version (`"v3"`, weak or
+    /// strong); tags this service never issues match nothing. `raw` is kept for messages.
+    Tags { raw: String, versions: Vec<u64> },
+}
+
+impl IfMatch {
+    pub fn parse(raw: &str) -> Self {
+        if raw.trim() == "*" {
+            return Self::Any;
+        }
+        let versions = raw
+            .split(',')
+            .filter_map(|tag| {
+                let tag = tag.trim();
+                let tag = tag.trim_start_matches("W/");
+                let n: u64 = tag.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()?;
+                // Only the exact spelling `etag` produces ("v01" is no version of ours).
+                (etag(n) == tag).then_some(n)
+            })
+            .collect();
+        Self::Tags {
+            raw: raw.to_owned(),
+            versions,
+        }
+    }
+
+    pub fn accepts(&self, version: u64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Tags { versions, .. } => versions.contains(&version),
+        }
     }
 }
 
@@ -337,6 +451,30 @@ mod tests {
         let mut e = Errors::default();
         validate_input_schema(&s, "/input_schema", &mut e);
         e.0
+    }
+
+    #[test]
+    fn tool_ids_are_canonical_uuids_only() {
+        let id = ToolId::generate();
+        assert_eq!(ToolId::parse(&id.to_string()), Some(id));
+        for bad in [
+            "",
+            "abc",
+            &id.to_string().to_uppercase(),
+            &id.to_string().replace('-', ""),
+        ] {
+            assert_eq!(ToolId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn if_match_accepts_its_etags_weak_or_strong_in_lists() {
+        assert!(IfMatch::parse(" * ").accepts(7));
+        let m = IfMatch::parse("\"v1\", W/\"v3\"");
+        assert!(m.accepts(1) && m.accepts(3) && !m.accepts(2));
+        for bad in ["v3", "\"v03\"", "\"x3\"", ""] {
+            assert!(!IfMatch::parse(bad).accepts(3), "{bad:?}");
+        }
     }
 
     #[test]

@@ -104,3 +104,11 @@ impl ApiRequest {
         self.path_params.get(name).map(String::as_str).unwrap_or("")
     }
 }
+
+impl ApiRequest {
+    /// The `If-Match` header, parsed once here into the versions it accepts.
+    pub fn if_match(&self) -> Option<crate::domain::tool::IfMatch> {
+        self.header("if-match")
+            .map(crate::domain::tool::IfMatch::parse)
+    }
+}

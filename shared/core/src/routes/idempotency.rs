@@ -87,7 +87,11 @@ fn is_write(method: &str) -> bool {
 fn fingerprint(req: &ApiRequest) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for part in [req.method.as_bytes(), req.path.as_bytes(), req.raw_query.as_bytes()] {
+    for part in [
+        req.method.as_bytes(),
+        req.path.as_bytes(),
+        req.raw_query.as_bytes(),
+    ] {
         h.update(part);
         h.update([0]);
     }
@@ -96,7 +100,11 @@ fn fingerprint(req: &ApiRequest) -> String {
 }
 
 /// The original answer, or (when only the change was recorded) the target as it is now.
-async fn replay(state: &AppState, route: &Route, record: IdempotencyItem) -> AppResult<ApiResponse> {
+async fn replay(
+    state: &AppState,
+    route: &Route,
+    record: IdempotencyItem,
+) -> AppResult<ApiResponse> {
     let mut answer = match (record.status, record.body) {
         (Some(status), Some(body)) => {
             let headers: BTreeMap<String, String> = record
@@ -130,9 +138,10 @@ async fn rerender(state: &AppState, route: &Route, target: Option<&str>) -> AppR
     if route.method == "DELETE" {
         return Ok(ApiResponse::no_content());
     }
-    if let (Some(id), true) = (target, route.path.starts_with("/api/v1/tools")) {
+    let tool_id = target.and_then(crate::domain::tool::ToolId::parse);
+    if let (Some(id), true) = (tool_id, route.path.starts_with("/api/v1/tools")) {
         if let Some(tool) = state.store.get_tool(id).await? {
-            let mut a = super::tools::tool_response(route.openapi.status, &tool);
+            let mut a = super::tools::tool_response(route.openapi.status, &tool)?;
             if route.openapi.location {
                 a.header("location", &format!("/api/v1/tools/{id}"));
             }

@@ -8,6 +8,7 @@
 
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::probe::{ProbeOutcome, ProbeStatus};
+use crate::domain::tool::ToolId;
 use crate::domain::tool::{ProbeRecord, Tool};
 use crate::error::AppError;
 use crate::services::tools::{probe_and_apply, probe_history_expiry};
@@ -42,20 +43,19 @@ enum One {
     Error,
 }
 
-async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
+async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
     let now = crate::time::stamp(crate::time::now());
     let old = match state.store.get_tool(id).await {
         Ok(Some(t)) => t,
         Ok(None) => return One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = %e, "reprobe: read failed");
+            tracing::warn!(tool_id = %id, error = %e, "reprobe: read failed");
             return One::Error;
         }
     };
     let still_due = old.is_active
         && old
-            .remote
-            .as_ref()
+            .remote()
             .and_then(|r| r.last_probe.as_ref())
             .is_some_and(|p| p.valid_until < now);
     if !still_due {
@@ -72,7 +72,7 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         Ok(true) => {}
         Ok(false) => return One::Skipped,
         Err(e) => {
-            tracing::warn!(tool_id = id, error = %e, "reprobe: claim failed");
+            tracing::warn!(tool_id = %id, error = %e, "reprobe: claim failed");
             return One::Error;
         }
     }
@@ -81,7 +81,7 @@ async fn reprobe_one(state: &AppState, id: &str, meta: &RequestMeta) -> One {
         Err(e) => {
             // The tool cannot be probed as configured (its headers do not open): that is a
             // failed probe, not a reason to keep showing the last result.
-            tracing::warn!(tool_id = id, error = ?e, "reprobe: could not probe");
+            tracing::warn!(tool_id = %id, error = ?e, "reprobe: could not probe");
             let (new, record) = failed_instead(
                 state,
                 &old,
@@ -117,7 +117,7 @@ fn failed_instead(state: &AppState, old: &Tool, why: &str) -> (Tool, ProbeRecord
         outcome: ProbeOutcome::failed(why, std::time::Duration::ZERO),
     };
     let mut new = old.clone();
-    if let Some(r) = new.remote.as_mut() {
+    if let Some(r) = new.remote_mut() {
         r.last_probe = Some(record.clone());
     }
     new.version = old.version + 1;
@@ -145,7 +145,7 @@ async fn write(
         &actor,
         meta,
     )
-    .target("tool", &old.id)
+    .target("tool", &old.id.to_string())
     .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
     match state
         .store
@@ -189,7 +189,7 @@ pub async fn run(
                 if Instant::now() + margin >= deadline {
                     return None;
                 }
-                Some(reprobe_one(state, id, meta).await)
+                Some(reprobe_one(state, *id, meta).await)
             }
         })
         .buffer_unordered(state.config.reprobe_concurrency)

@@ -105,7 +105,7 @@ async fn hash(plain: &str) -> AppResult<String> {
     tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
         .map_err(AppError::internal)?
-        .map_err(AppError::Internal)
+        .map_err(AppError::internal)
 }
 
 async fn verify(plain: &str, hash: &str) -> bool {
@@ -117,7 +117,7 @@ async fn verify(plain: &str, hash: &str) -> bool {
 
 fn check_password(pointer: &str, p: &str, errors: &mut Vec<FieldError>) {
     if let Err(e) = user::validate_password(p) {
-        errors.push(FieldError::new(pointer, e));
+        errors.push(FieldError::new(pointer, e.0));
     }
 }
 
@@ -138,7 +138,7 @@ pub async fn create(
 ) -> AppResult<User> {
     let mut errors = Vec::new();
     if let Err(e) = user::validate_username(&b.username) {
-        errors.push(FieldError::new("/username", e));
+        errors.push(FieldError::new("/username", e.0));
     }
     if let Some(d) = &b.display_name {
         if let Err(e) = user::validate_display_name(d) {

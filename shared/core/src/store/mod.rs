@@ -138,7 +138,12 @@ impl Store {
         };
         let mut items = items;
         let now = crate::time::now().timestamp();
-        items.push(idempotency::put_in(&self.table, record.clone(), &items, now)?);
+        items.push(idempotency::put_in(
+            &self.table,
+            record.clone(),
+            &items,
+            now,
+        )?);
         let result = self.transact_items(&items).await;
         if result.is_err() {
             idempotency::restore_pending(record);

@@ -5,7 +5,17 @@
 use super::item::Item;
 use super::StoreError;
 use crate::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
-use crate::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType};
+use crate::domain::tool::{
+    ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
+    ToolType,
+};
+
+/// The tool id of these fixtures.
+const T1: &str = "6f1c1f0e-2b7a-4c39-9d43-6a1e8f3b5c21";
+
+fn t1() -> ToolId {
+    ToolId::parse(T1).expect("a canonical UUID")
+}
 use crate::domain::user::{Role, User};
 use crate::probe::{ProbeOutcome, TransportPreference};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -201,8 +211,7 @@ fn outcome() -> ProbeOutcome {
 
 fn remote_tool(active: bool) -> Tool {
     Tool {
-        id: "t1".into(),
-        tool_type: ToolType::Remote,
+        id: t1(),
         name: "Code_Runner".into(),
         display_name: "Code runner".into(),
         description: "Runs code".into(),
@@ -213,8 +222,7 @@ fn remote_tool(active: bool) -> Tool {
         updated_at: "2026-11-22T11:00:00.000000Z".into(),
         created_by: "u1".into(),
         updated_by: "u1".into(),
-        input_schema: None,
-        remote: Some(RemoteConfig {
+        kind: ToolKind::Remote(RemoteConfig {
             server_url: "https://mcp.example.test/mcp".into(),
             transport_preference: TransportPreference::StreamableHttp,
             header_names: vec!["X-Api-Key".into()],
@@ -257,13 +265,19 @@ const TOOL_STRINGS: [&str; 16] = [
 #[test]
 fn remote_tool_item_is_due_only_while_active() {
     let it = super::tools::to_item(&remote_tool(true)).unwrap();
-    assert_eq!((s(&it, "PK"), s(&it, "SK")), ("TOOL#t1", "TOOL"));
+    assert_eq!(
+        (s(&it, "PK"), s(&it, "SK")),
+        (format!("TOOL#{T1}").as_str(), "TOOL")
+    );
     assert_eq!(
         (s(&it, "GSI1PK"), s(&it, "GSI1SK")),
         ("TOOLS", "code_runner")
     );
     assert_eq!(s(&it, "GSI2PK"), "PROBE_DUE");
-    assert_eq!(s(&it, "GSI2SK"), "2026-11-23T11:00:00.000000Z#t1");
+    assert_eq!(
+        s(&it, "GSI2SK"),
+        format!("2026-11-23T11:00:00.000000Z#{T1}")
+    );
     assert_eq!(
         (s(&it, "entity"), s(&it, "tool_type"), s(&it, "risk_level")),
         ("tool", "remote", "high")
@@ -325,7 +339,7 @@ fn remote_tool_item_is_due_only_while_active() {
 #[test]
 fn remote_tool_without_headers_or_probe() {
     let mut t = remote_tool(true);
-    let r = t.remote.as_mut().unwrap();
+    let r = t.remote_mut().unwrap();
     r.sealed_headers = None;
     r.last_probe = None;
     r.header_names = vec![];
@@ -348,9 +362,9 @@ fn remote_tool_without_headers_or_probe() {
 #[test]
 fn function_tool_guard_and_probe_record() {
     let mut t = remote_tool(true);
-    t.tool_type = ToolType::Function;
-    t.remote = None;
-    t.input_schema = Some(serde_json::json!({"type": "object"}));
+    t.kind = ToolKind::Function {
+        input_schema: serde_json::json!({"type": "object"}),
+    };
     let it = super::tools::to_item(&t).unwrap();
     assert_eq!(s(&it, "input_schema"), r#"{"type":"object"}"#);
     assert_eq!(s(&it, "tool_type"), "function");
@@ -362,10 +376,10 @@ fn function_tool_guard_and_probe_record() {
     );
     assert_eq!(super::tools::from_item(it).unwrap(), t);
 
-    let g = super::tools::guard_item("Code_Runner", "t1").unwrap();
+    let g = super::tools::guard_item("Code_Runner", t1()).unwrap();
     assert_eq!(
         (s(&g, "PK"), s(&g, "SK"), s(&g, "tool_id")),
-        ("TOOLNAME#code_runner", "UNIQUE", "t1")
+        ("TOOLNAME#code_runner", "UNIQUE", T1)
     );
     assert_eq!(s(&g, "entity"), "tool_name_guard");
     assert_eq!(
@@ -373,9 +387,14 @@ fn function_tool_guard_and_probe_record() {
         strings_except(&["PK", "SK", "entity", "tool_id"], &[])
     );
 
-    let p = remote_tool(true).remote.unwrap().last_probe.unwrap();
-    let pi = super::tools::probe_item("t1", &p, 1_800_000_000).unwrap();
-    assert_eq!(s(&pi, "PK"), "TOOL#t1");
+    let p = remote_tool(true)
+        .remote()
+        .unwrap()
+        .last_probe
+        .clone()
+        .unwrap();
+    let pi = super::tools::probe_item(t1(), &p, 1_800_000_000).unwrap();
+    assert_eq!(s(&pi, "PK"), format!("TOOL#{T1}"));
     assert_eq!(s(&pi, "SK"), "PROBE#2026-11-22T11:00:00.000000Z#p1");
     assert_eq!(s(&pi, "entity"), "probe");
     assert_eq!(pi["expires_at"], AttributeValue::N("1800000000".into()));
@@ -413,14 +432,18 @@ fn projections_read_exactly_their_structs() {
     let read: ToolSummaryItem = super::item::from_item(summary.clone()).unwrap();
     // Every projected attribute is a field of the struct and the other way round.
     assert_eq!(super::item::to_item(&read).unwrap(), summary);
-    let mut expected = remote_tool(true);
-    expected.remote = None;
-    assert_eq!(Tool::try_from(read).unwrap(), expected);
+    let expected = ToolSummary {
+        id: t1(),
+        tool_type: ToolType::Remote,
+        name: "Code_Runner".into(),
+        version: 3,
+    };
+    assert_eq!(ToolSummary::try_from(read).unwrap(), expected);
 
     let due = project(&full, DUE_TOOL_PROJECTION);
     let read: DueToolItem = super::item::from_item(due.clone()).unwrap();
     assert_eq!(super::item::to_item(&read).unwrap(), due);
-    assert_eq!(read.id, "t1");
+    assert_eq!(read.id, T1);
     // Resume positions are made of the query's key attributes: the projections hold them.
     for key in ["PK", "SK", "GSI2PK", "GSI2SK"] {
         assert!(due.contains_key(key), "{key} is projected");
@@ -596,8 +619,13 @@ fn corrupt_items_are_store_errors() {
     assert!(is_corrupt(super::tools::from_item(half_sealed)));
     assert!(is_corrupt(super::tools::from_item(Item::new())));
 
-    let p = remote_tool(true).remote.unwrap().last_probe.unwrap();
-    let mut probe = super::tools::probe_item("t1", &p, 1).unwrap();
+    let p = remote_tool(true)
+        .remote()
+        .unwrap()
+        .last_probe
+        .clone()
+        .unwrap();
+    let mut probe = super::tools::probe_item(t1(), &p, 1).unwrap();
     probe.insert("record".into(), AttributeValue::S("[]".into()));
     let probe: super::tools::ProbeItem = super::item::from_item(probe).unwrap();
     assert!(is_corrupt(ProbeRecord::try_from(probe)));

@@ -3,7 +3,10 @@
 use super::item::{self, Entity, Item, KeyItem};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
-use crate::domain::tool::{ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolType};
+use crate::domain::tool::{
+    ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
+    ToolType,
+};
 use crate::probe::TransportPreference;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -79,21 +82,26 @@ impl TryFrom<&Tool> for ToolItem {
 
     fn try_from(t: &Tool) -> Result<Self, StoreError> {
         let lower = t.name.to_lowercase();
-        let remote = t.remote.as_ref();
+        let id = t.id.to_string();
+        let remote = t.remote();
+        let input_schema = match &t.kind {
+            ToolKind::Function { input_schema } => Some(input_schema.to_string()),
+            ToolKind::Remote(_) => None,
+        };
         let sealed = remote.and_then(|r| r.sealed_headers.as_ref());
         let probe = remote.and_then(|r| r.last_probe.as_ref());
         // Only active remote tools are due for re-probing: the sparse index holds just them.
         let due = probe.filter(|_| t.is_active);
         Ok(Self {
-            pk: keys::tool_pk(&t.id),
+            pk: keys::tool_pk(&id),
             sk: keys::TOOL_SK.to_owned(),
             gsi1pk: keys::TOOLS_INDEX_PK.to_owned(),
             gsi1sk: lower.clone(),
             gsi2pk: due.map(|_| keys::PROBE_DUE_PK.to_owned()),
-            gsi2sk: due.map(|p| keys::probe_due_sk(&p.valid_until, &t.id)),
+            gsi2sk: due.map(|p| keys::probe_due_sk(&p.valid_until, &id)),
             entity: Entity::Tool,
-            id: t.id.clone(),
-            tool_type: t.tool_type,
+            id,
+            tool_type: t.tool_type(),
             name: t.name.clone(),
             name_lower: lower,
             display_name: t.display_name.clone(),
@@ -106,7 +114,7 @@ impl TryFrom<&Tool> for ToolItem {
             updated_at: t.updated_at.clone(),
             created_by: t.created_by.clone(),
             updated_by: t.updated_by.clone(),
-            input_schema: t.input_schema.as_ref().map(|v| v.to_string()),
+            input_schema,
             server_url: remote.map(|r| r.server_url.clone()),
             transport_preference: remote.map(|r| r.transport_preference),
             header_names: remote.map(|r| r.header_names.clone()),
@@ -125,14 +133,32 @@ fn missing(what: &str) -> StoreError {
     StoreError::Corrupt(format!("remote tool item lacks {what}"))
 }
 
+/// A stored tool id; anything but the canonical form is not an item this code wrote.
+fn tool_id(s: &str) -> Result<ToolId, StoreError> {
+    ToolId::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("stored tool id {s:?} is not a UUID")))
+}
+
 impl TryFrom<ToolItem> for Tool {
     type Error = StoreError;
 
     fn try_from(it: ToolItem) -> Result<Self, StoreError> {
         it.entity.require(Entity::Tool)?;
-        let remote = match it.tool_type {
-            ToolType::Function => None,
+        let kind = match it.tool_type {
+            ToolType::Function => ToolKind::Function {
+                input_schema: item::from_json(
+                    "input_schema",
+                    it.input_schema.as_deref().ok_or_else(|| {
+                        StoreError::Corrupt("function tool item lacks input_schema".into())
+                    })?,
+                )?,
+            },
             ToolType::Remote => {
+                if it.input_schema.is_some() {
+                    return Err(StoreError::Corrupt(
+                        "remote tool item has an input_schema".into(),
+                    ));
+                }
                 let sealed_headers = match it.headers_ciphertext {
                     Some(ciphertext) => Some(SealedHeaders {
                         wrapped_key: it.headers_key.ok_or_else(|| missing("headers_key"))?,
@@ -141,7 +167,7 @@ impl TryFrom<ToolItem> for Tool {
                     }),
                     None => None,
                 };
-                Some(RemoteConfig {
+                ToolKind::Remote(RemoteConfig {
                     server_url: it.server_url.ok_or_else(|| missing("server_url"))?,
                     transport_preference: it
                         .transport_preference
@@ -160,8 +186,7 @@ impl TryFrom<ToolItem> for Tool {
             }
         };
         Ok(Tool {
-            id: it.id,
-            tool_type: it.tool_type,
+            id: tool_id(&it.id)?,
             name: it.name,
             display_name: it.display_name,
             description: it.description,
@@ -172,12 +197,7 @@ impl TryFrom<ToolItem> for Tool {
             updated_at: it.updated_at,
             created_by: it.created_by,
             updated_by: it.updated_by,
-            input_schema: it
-                .input_schema
-                .as_deref()
-                .map(|s| item::from_json("input_schema", s))
-                .transpose()?,
-            remote,
+            kind,
         })
     }
 }
@@ -210,26 +230,16 @@ pub struct ToolSummaryItem {
 pub const TOOL_SUMMARY_PROJECTION: &str = "PK, SK, entity, id, tool_type, #n, display_name, \
     description, risk_level, is_active, version, created_at, updated_at, created_by, updated_by";
 
-impl TryFrom<ToolSummaryItem> for Tool {
+impl TryFrom<ToolSummaryItem> for ToolSummary {
     type Error = StoreError;
 
     fn try_from(it: ToolSummaryItem) -> Result<Self, StoreError> {
         it.entity.require(Entity::Tool)?;
-        Ok(Tool {
-            id: it.id,
+        Ok(ToolSummary {
+            id: tool_id(&it.id)?,
             tool_type: it.tool_type,
             name: it.name,
-            display_name: it.display_name,
-            description: it.description,
-            risk_level: it.risk_level,
-            is_active: it.is_active,
             version: it.version,
-            created_at: it.created_at,
-            updated_at: it.updated_at,
-            created_by: it.created_by,
-            updated_by: it.updated_by,
-            input_schema: None,
-            remote: None,
         })
     }
 }
@@ -296,21 +306,22 @@ pub fn from_item(it: Item) -> Result<Tool, StoreError> {
     item::from_item::<ToolItem>(it)?.try_into()
 }
 
-pub fn guard_item(name: &str, tool_id: &str) -> Result<Item, StoreError> {
+pub fn guard_item(name: &str, tool_id: ToolId) -> Result<Item, StoreError> {
     item::to_item(&ToolNameGuardItem {
         pk: keys::tool_name_guard_pk(&name.to_lowercase()),
         sk: keys::UNIQUE_SK.to_owned(),
         entity: Entity::ToolNameGuard,
-        tool_id: tool_id.to_owned(),
+        tool_id: tool_id.to_string(),
     })
 }
 
-pub fn probe_item(tool_id: &str, p: &ProbeRecord, expires_at: i64) -> Result<Item, StoreError> {
+pub fn probe_item(tool_id: ToolId, p: &ProbeRecord, expires_at: i64) -> Result<Item, StoreError> {
+    let tool_id = tool_id.to_string();
     item::to_item(&ProbeItem {
-        pk: keys::tool_pk(tool_id),
+        pk: keys::tool_pk(&tool_id),
         sk: keys::probe_sk(&p.probed_at, &p.id),
         entity: Entity::Probe,
-        tool_id: tool_id.to_owned(),
+        tool_id,
         record: item::to_json("probe record", p)?,
         expires_at,
     })
@@ -391,14 +402,11 @@ impl Store {
     ) -> Result<(), ToolWriteError> {
         let mut items = vec![
             put_new(&self.table, to_item(t)?),
-            put_new(&self.table, guard_item(&t.name, &t.id)?),
+            put_new(&self.table, guard_item(&t.name, t.id)?),
             super::audit::put(&self.table, audit)?,
         ];
-        if let Some(p) = t.remote.as_ref().and_then(|r| r.last_probe.as_ref()) {
-            items.push(put_new(
-                &self.table,
-                probe_item(&t.id, p, probe_expires_at)?,
-            ));
+        if let Some(p) = t.remote().and_then(|r| r.last_probe.as_ref()) {
+            items.push(put_new(&self.table, probe_item(t.id, p, probe_expires_at)?));
         }
         self.transact(items)
             .await
@@ -408,8 +416,8 @@ impl Store {
             })
     }
 
-    pub async fn get_tool(&self, id: &str) -> Result<Option<Tool>, StoreError> {
-        self.get(keys::tool_pk(id), keys::TOOL_SK)
+    pub async fn get_tool(&self, id: ToolId) -> Result<Option<Tool>, StoreError> {
+        self.get(keys::tool_pk(&id.to_string()), keys::TOOL_SK)
             .await?
             .map(from_item)
             .transpose()
@@ -430,18 +438,18 @@ impl Store {
         ];
         let renamed = old.name.to_lowercase() != new.name.to_lowercase();
         if renamed {
-            items.push(put_new(&self.table, guard_item(&new.name, &new.id)?));
+            items.push(put_new(&self.table, guard_item(&new.name, new.id)?));
             items.push(delete_if(
                 &self.table,
                 keys::tool_name_guard_pk(&old.name.to_lowercase()),
                 keys::UNIQUE_SK,
                 "tool_id = :id",
                 ":id",
-                &old.id,
+                &old.id.to_string(),
             ));
         }
         if let Some((p, expires_at)) = probe {
-            items.push(put_new(&self.table, probe_item(&new.id, p, expires_at)?));
+            items.push(put_new(&self.table, probe_item(new.id, p, expires_at)?));
         }
         self.transact(items)
             .await
@@ -453,15 +461,17 @@ impl Store {
             })
     }
 
-    /// Deletes a tool, its name guard and its probe history, with the audit event. The tool,
-    /// guard, event and the first probe records go in one transaction; any history beyond what a
-    /// transaction holds is removed right after (and expires by TTL regardless).
+    /// Deletes a tool, its name guard and its probe history, with the audit event, if
+    /// `accept_version` accepts the stored version (else `Stale`). The tool, guard, event and
+    /// the first probe records go in one transaction; any history beyond what a transaction
+    /// holds is removed right after (and expires by TTL regardless).
     pub async fn delete_tool(
         &self,
-        id: &str,
-        expected_version: Option<u64>,
-        audit_for: impl FnOnce(&Tool) -> AuditEvent,
-    ) -> Result<Option<Tool>, ToolWriteError> {
+        id: ToolId,
+        accept_version: impl FnOnce(u64) -> bool,
+        audit_for: impl FnOnce(&ToolSummary) -> AuditEvent,
+    ) -> Result<Option<ToolSummary>, ToolWriteError> {
+        let id = &id.to_string();
         // One query reads the tool and its whole history: they share a partition.
         let mut all = Vec::new();
         let mut start = None;
@@ -491,7 +501,9 @@ impl Store {
             // The keys tell the tool from its probe records, which answer with nothing else.
             let key: KeyItem = item::from_item(it.clone())?;
             if key.sk == keys::TOOL_SK {
-                tool = Some(Tool::try_from(item::from_item::<ToolSummaryItem>(it)?)?);
+                tool = Some(ToolSummary::try_from(item::from_item::<ToolSummaryItem>(
+                    it,
+                )?)?);
             } else if key.sk.starts_with(keys::PROBE_SK_PREFIX) {
                 probe_keys.push(key.sk);
             }
@@ -499,7 +511,7 @@ impl Store {
         let Some(tool) = tool else {
             return Ok(None);
         };
-        if expected_version.is_some_and(|v| v != tool.version) {
+        if !accept_version(tool.version) {
             return Err(ToolWriteError::Stale);
         }
         let (now_keys, later_keys) =
@@ -620,11 +632,12 @@ impl Store {
     /// sees the tool item too and one query answers both questions.
     pub async fn list_probes(
         &self,
-        tool_id: &str,
+        tool_id: ToolId,
         limit: usize,
         cursor: Option<&str>,
         scope: &str,
     ) -> Result<(bool, Vec<ProbeRecord>, Option<String>), StoreError> {
+        let tool_id = &tool_id.to_string();
         let mut q = PageQuery {
             key_condition: "PK = :pk AND SK BETWEEN :lo AND :hi".into(),
             forward: false,
@@ -665,7 +678,7 @@ impl Store {
     /// unexpired claim. The claim needs no release: the result's write replaces the whole item.
     pub async fn claim_probe(
         &self,
-        id: &str,
+        id: ToolId,
         version: u64,
         now: i64,
         until: i64,
@@ -674,7 +687,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", item::s(keys::tool_pk(id)))
+            .key("PK", item::s(keys::tool_pk(&id.to_string())))
             .key("SK", item::s(keys::TOOL_SK))
             .update_expression("SET probe_claimed_until = :until")
             .condition_expression(
@@ -695,7 +708,7 @@ impl Store {
     }
 
     /// Active remote tools whose probe is stale at `now`, oldest first (GSI2 `PROBE_DUE`).
-    pub async fn due_tool_ids(&self, now: &str, max: usize) -> Result<Vec<String>, StoreError> {
+    pub async fn due_tool_ids(&self, now: &str, max: usize) -> Result<Vec<ToolId>, StoreError> {
         let q = PageQuery {
             index: Some(keys::GSI2),
             key_condition: "GSI2PK = :pk AND GSI2SK < :now".into(),
@@ -710,9 +723,9 @@ impl Store {
             ..Default::default()
         };
         let page = self.query_page(&q, None, max).await?;
-        Ok(item::from_items::<DueToolItem>(page.items)?
+        item::from_items::<DueToolItem>(page.items)?
             .into_iter()
-            .map(|t| t.id)
-            .collect())
+            .map(|t| tool_id(&t.id))
+            .collect()
     }
 }

@@ -252,7 +252,7 @@ impl Store {
         let start = match cursor {
             Some(c) => Some(
                 super::cursor::decode(scope, c, q.key_names())
-                    .map_err(crate::error::AppError::BadRequest)?
+                    .map_err(|e| crate::error::AppError::BadRequest(e.to_string()))?
                     .key,
             ),
             None => None,

@@ -1,0 +1,58 @@
+//! `GET /api/v1/tools`.
+
+use super::{sorted_json, Page, ToolView};
+use crate::domain::tool::{RiskLevel, ToolType};
+use crate::error::{AppError, AppResult};
+use crate::http::{query, ApiRequest, ApiResponse};
+use crate::routes::Caller;
+use crate::services::tools::list as svc;
+use crate::state::AppState;
+use crate::store::tools::ToolFilter;
+
+const LIST_KEYS: &[&str] = &[
+    "tool_type",
+    "risk_level",
+    "is_active",
+    "q",
+    "limit",
+    "cursor",
+];
+
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let q = query::parse(&req.raw_query, LIST_KEYS)?;
+    let limit = query::limit(&q)?;
+    let bad = |name: &str, allowed: &str| {
+        AppError::BadRequest(format!("{name} must be one of {allowed}"))
+    };
+    let f = ToolFilter {
+        tool_type: match q.get("tool_type") {
+            None => None,
+            Some(v) => {
+                Some(ToolType::parse(v).ok_or_else(|| bad("tool_type", "function, remote"))?)
+            }
+        },
+        risk_level: match q.get("risk_level") {
+            None => None,
+            Some(v) => Some(
+                RiskLevel::parse(v)
+                    .ok_or_else(|| bad("risk_level", "low, medium, high, critical"))?,
+            ),
+        },
+        is_active: query::flag(&q, "is_active")?,
+        q: match q.get("q") {
+            None => None,
+            Some(v) if v.is_empty() || v.chars().count() > 100 => {
+                return Err(AppError::BadRequest("q must be 1 to 100 characters".into()))
+            }
+            Some(v) => Some(v.to_lowercase()),
+        },
+    };
+    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    sorted_json(
+        200,
+        &Page {
+            items: page.items.iter().map(ToolView::from).collect(),
+            next_cursor: page.next_cursor,
+        },
+    )
+}

@@ -1,0 +1,115 @@
+//! `/api/v1/tools/*`, one module per use case, each owning its request and response shapes.
+//! What they share: the tool as clients see it, and the id in the path.
+
+pub mod create;
+pub mod get;
+pub mod lifecycle;
+pub mod list;
+pub mod probe;
+pub mod update;
+
+use crate::domain::tool::{ProbeRecord, RiskLevel, Tool, ToolId, ToolKind, ToolType};
+use crate::error::AppResult;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::probe::TransportPreference;
+use crate::services::tools as svc;
+use serde::{Deserialize, Serialize};
+
+/// A tool as clients see it: header names, never values.
+#[derive(Serialize)]
+pub struct ToolView<'a> {
+    pub id: ToolId,
+    pub tool_type: ToolType,
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub description: &'a str,
+    pub risk_level: RiskLevel,
+    pub is_active: bool,
+    pub version: u64,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    pub created_by: &'a str,
+    pub updated_by: &'a str,
+    #[serde(flatten)]
+    pub kind: KindView<'a>,
+}
+
+/// The fields only one kind of tool has.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum KindView<'a> {
+    Function {
+        input_schema: &'a serde_json::Value,
+    },
+    Remote {
+        server_url: &'a str,
+        transport_preference: TransportPreference,
+        static_header_names: &'a [String],
+        requires_per_user_auth: bool,
+        probe: Option<&'a ProbeRecord>,
+    },
+}
+
+impl<'a> From<&'a Tool> for ToolView<'a> {
+    fn from(t: &'a Tool) -> Self {
+        Self {
+            id: t.id,
+            tool_type: t.tool_type(),
+            name: &t.name,
+            display_name: &t.display_name,
+            description: &t.description,
+            risk_level: t.risk_level,
+            is_active: t.is_active,
+            version: t.version,
+            created_at: &t.created_at,
+            updated_at: &t.updated_at,
+            created_by: &t.created_by,
+            updated_by: &t.updated_by,
+            kind: match &t.kind {
+                ToolKind::Function { input_schema } => KindView::Function { input_schema },
+                ToolKind::Remote(r) => KindView::Remote {
+                    server_url: &r.server_url,
+                    transport_preference: r.transport_preference,
+                    static_header_names: &r.header_names,
+                    requires_per_user_auth: r.requires_per_user_auth,
+                    probe: r.last_probe.as_ref(),
+                },
+            },
+        }
+    }
+}
+
+/// A `{"items": [...], "next_cursor": ...}` page.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A JSON response whose objects have their keys sorted, as every listing and tool answer has
+/// always had them (they were built as `serde_json::Value`s, whose maps sort).
+pub(crate) fn sorted_json<T: Serialize>(status: u16, body: &T) -> AppResult<ApiResponse> {
+    let v = serde_json::to_value(body).map_err(crate::error::AppError::internal)?;
+    Ok(ApiResponse::json(status, &v))
+}
+
+/// A tool with its `ETag`: the answer of the tool routes (and of idempotent replays).
+pub(crate) fn tool_response(status: u16, t: &Tool) -> AppResult<ApiResponse> {
+    Ok(sorted_json(status, &ToolView::from(t))?.with_header("etag", &t.etag()))
+}
+
+/// The tool id in the path, parsed once here: one that cannot name a tool is a 404, as a
+/// tool that does not exist is.
+fn tool_id(req: &ApiRequest) -> AppResult<ToolId> {
+    let raw = req.path_param("id");
+    ToolId::parse(raw).ok_or_else(|| svc::get::not_found(raw))
+}
+
+/// An optional field that, when present, must not be `null` (absent means "not given").
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
