@@ -224,3 +224,35 @@ async fn a_killed_store_gives_503s_and_the_service_recovers_by_itself() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_create_retried_with_its_idempotency_key_after_a_503_lands_once_with_a_201() {
+    let ddb = DynamoDbLocal::start();
+    let s = Server::start_with_env(server_env(&Endpoints::with_dynamodb(&ddb), &[]));
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    let name = unique("idem_frozen");
+    let body = json!({"tool_type": "function", "name": name, "risk_level": "low", "input_schema": {"type": "object"}});
+    let key = uuid::Uuid::new_v4().to_string();
+    let headers = [("idempotency-key", key.as_str())];
+    let send = || api.send("POST", "/api/v1/tools", Some(&admin), Some(&body), &headers);
+    // The store stalls: the service cannot confirm the outcome and says 503; the write may
+    // still land once the store resumes.
+    let (r, _) = frozen(&ddb, send()).await;
+    r.assert_problem(503);
+    // Retrying as told, with the same key, is a 201 for this tool: never a 409 for itself.
+    let again = send().await;
+    again.assert_status(201);
+    let listed = api
+        .get(
+            &format!("/api/v1/tools?q={}", name.to_lowercase()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(listed.names(), vec![name.clone()]);
+    assert_eq!(listed.body["items"][0]["id"], again.body["id"]);
+    let third = send().await;
+    third.assert_status(201);
+    assert_eq!(third.header("idempotent-replayed"), Some("true"));
+    assert_eq!(third.body["id"], again.body["id"]);
+}

@@ -2,6 +2,7 @@ mod audit_log;
 mod deploy;
 mod faults;
 mod http_errors;
+mod idempotency;
 mod identity;
 mod keys;
 mod lambda;

@@ -1,6 +1,6 @@
 //! Argon2id password hashing with OWASP's recommended parameters.
 
-use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::Mutex;
 
@@ -16,12 +16,30 @@ fn hasher() -> Argon2<'static> {
 pub struct HashError(argon2::password_hash::Error);
 
 /// Hashes a password to a PHC string.
+/// Uses the pooled working memory, like [`verify`].
 pub fn hash(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(HashError)
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_buf)
+        .map_err(HashError)?;
+    let argon = hasher();
+    let mut out = [0u8; 32];
+    with_memory(argon.params().block_count(), |memory| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
+    })
+    .map_err(|e| HashError(e.into()))?;
+    let output = Output::new(&out).map_err(HashError)?;
+    let p = argon.params();
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        p.m_cost(),
+        p.t_cost(),
+        p.p_cost(),
+        salt.as_str(),
+        output
+    ))
 }
 
 /// Argon2's working memory (19 MiB at OWASP's parameters), kept for reuse.

@@ -370,7 +370,8 @@ pub const AUTH_PASSWORD: Route = Route {
         secret: true,
     },
     timeout: 15,
-    memory: 128,
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
 };
 
 pub const AUTH_LOGOUT: Route = Route {
@@ -416,13 +417,14 @@ pub const USERS_CREATE: Route = Route {
         location: true,
     },
     iam: Iam {
-        dynamodb: &["PutItem", "TransactWriteItems"],
+        dynamodb: &["PutItem", "TransactWriteItems", "GetItem", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
     },
     timeout: 15,
-    memory: 128,
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
 };
 
 pub const USERS_LIST: Route = Route {
@@ -500,6 +502,7 @@ pub const USERS_UPDATE: Route = Route {
             "PutItem",
             "ConditionCheckItem",
             "TransactWriteItems",
+            "UpdateItem",
         ],
         index: true,
         kms: &[],
@@ -532,6 +535,7 @@ pub const USERS_DISABLE: Route = Route {
             "PutItem",
             "ConditionCheckItem",
             "TransactWriteItems",
+            "UpdateItem",
         ],
         index: true,
         kms: &[],
@@ -558,7 +562,7 @@ pub const USERS_ENABLE: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
@@ -584,13 +588,14 @@ pub const USERS_RESET_PASSWORD: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
     },
     timeout: 15,
-    memory: 128,
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
 };
 
 pub const TOOLS_CREATE: Route = Route {
@@ -610,7 +615,7 @@ pub const TOOLS_CREATE: Route = Route {
         location: true,
     },
     iam: Iam {
-        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems", "GetItem"],
         index: false,
         kms: &["GenerateDataKey"],
         secret: true,
@@ -720,7 +725,7 @@ pub const TOOLS_ACTIVATE: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
@@ -746,7 +751,7 @@ pub const TOOLS_DEACTIVATE: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
@@ -778,6 +783,8 @@ pub const TOOLS_DELETE: Route = Route {
             "PutItem",
             "TransactWriteItems",
             "BatchWriteItem",
+            "GetItem",
+            "UpdateItem",
         ],
         index: false,
         kms: &[],
@@ -804,7 +811,7 @@ pub const TOOLS_TEST_CONNECTION: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["UpdateItem", "PutItem"],
+        dynamodb: &["UpdateItem", "PutItem", "GetItem"],
         index: false,
         kms: &[],
         secret: true,
