@@ -504,3 +504,80 @@ async fn a_kms_failure_during_create_stores_nothing() {
     let ok = api.post("/api/v1/tools", Some(&admin), &body).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
 }
+
+#[tokio::test]
+async fn moving_a_tool_to_another_origin_drops_its_headers_and_failures_are_audited() {
+    let home = McpServer::start("stateless");
+    let elsewhere = McpServer::start("streamable-json");
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let mut body = remote(&unique("remote_move"), &home.url);
+    body["static_headers"] = json!({"X-Api-Key": "sk-bound-to-home"});
+    let created = api.post("/api/v1/tools", Some(&admin), &body).await;
+    created.assert_status(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tools/{id}");
+
+    // A failed move (nothing listens there) changes nothing and is audited as a failure.
+    let dead = format!("http://127.0.0.1:{}/mcp", toolreg_tests::proc::free_port());
+    let r = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"server_url": dead})),
+            &[],
+        )
+        .await;
+    r.assert_problem(422);
+    let failures = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={id}&action=request.failed"),
+            Some(&admin),
+        )
+        .await;
+    let items = failures.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", failures.text);
+    assert_eq!(items[0]["outcome"], json!("failure"));
+    assert_eq!(items[0]["details"]["route"], json!("tools-update"));
+    assert_eq!(items[0]["details"]["status"], json!(422));
+    assert!(!failures.text.contains("sk-bound-to-home"));
+    let still = api.get(&path, Some(&admin)).await;
+    assert_eq!(still.body["static_header_names"], json!(["X-Api-Key"]));
+
+    // Moving to another origin without new headers: they are dropped, not sent there.
+    let moved = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"server_url": elsewhere.url})),
+            &[],
+        )
+        .await;
+    moved.assert_status(200);
+    assert_eq!(moved.body["static_header_names"], json!([]));
+    let updates = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={id}&action=tool.update"),
+            Some(&admin),
+        )
+        .await;
+    let details = &updates.body["items"][0]["details"];
+    assert_eq!(details["server_url"]["from"], json!(home.url));
+    assert_eq!(details["server_url"]["to"], json!(elsewhere.url));
+    assert_eq!(details["static_headers_dropped"], json!(true));
+
+    // Supplying headers again with the move keeps them (the caller entered them for there).
+    let back = api
+        .send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(&json!({"server_url": home.url, "static_headers": {"X-Api-Key": "sk-again"}})),
+            &[],
+        )
+        .await;
+    back.assert_status(200);
+    assert_eq!(back.body["static_header_names"], json!(["X-Api-Key"]));
+}

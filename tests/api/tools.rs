@@ -727,3 +727,65 @@ async fn contended_writes_on_one_tool_are_never_a_500() {
         );
     }
 }
+
+fn forged_cursor(scope: &str, key: &[(&str, &str)]) -> String {
+    let item = key
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                aws_sdk_dynamodb::types::AttributeValue::S(v.to_string()),
+            )
+        })
+        .collect();
+    toolreg_core::store::cursor::encode(scope, &item, None)
+}
+
+#[tokio::test]
+async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    // The scope `services::tools::list` gives the unfiltered listing.
+    let scope = format!("tools::::{}", toolreg_core::services::ratelimit::key_of(""));
+    let outside = forged_cursor(
+        &scope,
+        &[
+            ("GSI1PK", "USERS"),
+            ("GSI1SK", "admin"),
+            ("PK", "USER#x"),
+            ("SK", "USER"),
+        ],
+    );
+    let r = api
+        .get(&format!("/api/v1/tools?cursor={outside}"), Some(&admin))
+        .await;
+    r.assert_problem(400);
+    assert_eq!(r.calls("dynamodb"), 0);
+
+    let missing = uuid::Uuid::new_v4().to_string();
+    let other = uuid::Uuid::new_v4().to_string();
+    let probe_scope = format!("probes:{missing}");
+    let stamp = "PROBE#2026-11-01T00:00:00.000000Z#p";
+    let elsewhere = forged_cursor(
+        &probe_scope,
+        &[("PK", &format!("TOOL#{other}")), ("SK", stamp)],
+    );
+    let r = api
+        .get(
+            &format!("/api/v1/tools/{missing}/probes?cursor={elsewhere}"),
+            Some(&admin),
+        )
+        .await;
+    r.assert_problem(400);
+    assert_eq!(r.calls("dynamodb"), 0);
+    let inside = forged_cursor(
+        &probe_scope,
+        &[("PK", &format!("TOOL#{missing}")), ("SK", stamp)],
+    );
+    api.get(
+        &format!("/api/v1/tools/{missing}/probes?cursor={inside}"),
+        Some(&admin),
+    )
+    .await
+    .assert_problem(404);
+}

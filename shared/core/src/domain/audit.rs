@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 /// Every audited action.
 pub mod action {
     pub const LOGIN: &str = "auth.login";
+    /// A write an authenticated caller attempted and was refused.
+    pub const REQUEST_FAILED: &str = "request.failed";
     pub const LOGIN_RATE_LIMITED: &str = "auth.login.rate_limited";
     pub const REFRESH: &str = "auth.refresh";
     pub const REFRESH_REUSE: &str = "auth.refresh_reuse";

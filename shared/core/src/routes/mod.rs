@@ -200,7 +200,12 @@ pub async fn dispatch(
             Arc::clone(&counts),
             async {
                 let caller = authorize(state, route.access, &req).await?;
-                idempotency::run(state, route, &req, caller, handler).await
+                let actor = caller.0.as_ref().map(Principal::actor);
+                let result = idempotency::run(state, route, &req, caller, handler).await;
+                if let (Err(e), Some(actor)) = (&result, actor) {
+                    audit_failure(state, route, &req, &actor, e).await;
+                }
+                result
             }
             .instrument(span.clone()),
         )
@@ -227,6 +232,47 @@ pub async fn dispatch(
         );
     });
     resp
+}
+
+/// Records a refused write by an authenticated caller (`request.failed`, outcome failure, the
+/// problem's type and detail), so failed attempts are as visible as successful ones. Reads and
+/// anonymous requests are not recorded. Never changes the answer.
+async fn audit_failure(
+    state: &AppState,
+    route: &Route,
+    req: &ApiRequest,
+    actor: &crate::domain::audit::Actor,
+    err: &AppError,
+) {
+    if !matches!(route.method, "POST" | "PUT" | "PATCH" | "DELETE") {
+        return;
+    }
+    let answer = problem::from_error(err, &req.request_id).finish();
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let detail: String = body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    let mut ev = crate::domain::audit::AuditEvent::new(
+        crate::domain::audit::action::REQUEST_FAILED,
+        crate::domain::audit::Outcome::Failure,
+        actor,
+        &meta(req),
+    )
+    .details(serde_json::json!({
+        "route": route.function,
+        "status": answer.status,
+        "reason": body["type"],
+        "detail": detail,
+    }));
+    if let Some(id) = req.path_params.get("id") {
+        ev = ev.target(route.path.split('/').nth(3).unwrap_or("resource"), id);
+    }
+    if let Err(e) = state.store.put_audit(&ev).await {
+        tracing::warn!(error = %e, "could not audit a failed request");
+    }
 }
 
 /// The 404 problem for a path no route serves.

@@ -613,7 +613,19 @@ impl Store {
             q.filter = Some(filters.join(" AND "));
         }
         let start = match cursor {
-            Some(c) => Some(super::cursor::decode(scope, c, q.key_names())?.key),
+            Some(c) => {
+                use super::cursor::Must;
+                let c = super::cursor::decode(scope, c, q.key_names())?;
+                super::cursor::within(
+                    &c,
+                    &[
+                        ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
+                        ("PK", Must::StartWith("TOOL#")),
+                        ("SK", Must::Equal(keys::TOOL_SK)),
+                    ],
+                )?;
+                Some(c.key)
+            }
             None => None,
         };
         let page = self.query_page(&q, start, limit).await?;
@@ -649,7 +661,19 @@ impl Store {
             .insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
         let start = match cursor {
-            Some(c) => Some(super::cursor::decode(scope, c, q.key_names())?.key),
+            Some(c) => {
+                use super::cursor::Must;
+                let c = super::cursor::decode(scope, c, q.key_names())?;
+                let pk = keys::tool_pk(tool_id);
+                super::cursor::within(
+                    &c,
+                    &[
+                        ("PK", Must::Equal(&pk)),
+                        ("SK", Must::StartWith(keys::PROBE_SK_PREFIX)),
+                    ],
+                )?;
+                Some(c.key)
+            }
             None => None,
         };
         let first_page = start.is_none();
@@ -665,6 +689,14 @@ impl Store {
                 continue;
             }
             records.push(ProbeRecord::try_from(item::from_item::<ProbeItem>(it)?)?);
+        }
+        // A later page that finds nothing cannot tell a finished history from a tool that never
+        // existed (a forged cursor): only then is the tool looked up.
+        if !first_page && records.is_empty() {
+            exists = self
+                .get(keys::tool_pk(tool_id), keys::TOOL_SK)
+                .await?
+                .is_some();
         }
         Ok((
             exists,

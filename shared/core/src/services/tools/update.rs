@@ -76,6 +76,8 @@ pub async fn update(
     ];
     let mut reprobe = false;
     let mut new_headers: Option<BTreeMap<String, String>> = None;
+    let mut headers_dropped = false;
+    let mut url_change: Option<(String, String)> = None;
     match &mut new.kind {
         ToolKind::Function { input_schema } => {
             if let Some(s) = &body.input_schema {
@@ -96,6 +98,20 @@ pub async fn update(
             if let Some(u) = &body.server_url {
                 check_url(state, u, "/server_url", &mut errors);
                 if *u != r.server_url {
+                    // Stored headers were entered for one origin: moving the tool to another
+                    // must not send them there (any admin could otherwise collect a tool's
+                    // API keys at a server of their choosing). They go unless this request
+                    // supplies headers again.
+                    if origin(u) != origin(&r.server_url)
+                        && body.static_headers.is_none()
+                        && !r.header_names.is_empty()
+                    {
+                        r.header_names.clear();
+                        new_headers = Some(BTreeMap::new());
+                        headers_dropped = true;
+                        changed.push("static_headers");
+                    }
+                    url_change = Some((r.server_url.clone(), u.clone()));
                     r.server_url = u.clone();
                     reprobe = true;
                     changed.push("server_url");
@@ -163,7 +179,13 @@ pub async fn update(
     new.updated_by = p.user_id.to_string();
     let ev = AuditEvent::new(action::TOOL_UPDATE, Outcome::Success, &p.actor(), meta)
         .target("tool", &old.id.to_string())
-        .details(json!({"changed": changed, "reprobed": reprobe, "version": new.version}));
+        .details(json!({
+            "changed": changed,
+            "reprobed": reprobe,
+            "version": new.version,
+            "server_url": url_change.map(|(from, to)| json!({"from": from, "to": to})),
+            "static_headers_dropped": headers_dropped,
+        }));
     state
         .store
         .update_tool(
@@ -177,4 +199,11 @@ pub async fn update(
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;
     Ok(new)
+}
+
+/// `scheme://host:port` of a URL (the unit stored headers are bound to).
+fn origin(u: &str) -> Option<String> {
+    url::Url::parse(u)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
 }
