@@ -71,6 +71,30 @@ pub fn decode(scope: &str, raw: &str, key_names: &[&str]) -> Result<Cursor, Curs
     Ok(Cursor { key, extra: wire.x })
 }
 
+/// What a key attribute of a cursor must hold to continue its listing.
+pub enum Must<'a> {
+    Equal(&'a str),
+    StartWith(&'a str),
+}
+
+/// Refuses a cursor whose key lies outside its listing's partition or index: DynamoDB would
+/// answer such a start key with a `ValidationException` (a 500), or read another listing.
+pub fn within(cursor: &Cursor, rules: &[(&str, Must<'_>)]) -> Result<(), CursorError> {
+    let ok = rules.iter().all(|(name, must)| {
+        let value = cursor.key.get(*name).and_then(|v| v.as_s().ok());
+        match (value, must) {
+            (Some(v), Must::Equal(e)) => v == e,
+            (Some(v), Must::StartWith(p)) => v.starts_with(p),
+            (None, _) => false,
+        }
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(CursorError)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,29 +123,5 @@ mod tests {
         let mut tampered = c.clone();
         tampered.insert(3, 'x');
         assert!(decode("tools", &tampered, &["PK", "SK"]).is_err());
-    }
-}
-
-/// What a key attribute of a cursor must hold to continue its listing.
-pub enum Must<'a> {
-    Equal(&'a str),
-    StartWith(&'a str),
-}
-
-/// Refuses a cursor whose key lies outside its listing's partition or index: DynamoDB would
-/// answer such a start key with a `ValidationException` (a 500), or read another listing.
-pub fn within(cursor: &Cursor, rules: &[(&str, Must<'_>)]) -> Result<(), CursorError> {
-    let ok = rules.iter().all(|(name, must)| {
-        let value = cursor.key.get(*name).and_then(|v| v.as_s().ok());
-        match (value, must) {
-            (Some(v), Must::Equal(e)) => v == e,
-            (Some(v), Must::StartWith(p)) => v.starts_with(p),
-            (None, _) => false,
-        }
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(CursorError)
     }
 }
