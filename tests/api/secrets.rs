@@ -5,7 +5,7 @@ use serde_json::json;
 use toolreg_core::domain::user::Role;
 use toolreg_tests::api::{unique, Api, Resp};
 use toolreg_tests::mcp::McpServer;
-use toolreg_tests::stack::{Server, ADMIN_PASSWORD};
+use toolreg_tests::stack::{bin, server, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 #[tokio::test]
 async fn no_secret_reaches_responses_logs_or_audit_events() {
@@ -176,5 +176,80 @@ async fn unknown_users_and_wrong_passwords_look_the_same() {
     assert_eq!(
         known.header("www-authenticate"),
         unknown.header("www-authenticate")
+    );
+}
+
+/// A loopback "DynamoDB" answering every request with a 200 whose body is not DynamoDB's JSON
+/// but carries something secret-looking, as a garbled or intercepted answer might.
+fn garbling_dynamodb(secret: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 8192];
+            // Read the head, then as much body as it announces.
+            loop {
+                let Ok(n) = conn.read(&mut buf) else { break };
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).to_lowercase();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if seen.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let body = format!("{{\"Items\": \"{secret}\", \"Count\": [");
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_garbled_dynamodb_answer_is_logged_without_its_body() {
+    const SECRET: &str = "$argon2id$v=19$m=19456,t=2,p=1$GARBLEDSALT0000$GARBLEDHASHSECRET";
+    let mut env = server().env.clone();
+    env.insert(
+        "AWS_ENDPOINT_URL_DYNAMODB".into(),
+        garbling_dynamodb(SECRET),
+    );
+    let log = std::env::temp_dir().join(format!("{}.log", unique("garbled")));
+    let mut rt = toolreg_tests::runtime_api::RuntimeApi::start().await;
+    rt.launch_logged(&bin("auth-login"), "auth-login", &env, Some(&log));
+    let event = toolreg_tests::runtime_api::http_event(
+        "POST",
+        "/api/v1/auth/login",
+        "/api/v1/auth/login",
+        &[],
+        &[],
+        Some(&json!({"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})),
+    );
+    let answer = match rt.invoke(event, std::time::Duration::from_secs(60)).await {
+        toolreg_tests::runtime_api::Answer::Response(v) => v,
+        toolreg_tests::runtime_api::Answer::Error(e) => panic!("invocation error: {e}"),
+    };
+    let status = answer["statusCode"].as_u64().unwrap();
+    assert!(status >= 500, "{answer}");
+    assert!(!answer.to_string().contains("GARBLED"), "{answer}");
+    drop(rt);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("dynamodb"), "the failure is logged: {text}");
+    assert!(
+        !text.contains("GARBLED"),
+        "a raw answer reached the log: {text}"
     );
 }

@@ -123,6 +123,18 @@ impl RuntimeApi {
         function_name: &str,
         env: &BTreeMap<String, String>,
     ) {
+        self.launch_logged(binary, function_name, env, None)
+    }
+
+    /// Like [`RuntimeApi::launch`], writing the function's stdout and stderr (its log lines) to
+    /// `log` when given.
+    pub fn launch_logged(
+        &mut self,
+        binary: &std::path::Path,
+        function_name: &str,
+        env: &BTreeMap<String, String>,
+        log: Option<&std::path::Path>,
+    ) {
         let mut cmd = Command::new(binary);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -138,6 +150,11 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if let Some(path) = log {
+            let file = std::fs::File::create(path).expect("create the function's log file");
+            let err = file.try_clone().expect("clone the log file");
+            cmd.stdout(file).stderr(err);
+        }
         self.started = Some(Instant::now());
         self.child = Some(proc::spawn(cmd));
     }
