@@ -190,8 +190,7 @@ fn garbling_dynamodb(secret: &'static str) -> String {
             let mut seen = Vec::new();
             let mut buf = [0u8; 8192];
             // Read the head, then as much body as it announces.
-            loop {
-                let Ok(n) = conn.read(&mut buf) else { break };
+            while let Ok(n) = conn.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
