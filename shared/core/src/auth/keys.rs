@@ -134,7 +134,15 @@ impl KeyCache {
                         // A failed reload keeps the old set: verifiers still accept it as
                         // AWSPREVIOUS, and the next stale read tries again.
                         if let Ok(_guard) = cache.inner.loading.try_lock() {
-                            let _ = cache.inner.reload().await;
+                            // Another task may have reloaded between the read and the lock.
+                            let done = cache
+                                .inner
+                                .read()
+                                .loaded_at
+                                .is_some_and(|at| at.elapsed() < cache.inner.ttl);
+                            if !done {
+                                let _ = cache.inner.reload().await;
+                            }
                         }
                     });
                 }

@@ -233,49 +233,15 @@ pub async fn login(
         }
     };
     let family_id = crate::store::tokens::new_family_id(crate::time::now().timestamp_millis());
-    let access = issue(
-        state,
-        &user.id,
-        &user.username,
-        user.role,
-        TokenType::Access,
-        None,
-    )
-    .await?;
-    let refresh = issue(
-        state,
-        &user.id,
-        &user.username,
-        user.role,
-        TokenType::Refresh,
-        Some(&family_id),
-    )
-    .await?;
+    let (pair, record) = new_session(state, &user, &family_id).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
     };
     let ev =
         AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id);
-    state
-        .store
-        .start_token_family(
-            &RefreshRecord {
-                jti: refresh.jti.clone(),
-                family_id,
-                user_id: user.id.clone(),
-                expires_at: refresh.exp,
-            },
-            &ev,
-        )
-        .await?;
-    Ok(TokenPair {
-        token_type: "bearer",
-        access_token: access.token,
-        access_token_expires_at: at(access.exp),
-        refresh_token: refresh.token,
-        refresh_token_expires_at: at(refresh.exp),
-    })
+    state.store.start_token_family(&record, &ev).await?;
+    Ok(pair)
 }
 
 /// Rotates a refresh token: one transaction. Reuse of a spent token revokes its family.

@@ -90,9 +90,7 @@ impl Store {
             },
         }
     }
-}
 
-impl Store {
     /// Reads `key`'s count in the current window without counting: for limits that count only
     /// some outcomes (failed passwords) but refuse every request once exhausted.
     pub async fn peek_rate_limit(
@@ -103,17 +101,10 @@ impl Store {
         now: i64,
     ) -> Result<RateDecision, StoreError> {
         let (start, end) = window(now, limit.window_secs);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::rate_counter_pk(scope, key, start)))
-            .key("SK", s(keys::RATE_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let count = match out.item {
+        let stored = self
+            .get(keys::rate_counter_pk(scope, key, start), keys::RATE_SK)
+            .await?;
+        let count = match stored {
             Some(it) => item::from_item::<RateCounterItem>(it)?.count,
             None => 0,
         };
