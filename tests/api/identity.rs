@@ -21,6 +21,7 @@ fn claims(typ: TokenType) -> Claims {
         iss: "toolreg".into(),
         aud: "toolreg-api".into(),
         fam: None,
+        amr: Vec::new(),
     }
 }
 

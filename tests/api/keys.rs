@@ -103,6 +103,7 @@ fn token(keys: &KeySet, s: &Server) -> String {
             .cloned()
             .unwrap_or("toolreg-api".into()),
         fam: None,
+        amr: Vec::new(),
     };
     jwt::sign(keys, &claims).expect("sign")
 }

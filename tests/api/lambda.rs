@@ -197,6 +197,40 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             200,
         ),
         "auth-me" => (http_event("GET", p, p, &[], auth, None), 200),
+        "auth-mfa-totp-enrol" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                &[("authorization", &password_user)],
+                None,
+            ),
+            200,
+        ),
+        // A malformed code: the binary validates it (tests/api/mfa.rs uses real codes).
+        "auth-mfa-totp-confirm" | "auth-mfa-totp-remove" => (
+            http_event(
+                route.method,
+                p,
+                p,
+                &[],
+                &[("authorization", &password_user)],
+                Some(&json!({"code": "12345"})),
+            ),
+            422,
+        ),
+        "auth-login-mfa" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                &[],
+                Some(&json!({"mfa_token": "x.y", "code": "12345"})),
+            ),
+            422,
+        ),
         "auth-elevate" => (
             http_event(
                 "POST",

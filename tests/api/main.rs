@@ -8,6 +8,7 @@ mod keys;
 mod lambda;
 mod limits;
 mod load;
+mod mfa;
 mod openapi;
 mod oversize;
 mod remote;

@@ -62,6 +62,9 @@ fn success_status(route: &Route) -> u16 {
     if route.function == TOOLS_REPROBE.function {
         return 409; // the matrix's tool is a function tool: authorised, but nothing to probe
     }
+    if MALFORMED_CODE_ROUTES.contains(&route.function) {
+        return 422; // the matrix has no authenticator to read codes from: it sends a bad one
+    }
     route.openapi.status
 }
 
@@ -110,6 +113,8 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
             None => json!({}),
         }),
         "auth-elevate" => Some(json!({"password": ADMIN_PASSWORD})),
+        "auth-login-mfa" => Some(json!({"mfa_token": "matrix.token", "code": "12345"})),
+        "auth-mfa-totp-confirm" | "auth-mfa-totp-remove" => Some(json!({"code": "12345"})),
         "tools-create" => Some(
             json!({"tool_type": "function", "name": unique("m"), "risk_level": "low", "input_schema": {"type": "object"}}),
         ),
@@ -128,6 +133,14 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
 
 const MATRIX_USER_PASSWORD: &str = "matrix-user-password";
 
+/// Routes that take a TOTP code; the matrix sends a malformed one (tests/api/mfa.rs covers them
+/// with real codes).
+const MALFORMED_CODE_ROUTES: [&str; 3] = [
+    "auth-login-mfa",
+    "auth-mfa-totp-confirm",
+    "auth-mfa-totp-remove",
+];
+
 async fn expired_admin_token(s: &Server) -> String {
     let state = s.state().await;
     let keys = state.keys.get().await.expect("signing keys");
@@ -143,6 +156,7 @@ async fn expired_admin_token(s: &Server) -> String {
         iss: "toolreg".into(),
         aud: "toolreg-api".into(),
         fam: None,
+        amr: Vec::new(),
     };
     jwt::sign(&keys, &claims).expect("sign")
 }

@@ -4,3 +4,4 @@ pub mod mcp;
 pub mod proc;
 pub mod runtime_api;
 pub mod stack;
+pub mod totp;

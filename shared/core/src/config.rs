@@ -98,6 +98,8 @@ pub struct Config {
     /// Adds an `X-Toolreg-Aws-Calls` header to every response (local stack and tests only), so
     /// tests can hold each route to its round-trip budget.
     pub expose_call_counts: bool,
+    /// `REQUIRE_ADMIN_MFA`: an admin whose session has no second factor may only enrol one.
+    pub require_admin_mfa: bool,
 }
 
 /// A named configuration error: which variable and what is wrong with it.
@@ -241,6 +243,7 @@ impl Config {
                 "a whole number from 1 to 256",
             )?,
             expose_call_counts: r.flag("TOOLREG_EXPOSE_CALL_COUNTS")?,
+            require_admin_mfa: r.flag("REQUIRE_ADMIN_MFA")?,
         })
     }
 }

@@ -39,6 +39,9 @@ pub enum AppError {
     /// Allowed only with an elevated token.
     #[error("elevation required")]
     ElevationRequired,
+    /// `REQUIRE_ADMIN_MFA` is on and the admin's session has no second factor.
+    #[error("mfa enrolment required")]
+    MfaEnrolmentRequired,
     #[error("not found: {0}")]
     NotFound(String),
     #[error("conflict: {0}")]

@@ -153,6 +153,22 @@ fn schemas() -> Value {
             "disabled": {"type": "boolean"}, "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts}},
         "UserPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("User")}, "next_cursor": {"type": ["string", "null"]}}}
     });
+    let code =
+        json!({"type": "string", "pattern": "^[0-9]{6}$", "description": "A TOTP code: 6 digits"});
+    let mfa = json!({
+        "LoginResult": {"oneOf": [r("TokenPair"), r("MfaChallenge")]},
+        "MfaChallenge": {"type": "object", "required": ["mfa_required", "mfa_token", "mfa_token_expires_at"], "properties": {
+            "mfa_required": {"const": true}, "mfa_token": {"type": "string", "description": "Single use, 5 minutes: send it with a code to /auth/login/mfa"},
+            "mfa_token_expires_at": ts}},
+        "LoginMfaRequest": {"type": "object", "additionalProperties": false, "required": ["mfa_token", "code"], "properties": {"mfa_token": cred, "code": code}},
+        "TotpCode": {"type": "object", "additionalProperties": false, "required": ["code"], "properties": {"code": code}},
+        "TotpEnrolment": {"type": "object", "required": ["secret", "otpauth_uri", "algorithm", "digits", "period", "expires_at"], "properties": {
+            "secret": {"type": "string", "description": "Base32; shown in this answer only"}, "otpauth_uri": {"type": "string"},
+            "algorithm": {"const": "SHA1"}, "digits": {"const": 6}, "period": {"const": 30}, "expires_at": ts}},
+        "TotpConfirmed": {"type": "object", "required": ["totp_enabled", "token_type", "access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"],
+                          "properties": {"totp_enabled": {"const": true}, "token_type": {"const": "bearer"}, "access_token": {"type": "string"}, "access_token_expires_at": ts,
+                                         "refresh_token": {"type": "string"}, "refresh_token_expires_at": ts}},
+    });
     let mut all = json!({
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "request_id"], "properties": {
             "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -164,7 +180,8 @@ fn schemas() -> Value {
         "LoginRequest": {"type": "object", "additionalProperties": false, "required": ["username", "password"],
                          "properties": {"username": cred, "password": cred}},
         "RefreshRequest": {"type": "object", "additionalProperties": false, "required": ["refresh_token"], "properties": {"refresh_token": cred}},
-        "ElevateRequest": {"type": "object", "additionalProperties": false, "required": ["password"], "properties": {"password": cred}},
+        "ElevateRequest": {"type": "object", "additionalProperties": false, "required": ["password"], "properties": {"password": cred,
+                           "code": {"type": "string", "pattern": "^[0-9]{6}$", "description": "The current TOTP code; required when the admin has TOTP"}}},
         "TokenPair": {"type": "object", "required": ["token_type", "access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"],
                       "properties": {"token_type": {"const": "bearer"}, "access_token": {"type": "string"}, "access_token_expires_at": ts,
                                      "refresh_token": {"type": "string"}, "refresh_token_expires_at": ts}},
@@ -211,6 +228,9 @@ fn schemas() -> Value {
     });
     if let (Some(all), Value::Object(users)) = (all.as_object_mut(), users) {
         all.extend(users);
+    }
+    if let (Some(all), Value::Object(mfa)) = (all.as_object_mut(), mfa) {
+        all.extend(mfa);
     }
     all
 }

@@ -29,6 +29,30 @@ pub struct Claims {
     pub aud: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fam: Option<String>,
+    /// How the session was authenticated (RFC 8176 values): `pwd`, plus `otp` when a TOTP code
+    /// was checked. Refresh carries it over, so the dispatcher can tell an MFA session from the
+    /// token alone (`REQUIRE_ADMIN_MFA`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+}
+
+/// The `amr` value of a second factor (RFC 8176 `otp`).
+pub const AMR_OTP: &str = "otp";
+
+/// The `amr` of a session: the password, plus the one-time code when one was checked.
+pub fn amr(mfa: bool) -> Vec<String> {
+    let mut v = vec!["pwd".to_owned()];
+    if mfa {
+        v.push(AMR_OTP.to_owned());
+    }
+    v
+}
+
+impl Claims {
+    /// True when the session was authenticated with a second factor.
+    pub fn mfa(&self) -> bool {
+        self.amr.iter().any(|m| m == AMR_OTP)
+    }
 }
 
 /// Why a token could not be signed: always a bug or a broken key set, never the client's doing.
@@ -128,6 +152,7 @@ mod tests {
             iss: "toolreg".into(),
             aud: "toolreg-api".into(),
             fam: None,
+            amr: amr(false),
         }
     }
 

@@ -15,6 +15,8 @@ pub struct Principal {
     pub username: String,
     pub role: Role,
     pub token_type: TokenType,
+    /// The session was authenticated with a second factor (the token's `amr`).
+    pub mfa: bool,
 }
 
 impl Principal {
@@ -78,7 +80,9 @@ pub async fn verify_token(
 }
 
 fn principal(c: Claims) -> Principal {
+    let mfa = c.mfa();
     Principal {
+        mfa,
         user_id: UserId::new(c.sub),
         username: c.username,
         role: c.role,

@@ -11,6 +11,15 @@ pub mod action {
     pub const REFRESH: &str = "auth.refresh";
     pub const REFRESH_REUSE: &str = "auth.refresh_reuse";
     pub const ELEVATE: &str = "auth.elevate";
+    /// A password was right for a user with TOTP: an MFA token was handed out.
+    pub const LOGIN_MFA_CHALLENGE: &str = "auth.login.mfa_challenge";
+    /// A login without MFA from a (source IP, user agent) pair never seen for the user.
+    pub const LOGIN_NEW_CONTEXT: &str = "auth.login.new_context";
+    pub const MFA_ENROL: &str = "auth.mfa.enrol";
+    pub const MFA_CONFIRM: &str = "auth.mfa.confirm";
+    pub const MFA_REMOVE: &str = "auth.mfa.remove";
+    /// A wrong, malformed-for-the-account or replayed TOTP code.
+    pub const MFA_FAILED: &str = "auth.mfa.failed";
     pub const USER_CREATE: &str = "user.create";
     pub const USER_UPDATE: &str = "user.update";
     pub const USER_DISABLE: &str = "user.disable";

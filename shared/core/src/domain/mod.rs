@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod mfa;
 pub mod pattern;
 pub mod probe;
 pub mod tool;

@@ -75,6 +75,11 @@ pub struct User {
     /// Epoch milliseconds: refresh-token families started at or before this are revoked (set
     /// by disabling, a role change, a password change or reset). See `store::tokens`.
     pub sessions_valid_after_ms: Option<i64>,
+    /// A confirmed TOTP authenticator: login and elevation need a code (`services::mfa`).
+    pub totp_enabled: bool,
+    /// Hashes of the (source IP, user agent) pairs this user logged in from, newest first and
+    /// bounded; a login from any other is audited as `auth.login.new_context`.
+    pub login_contexts: Vec<String>,
 }
 
 impl User {
@@ -91,6 +96,8 @@ impl User {
             disabled: false,
             version: 1,
             sessions_valid_after_ms: None,
+            totp_enabled: false,
+            login_contexts: Vec::new(),
         }
     }
 

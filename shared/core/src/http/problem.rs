@@ -74,6 +74,15 @@ pub fn from_error(err: &AppError, request_id: &str) -> ApiResponse {
              password, then send the elevated token",
             request_id,
         ),
+        MfaEnrolmentRequired => problem(
+            403,
+            "mfa-enrolment-required",
+            "Second factor required",
+            "admins must use a second factor here: enrol a TOTP authenticator (POST \
+             /api/v1/auth/mfa/totp, then POST /api/v1/auth/mfa/totp/confirm, which answers a \
+             session with it) or log in again with your code",
+            request_id,
+        ),
         NotFound(d) => problem(404, "not-found", "Not found", d, request_id),
         Conflict(d) => problem(409, "conflict", "Conflict", d, request_id),
         PreconditionFailed(d) => problem(

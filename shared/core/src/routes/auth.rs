@@ -26,12 +26,15 @@ struct RefreshBody {
 #[serde(deny_unknown_fields)]
 struct ElevateBody {
     password: String,
+    /// The current TOTP code; required when the admin has an authenticator.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// Anything longer cannot be a valid credential; refusing it early bounds argon2's work.
-const MAX_CREDENTIAL_LEN: usize = 1024;
+pub(crate) const MAX_CREDENTIAL_LEN: usize = 1024;
 
-fn bounded(pointer: &str, s: &str) -> AppResult<()> {
+pub(crate) fn bounded(pointer: &str, s: &str) -> AppResult<()> {
     if s.is_empty() || s.len() > MAX_CREDENTIAL_LEN {
         return Err(crate::error::AppError::field(
             pointer,
@@ -45,8 +48,8 @@ pub async fn login(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
     let b: LoginBody = body::parse_json(req)?;
     bounded("/username", &b.username)?;
     bounded("/password", &b.password)?;
-    let pair = svc::login(state, &b.username, &b.password, &meta(req)).await?;
-    Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
+    let outcome = svc::login(state, &b.username, &b.password, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &outcome).with_header("cache-control", "no-store"))
 }
 
 pub async fn refresh(
@@ -72,6 +75,9 @@ pub async fn elevate(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     let p = caller.principal()?;
     let b: ElevateBody = body::parse_json(req)?;
     bounded("/password", &b.password)?;
-    let t = svc::elevate(state, &p, &b.password, &meta(req)).await?;
+    if let Some(code) = &b.code {
+        super::mfa::well_formed_code("/code", code)?;
+    }
+    let t = svc::elevate(state, &p, &b.password, b.code.as_deref(), &meta(req)).await?;
     Ok(ApiResponse::json(200, &t).with_header("cache-control", "no-store"))
 }

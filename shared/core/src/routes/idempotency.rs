@@ -8,7 +8,8 @@
 //!
 //! Keys are scoped to the caller and kept 24 hours. The same key with a different request
 //! (method, path, query or body) is a 422; one that another request is spending at this moment
-//! is a 409. Public routes (login, refresh) and reads ignore the header.
+//! is a 409. Public routes (login, refresh), reads, and the routes whose answer holds a secret
+//! that must not be stored (`routes::mfa::answer_holds_secret`) ignore the header.
 
 use super::{Caller, Handler, Route};
 use crate::error::{AppError, AppResult, FieldError};
@@ -29,7 +30,7 @@ pub async fn run(
     handler: Handler,
 ) -> AppResult<ApiResponse> {
     let key = match req.header("idempotency-key") {
-        Some(k) if is_write(route.method) => k,
+        Some(k) if is_write(route.method) && !super::mfa::answer_holds_secret(route) => k,
         _ => return handler(state, req, caller).await,
     };
     let Some(principal) = caller.principal_id().map(str::to_owned) else {

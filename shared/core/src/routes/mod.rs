@@ -8,6 +8,7 @@ pub mod docs;
 pub mod health;
 pub mod idempotency;
 pub mod infra;
+pub mod mfa;
 pub mod table;
 pub mod tools;
 pub mod users;
@@ -70,6 +71,10 @@ pub const HANDLERS: &[(&Route, Handler)] = &[
     (&AUTH_ELEVATE, handler!(auth::elevate)),
     (&AUTH_PASSWORD, handler!(users::change_password)),
     (&AUTH_LOGOUT, handler!(users::logout)),
+    (&AUTH_LOGIN_MFA, handler!(mfa::login)),
+    (&MFA_TOTP_ENROL, handler!(mfa::enrol)),
+    (&MFA_TOTP_CONFIRM, handler!(mfa::confirm)),
+    (&MFA_TOTP_REMOVE, handler!(mfa::remove)),
     (&USERS_CREATE, handler!(users::create)),
     (&USERS_LIST, handler!(users::list)),
     (&USERS_GET, handler!(users::get)),
@@ -201,7 +206,10 @@ pub async fn dispatch(
             async {
                 let caller = authorize(state, route.access, &req).await?;
                 let actor = caller.0.as_ref().map(Principal::actor);
-                let result = idempotency::run(state, route, &req, caller, handler).await;
+                let result = match mfa::admin_gate(state, route, &caller) {
+                    Ok(()) => idempotency::run(state, route, &req, caller, handler).await,
+                    Err(e) => Err(e),
+                };
                 if let (Err(e), Some(actor)) = (&result, actor) {
                     audit_failure(state, route, &req, &actor, e).await;
                 }

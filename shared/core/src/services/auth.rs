@@ -6,6 +6,7 @@ use crate::auth::principal::{verify_token, Principal};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult};
+use crate::services::mfa;
 use crate::services::ratelimit::{self, Check};
 use crate::state::AppState;
 use crate::store::tokens::{RefreshRecord, RotateError};
@@ -20,6 +21,15 @@ pub struct TokenPair {
     pub access_token_expires_at: String,
     pub refresh_token: String,
     pub refresh_token_expires_at: String,
+}
+
+/// What a right password gets: the token pair, or, for a user with TOTP, the token that the
+/// code redeems at `POST /auth/login/mfa`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(TokenPair),
+    MfaRequired(crate::services::mfa::MfaChallenge),
 }
 
 /// The short-lived token for destructive operations.
@@ -49,6 +59,7 @@ async fn issue(
     role: Role,
     typ: TokenType,
     family: Option<&str>,
+    mfa: bool,
 ) -> AppResult<Issued> {
     let c = &state.config;
     let now = crate::time::now().timestamp();
@@ -68,6 +79,7 @@ async fn issue(
         iss: c.jwt_issuer.clone(),
         aud: c.jwt_audience.clone(),
         fam: family.map(str::to_owned),
+        amr: jwt::amr(mfa),
     };
     let keys = state.keys.get().await?;
     let token = jwt::sign(&keys, &claims).map_err(AppError::internal)?;
@@ -137,6 +149,13 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
 /// the token family and the audit event (or, for a wrong password, the username's failure count
 /// and the failure event).
 ///
+/// A user with TOTP gets an MFA token instead (the same transaction's place: the token item and
+/// its event); the code finishes the login at `POST /auth/login/mfa`. A password-only login
+/// from a (source IP, user agent) pair the user item does not remember also writes the
+/// remembered list and `auth.login.new_context` in its transaction, whose user-item write is
+/// conditional on the user still having no TOTP (the lookup came from an eventually consistent
+/// index): only a user who enabled TOTP in that instant costs a third round trip.
+///
 /// Only attempts the IP limit let through, and only failed passwords, count against a username:
 /// requests already refused per IP cannot lock someone else's account, and a user's own
 /// successful logins never do. Concurrent attempts can overshoot the username limit by the
@@ -146,7 +165,7 @@ pub async fn login(
     username: &str,
     password: &str,
     meta: &RequestMeta,
-) -> AppResult<TokenPair> {
+) -> AppResult<LoginOutcome> {
     let c = &state.config;
     let now = crate::time::now().timestamp();
     let user_key = ratelimit::key_of(&username.to_lowercase());
@@ -232,16 +251,41 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
+    if user.totp_enabled {
+        return mfa::challenge(state, &user, meta)
+            .await
+            .map(LoginOutcome::MfaRequired);
+    }
     let family_id = crate::store::tokens::new_family_id(crate::time::now().timestamp_millis());
     let (pair, record) = new_session(state, &user, &family_id).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
     };
-    let ev =
-        AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id);
-    state.store.start_token_family(&record, &ev).await?;
-    Ok(pair)
+    let mut events = vec![
+        AuditEvent::new(action::LOGIN, Outcome::Success, &actor, meta).target("user", &user.id),
+    ];
+    let context = mfa::context_key(&user.id, meta);
+    let contexts = mfa::remember_context(&user, &context);
+    if let Some(list) = &contexts {
+        events.push(
+            AuditEvent::new(action::LOGIN_NEW_CONTEXT, Outcome::Success, &actor, meta)
+                .target("user", &user.id)
+                .details(json!({"context": context, "remembered_contexts": list.len()})),
+        );
+    }
+    match state
+        .store
+        .start_password_session(&record, contexts.as_deref(), &events)
+        .await
+    {
+        Ok(()) => Ok(LoginOutcome::Tokens(pair)),
+        // TOTP was confirmed between the lookup and now: the code is needed after all.
+        Err(e) if e.failed_condition_index() == Some(2) => mfa::challenge(state, &user, meta)
+            .await
+            .map(LoginOutcome::MfaRequired),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Rotates a refresh token: one transaction. Reuse of a spent token revokes its family.
@@ -262,6 +306,7 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
         claims.role,
         TokenType::Access,
         None,
+        claims.mfa(),
     )
     .await?;
     let next = issue(
@@ -271,6 +316,7 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
         claims.role,
         TokenType::Refresh,
         Some(&family_id),
+        claims.mfa(),
     )
     .await?;
     let now = crate::time::now().timestamp();
@@ -317,11 +363,14 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
     }
 }
 
-/// Re-checks an admin's password and hands out an elevated token (audited either way).
+/// Re-checks an admin's password, and the TOTP code when the admin has an authenticator, and
+/// hands out an elevated token (audited either way). With TOTP, the code's step is spent in the
+/// transaction of the success event.
 pub async fn elevate(
     state: &AppState,
     p: &Principal,
     password: &str,
+    code: Option<&str>,
     meta: &RequestMeta,
 ) -> AppResult<ElevatedToken> {
     let key = ratelimit::key_of(&p.user_id);
@@ -330,12 +379,14 @@ pub async fn elevate(
         key: &key,
         limit: state.config.login_rate_limit_username,
     }];
-    let (limited, user) = tokio::join!(
+    let (limited, user, totp) = tokio::join!(
         ratelimit::enforce(&state.store, &checks),
-        state.store.get_user(&p.user_id)
+        state.store.get_user(&p.user_id),
+        state.store.get_totp(&p.user_id)
     );
     limited?;
     let user = user?;
+    let totp = totp?;
     let ok = verify_password(
         password.to_owned(),
         user.as_ref().map(|u| u.password_hash.clone()),
@@ -354,6 +405,39 @@ pub async fn elevate(
             ));
         }
     };
+    let step = if user.totp_enabled {
+        let Some(totp) = totp.filter(|t| t.is_active()) else {
+            return Err(AppError::Internal(
+                "the user is marked totp_enabled but has no active authenticator".into(),
+            ));
+        };
+        let Some(code) = code else {
+            let ev = AuditEvent::new(action::ELEVATE, Outcome::Failure, &actor, meta)
+                .target("user", &p.user_id)
+                .details(json!({"reason": "mfa_code_missing"}));
+            state.store.put_audit(&ev).await?;
+            return Err(AppError::Unauthenticated(
+                "this account uses a TOTP authenticator: send its current `code` with the password"
+                    .into(),
+            ));
+        };
+        match mfa::check_code(state, &totp, code).await? {
+            Ok(step) => Some(step),
+            Err(r) => {
+                let reason = match r {
+                    crate::auth::totp::CodeRefusal::Invalid => "invalid_code",
+                    crate::auth::totp::CodeRefusal::Replayed => "replayed_code",
+                };
+                let ev = mfa::failed_event(&actor, &p.user_id, "elevate", reason, meta);
+                state.store.put_audit(&ev).await?;
+                return Err(AppError::Unauthenticated(
+                    "the code is not valid or was already used".into(),
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let t = issue(
         state,
         &user.id,
@@ -361,11 +445,24 @@ pub async fn elevate(
         user.role,
         TokenType::Elevated,
         None,
+        step.is_some(),
     )
     .await?;
-    let ev =
-        AuditEvent::new(action::ELEVATE, Outcome::Success, &actor, meta).target("user", &user.id);
-    state.store.put_audit(&ev).await?;
+    let ev = AuditEvent::new(action::ELEVATE, Outcome::Success, &actor, meta)
+        .target("user", &user.id)
+        .details(json!({"mfa": step.is_some()}));
+    match step {
+        Some(step) => match state.store.spend_totp_step(&user.id, step, &ev).await {
+            Ok(()) => {}
+            Err(e) if e.failed_condition_index() == Some(0) => {
+                return Err(AppError::Unauthenticated(
+                    "the code is not valid or was already used".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => state.store.put_audit(&ev).await?,
+    }
     Ok(ElevatedToken {
         token_type: "bearer",
         elevated_token: t.token,
@@ -430,6 +527,7 @@ pub async fn new_session(
         user.role,
         TokenType::Access,
         None,
+        user.totp_enabled,
     )
     .await?;
     let refresh = issue(
@@ -439,6 +537,7 @@ pub async fn new_session(
         user.role,
         TokenType::Refresh,
         Some(family_id),
+        user.totp_enabled,
     )
     .await?;
     let record = RefreshRecord {

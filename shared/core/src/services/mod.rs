@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod mfa;
 pub mod ratelimit;
 pub mod reprobe;
 pub mod tools;

@@ -27,6 +27,8 @@ pub enum Entity {
     Probe,
     AuditEvent,
     Idempotency,
+    Totp,
+    MfaToken,
 }
 
 impl Entity {

@@ -12,6 +12,9 @@ pub const RTOKEN_SK: &str = "RTOKEN";
 pub const RFAMILY_SK: &str = "RFAMILY";
 pub const TOOL_SK: &str = "TOOL";
 pub const RATE_SK: &str = "RL";
+/// A user's TOTP authenticator, in the user's partition (`USER#<id>` / `MFA#TOTP`).
+pub const TOTP_SK: &str = "MFA#TOTP";
+pub const MFA_TOKEN_SK: &str = "MFATOKEN";
 
 /// GSI1 partition listing every user by lower-cased username.
 pub const USERS_INDEX_PK: &str = "USERS";
@@ -86,4 +89,14 @@ pub fn idempotency_pk(principal: &str, key: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(key.as_bytes());
     format!("IDEMP#{principal}#{}", hex::encode(&digest[..16]))
+}
+
+/// `MFATOKEN#<sha256(token)>`: the token between a right password and its TOTP code. Only its
+/// hash is stored, so a read of the table cannot finish anyone's login.
+pub fn mfa_token_pk(token: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "MFATOKEN#{}",
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    )
 }

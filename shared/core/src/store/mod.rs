@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
+pub mod mfa;
 pub mod ratelimit;
 pub mod tokens;
 pub mod tools;

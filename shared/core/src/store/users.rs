@@ -42,6 +42,12 @@ pub struct UserItem {
     /// Epoch milliseconds; see `store::tokens` for how refresh honours it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions_valid_after_ms: Option<i64>,
+    /// Set by TOTP confirmation, cleared by removal (`store::mfa`); absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub totp_enabled: bool,
+    /// Hashed login contexts, newest first (see `services::mfa::context_key`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub login_contexts: Vec<String>,
 }
 
 fn first_version() -> u64 {
@@ -73,6 +79,8 @@ impl From<&User> for UserItem {
             version: u.version,
             updated_at: Some(u.updated_at.clone()),
             sessions_valid_after_ms: u.sessions_valid_after_ms,
+            totp_enabled: u.totp_enabled,
+            login_contexts: u.login_contexts.clone(),
         }
     }
 }
@@ -93,6 +101,8 @@ impl TryFrom<UserItem> for User {
             disabled: it.disabled,
             version: it.version,
             sessions_valid_after_ms: it.sessions_valid_after_ms,
+            totp_enabled: it.totp_enabled,
+            login_contexts: it.login_contexts,
         })
     }
 }

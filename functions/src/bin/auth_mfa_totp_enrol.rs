@@ -1,0 +1,7 @@
+//! Lambda function for `auth-mfa-totp-enrol`: wiring only.
+
+use toolreg_core::routes::{mfa, MFA_TOTP_ENROL};
+
+fn main() {
+    toolreg_core::lambda::serve(&MFA_TOTP_ENROL, toolreg_core::handler!(mfa::enrol));
+}

@@ -1,0 +1,560 @@
+//! The TOTP second factor: enrolment, confirmation, the two-step login, elevation, removal,
+//! `REQUIRE_ADMIN_MFA`, and the audit of logins from new contexts. Codes come from the secret
+//! the enrolment answered, as an authenticator app would compute them.
+
+use serde_json::{json, Value};
+use toolreg_core::domain::user::Role;
+use toolreg_tests::api::{unique, Api, Resp};
+use toolreg_tests::stack::{server, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
+use toolreg_tests::totp::Authenticator;
+
+const PW: &str = "mfa-test-password";
+
+/// A new user of `role` on `s`: (id, username).
+async fn new_user(s: &Server, api: &Api, role: Role) -> (String, String) {
+    let username = unique("mfa");
+    s.create_user(&username, PW, role).await;
+    let access = api.tokens(&username, PW).await.0;
+    let me = api.get("/api/v1/auth/me", Some(&access)).await;
+    me.assert_status(200);
+    (me.body["id"].as_str().unwrap().to_owned(), username)
+}
+
+async fn enrol(api: &Api, access: &str) -> (Authenticator, String) {
+    let r = api
+        .post("/api/v1/auth/mfa/totp", Some(access), &json!({}))
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let secret = r.body["secret"].as_str().unwrap().to_owned();
+    let uri = r.body["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/toolreg:"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(
+        uri.contains("digits=6") && uri.contains("period=30") && uri.contains("algorithm=SHA1")
+    );
+    (Authenticator::new(&secret), secret)
+}
+
+/// Enrols and confirms TOTP for a user logged in with `access`; returns the authenticator, the
+/// secret and the confirmation's token pair.
+async fn enable(api: &Api, access: &str) -> (Authenticator, String, Value) {
+    let (mut auth, secret) = enrol(api, access).await;
+    let code = auth.next_code().await;
+    let r = api
+        .post(
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(access),
+            &json!({"code": code}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["totp_enabled"], json!(true));
+    assert!(r.body["access_token"].is_string() && r.body["refresh_token"].is_string());
+    assert!(!r.text.contains(&secret));
+    (auth, secret, r.body)
+}
+
+async fn login_mfa(api: &Api, token: &str, code: &str) -> Resp {
+    api.post(
+        "/api/v1/auth/login/mfa",
+        None,
+        &json!({"mfa_token": token, "code": code}),
+    )
+    .await
+}
+
+/// Logs in with the password of a user with TOTP: the MFA token.
+async fn challenge(api: &Api, username: &str) -> String {
+    let r = api.login(username, PW).await;
+    r.assert_status(200);
+    assert_eq!(r.body["mfa_required"], json!(true), "{}", r.text);
+    assert!(r.body.get("access_token").is_none(), "{}", r.text);
+    r.body["mfa_token"].as_str().unwrap().to_owned()
+}
+
+async fn events(api: &Api, admin: &str, target: &str, action: &str) -> Vec<Value> {
+    let r = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={target}&action={action}&limit=100"),
+            Some(admin),
+        )
+        .await;
+    r.assert_status(200);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+/// Every audit event about `target`, as text.
+async fn audit_text(api: &Api, admin: &str, target: &str) -> String {
+    let r = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={target}&limit=100"),
+            Some(admin),
+        )
+        .await;
+    r.assert_status(200);
+    r.text
+}
+
+#[tokio::test]
+async fn enrol_confirm_then_login_needs_a_code_that_works_once() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+
+    let (mut auth, secret) = enrol(&api, &access).await;
+    // A pending enrolment changes nothing about login yet.
+    let r = api.login(&username, PW).await;
+    r.assert_status(200);
+    assert!(r.body["access_token"].is_string());
+
+    // Bad confirmations change nothing.
+    for bad in [
+        json!({"code": "12ab56"}),
+        json!({"code": 123456}),
+        json!({}),
+        json!({"code": "123456", "x": 1}),
+    ] {
+        api.post("/api/v1/auth/mfa/totp/confirm", Some(&access), &bad)
+            .await
+            .assert_problem(422);
+    }
+    let r = api
+        .post(
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(&access),
+            &json!({"code": auth.wrong_code()}),
+        )
+        .await;
+    r.assert_problem(401);
+    assert!(api.login(&username, PW).await.body["access_token"].is_string());
+
+    let code = auth.next_code().await;
+    let r = api
+        .post(
+            "/api/v1/auth/mfa/totp/confirm",
+            Some(&access),
+            &json!({"code": code}),
+        )
+        .await;
+    r.assert_status(200);
+    assert!(!r.text.contains(&secret));
+    // The confirmation's session carries the second factor; enrolling again is refused.
+    let confirmed_access = r.body["access_token"].as_str().unwrap().to_owned();
+    api.get("/api/v1/auth/me", Some(&confirmed_access))
+        .await
+        .assert_status(200);
+    api.post(
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&access),
+        &json!({"code": "000000"}),
+    )
+    .await
+    .assert_problem(409);
+    api.post("/api/v1/auth/mfa/totp", Some(&access), &json!({}))
+        .await
+        .assert_problem(409);
+
+    // Password, then code.
+    let token = challenge(&api, &username).await;
+    login_mfa(&api, &token, &auth.wrong_code())
+        .await
+        .assert_problem(401);
+    login_mfa(&api, &token, "12345").await.assert_problem(422);
+    let code = auth.next_code().await;
+    let r = login_mfa(&api, &token, &code).await;
+    r.assert_status(200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let access2 = r.body["access_token"].as_str().unwrap().to_owned();
+    api.get("/api/v1/tools", Some(&access2))
+        .await
+        .assert_status(200);
+    // The MFA token is spent, even with another valid code.
+    login_mfa(&api, &token, &auth.next_code().await)
+        .await
+        .assert_problem(401);
+
+    // The same code again, with a fresh MFA token: refused as a replay.
+    let token = challenge(&api, &username).await;
+    let r = login_mfa(&api, &token, &auth.last_code()).await;
+    r.assert_problem(401);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("already used"),
+        "{}",
+        r.text
+    );
+    // The refused code did not spend the token.
+    let r = login_mfa(&api, &token, &auth.next_code().await).await;
+    r.assert_status(200);
+
+    // Refresh keeps the session's second factor working.
+    let refresh = r.body["refresh_token"].as_str().unwrap();
+    api.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_status(200);
+
+    // Audited, without the secret or any code.
+    let enrolled = events(&api, &admin, &id, "auth.mfa.enrol").await;
+    assert_eq!(enrolled.len(), 1);
+    assert_eq!(events(&api, &admin, &id, "auth.mfa.confirm").await.len(), 1);
+    let failed = events(&api, &admin, &id, "auth.mfa.failed").await;
+    let reasons: Vec<&str> = failed
+        .iter()
+        .map(|e| e["details"]["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"invalid_code") && reasons.contains(&"replayed_code"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        events(&api, &admin, &id, "auth.login.mfa_challenge")
+            .await
+            .len(),
+        3
+    );
+    let all = audit_text(&api, &admin, &id).await;
+    assert!(!all.contains(&secret));
+    assert!(!all.contains("\"code\""), "{all}");
+    assert!(!s.log_text().contains(&secret), "the secret is not logged");
+}
+
+#[tokio::test]
+async fn elevation_needs_the_code_and_removal_ends_every_session() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::Admin).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    let (mut auth, secret, pair) = enable(&api, &access).await;
+    let mfa_access = pair["access_token"].as_str().unwrap().to_owned();
+    let mfa_refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+
+    let elevate = |body: Value| {
+        let api = api.clone();
+        let token = mfa_access.clone();
+        async move { api.post("/api/v1/auth/elevate", Some(&token), &body).await }
+    };
+    elevate(json!({"password": PW})).await.assert_problem(401);
+    elevate(json!({"password": PW, "code": auth.wrong_code()}))
+        .await
+        .assert_problem(401);
+    elevate(json!({"password": "wrong-password-123", "code": auth.next_code().await}))
+        .await
+        .assert_problem(401);
+    elevate(json!({"password": PW, "code": "1234567"}))
+        .await
+        .assert_problem(422);
+    // The code above went with a wrong password: it was not spent.
+    let r = elevate(json!({"password": PW, "code": auth.last_code()})).await;
+    r.assert_status(200);
+    assert!(r.body["elevated_token"].is_string());
+    // Spent now.
+    elevate(json!({"password": PW, "code": auth.last_code()}))
+        .await
+        .assert_problem(401);
+
+    // Removal needs a fresh code.
+    let remove = |code: Value| {
+        let api = api.clone();
+        let token = mfa_access.clone();
+        async move {
+            api.send(
+                "DELETE",
+                "/api/v1/auth/mfa/totp",
+                Some(&token),
+                Some(&code),
+                &[],
+            )
+            .await
+        }
+    };
+    remove(json!({"code": auth.last_code()}))
+        .await
+        .assert_problem(401);
+    remove(json!({"code": "abcdef"})).await.assert_problem(422);
+    remove(json!({})).await.assert_problem(422);
+    let r = remove(json!({"code": auth.next_code().await})).await;
+    r.assert_status(204);
+    remove(json!({"code": "000000"})).await.assert_problem(409);
+
+    // Every session ended; the password alone logs in again.
+    api.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": mfa_refresh}),
+    )
+    .await
+    .assert_problem(401);
+    let r = api.login(&username, PW).await;
+    r.assert_status(200);
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
+    api.post(
+        "/api/v1/auth/elevate",
+        Some(&access),
+        &json!({"password": PW}),
+    )
+    .await
+    .assert_status(200);
+
+    assert_eq!(events(&api, &admin, &id, "auth.mfa.remove").await.len(), 1);
+    let failed = events(&api, &admin, &id, "auth.mfa.failed").await;
+    let stages: Vec<&str> = failed
+        .iter()
+        .map(|e| e["details"]["stage"].as_str().unwrap())
+        .collect();
+    assert!(
+        stages.contains(&"elevate") && stages.contains(&"remove"),
+        "{stages:?}"
+    );
+    assert!(!audit_text(&api, &admin, &id).await.contains(&secret));
+}
+
+#[tokio::test]
+async fn mfa_tokens_are_single_use_bounded_and_expire() {
+    let s = server();
+    let api = Api::new(s);
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    let (mut auth, _, _) = enable(&api, &access).await;
+
+    // Made-up, malformed and foreign tokens.
+    for token in ["", "nodot", ".x", &format!("{id}.made-up"), "someone.else"] {
+        let r = login_mfa(&api, token, &auth.wrong_code()).await;
+        assert!(matches!(r.status, 401 | 422), "{token:?}: {}", r.text);
+        r.assert_problem(r.status);
+    }
+    api.post("/api/v1/auth/login/mfa", None, &json!({"code": "123456"}))
+        .await
+        .assert_problem(422);
+
+    // Five wrong codes use a token up: the right one no longer helps.
+    let token = challenge(&api, &username).await;
+    for _ in 0..5 {
+        login_mfa(&api, &token, &auth.wrong_code())
+            .await
+            .assert_problem(401);
+    }
+    let code = auth.next_code().await;
+    login_mfa(&api, &token, &code).await.assert_problem(401);
+
+    // An expired token is refused even though DynamoDB Local keeps the item: written directly
+    // with an expiry in the past.
+    let state = s.state().await;
+    let expired = format!("{id}.expired-{}", unique("t"));
+    let past = toolreg_core::domain::mfa::MfaToken {
+        user_id: id.clone(),
+        expires_at: chrono::Utc::now().timestamp() - 1,
+        failures: 0,
+    };
+    let ev = toolreg_core::domain::audit::AuditEvent::new(
+        "test.setup",
+        toolreg_core::domain::audit::Outcome::Success,
+        &Default::default(),
+        &Default::default(),
+    );
+    state
+        .store
+        .put_mfa_token(&expired, &past, &ev)
+        .await
+        .unwrap();
+    login_mfa(&api, &expired, &code).await.assert_problem(401);
+    let token = challenge(&api, &username).await;
+    login_mfa(&api, &token, &auth.next_code().await)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn login_round_trips_with_and_without_mfa() {
+    let s = server();
+    let api = Api::new(s);
+    let (_, username) = new_user(s, &api, Role::User).await;
+    // Known context (new_user logged in from here): the login's usual two round trips, four
+    // calls (three concurrent, one transaction).
+    let r = api.login(&username, PW).await;
+    r.assert_status(200);
+    assert_eq!(r.calls("dynamodb"), 4, "{}", r.text);
+    // A new context writes inside the same transaction.
+    let r = api
+        .send(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": username, "password": PW})),
+            &[("user-agent", "another-agent/1.0")],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.calls("dynamodb"), 4, "{}", r.text);
+
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
+    let (mut auth, _, _) = enable(&api, &access).await;
+    let r = api.login(&username, PW).await;
+    assert_eq!(r.calls("dynamodb"), 4, "the MFA token replaces the session");
+    let token = r.body["mfa_token"].as_str().unwrap().to_owned();
+    let r = login_mfa(&api, &token, &auth.next_code().await).await;
+    r.assert_status(200);
+    // Token, user, authenticator and rate counter at once, then one transaction; one unwrap.
+    assert_eq!(r.calls("dynamodb"), 5, "{}", r.text);
+    assert_eq!(r.calls("kms"), 1, "{}", r.text);
+}
+
+#[tokio::test]
+async fn logins_from_new_contexts_are_audited_without_mfa() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let login_as = |api: Api, agent: &'static str| {
+        let username = username.clone();
+        async move {
+            let r = api
+                .send(
+                    "POST",
+                    "/api/v1/auth/login",
+                    None,
+                    Some(&json!({"username": username, "password": PW})),
+                    &[("user-agent", agent)],
+                )
+                .await;
+            r.assert_status(200);
+            assert!(
+                r.body["access_token"].is_string(),
+                "the same login as before"
+            );
+        }
+    };
+    // new_user's login was the first context.
+    assert_eq!(
+        events(&api, &admin, &id, "auth.login.new_context")
+            .await
+            .len(),
+        1
+    );
+    login_as(api.clone(), "agent-a/1").await;
+    login_as(api.clone(), "agent-a/1").await;
+    login_as(api.clone(), "agent-b/1").await;
+    login_as(Api::from_source(s, "127.0.0.9"), "agent-a/1").await;
+    login_as(api.clone(), "agent-a/1").await;
+    let ev = events(&api, &admin, &id, "auth.login.new_context").await;
+    assert_eq!(ev.len(), 4, "{ev:?}");
+    let newest = &ev[0];
+    assert_eq!(newest["user_agent"], json!("agent-a/1"));
+    assert_eq!(newest["source_ip"], json!("127.0.0.9"));
+    assert_eq!(newest["outcome"], json!("success"));
+    // Each new context is one event next to its login, never a second login event.
+    assert_eq!(events(&api, &admin, &id, "auth.login").await.len(), 6);
+}
+
+#[tokio::test]
+async fn require_admin_mfa_lets_admins_without_it_only_enrol() {
+    let s = &Server::start(&[("REQUIRE_ADMIN_MFA", "true")]);
+    let api = Api::new(s);
+    let (access, refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let gated = |r: Resp| {
+        r.assert_problem(403);
+        assert_eq!(
+            r.body["type"],
+            json!("urn:toolreg:problem:mfa-enrolment-required"),
+            "{}",
+            r.text
+        );
+    };
+    gated(api.get("/api/v1/users", Some(&access)).await);
+    gated(api.get("/api/v1/tools", Some(&access)).await);
+    gated(
+        api.post(
+            "/api/v1/tools",
+            Some(&access),
+            &json!({"tool_type": "function", "name": unique("gate"), "risk_level": "low", "input_schema": {"type": "object"}}),
+        )
+        .await,
+    );
+    gated(
+        api.post(
+            "/api/v1/auth/elevate",
+            Some(&access),
+            &json!({"password": ADMIN_PASSWORD}),
+        )
+        .await,
+    );
+    api.get("/api/v1/auth/me", Some(&access))
+        .await
+        .assert_status(200);
+    // Refreshing keeps the session as it was: still without a second factor.
+    let r = api
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    r.assert_status(200);
+    gated(
+        api.get(
+            "/api/v1/users",
+            Some(r.body["access_token"].as_str().unwrap()),
+        )
+        .await,
+    );
+    // Users are not gated.
+    let username = unique("gate_user");
+    s.create_user(&username, PW, Role::User).await;
+    let user = api.tokens(&username, PW).await.0;
+    api.get("/api/v1/tools", Some(&user))
+        .await
+        .assert_status(200);
+
+    // Enrolling lifts the gate for the session the confirmation answers.
+    let (mut auth, _, pair) = enable(&api, &access).await;
+    let mfa_access = pair["access_token"].as_str().unwrap();
+    api.get("/api/v1/users", Some(mfa_access))
+        .await
+        .assert_status(200);
+    gated(api.get("/api/v1/users", Some(&access)).await);
+    // Logging out needs nothing more.
+    api.post(
+        "/api/v1/auth/logout",
+        None,
+        &json!({"refresh_token": pair["refresh_token"]}),
+    )
+    .await
+    .assert_status(204);
+    // From now on the admin logs in with a code, and that session passes.
+    let r = api.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let token = r.body["mfa_token"].as_str().unwrap().to_owned();
+    let r = login_mfa(&api, &token, &auth.next_code().await).await;
+    r.assert_status(200);
+    let access = r.body["access_token"].as_str().unwrap();
+    api.get("/api/v1/users", Some(access))
+        .await
+        .assert_status(200);
+    let r = api
+        .post(
+            "/api/v1/auth/elevate",
+            Some(access),
+            &json!({"password": ADMIN_PASSWORD, "code": auth.next_code().await}),
+        )
+        .await;
+    r.assert_status(200);
+    // The elevated token carries the factor too.
+    let elevated = r.body["elevated_token"].as_str().unwrap();
+    let tool = api
+        .post(
+            "/api/v1/tools",
+            Some(access),
+            &json!({"tool_type": "function", "name": unique("gate"), "risk_level": "low", "input_schema": {"type": "object"}}),
+        )
+        .await;
+    tool.assert_status(201);
+    let path = format!("/api/v1/tools/{}", tool.body["id"].as_str().unwrap());
+    api.send("DELETE", &path, Some(elevated), None, &[])
+        .await
+        .assert_status(204);
+}
