@@ -1,7 +1,7 @@
 //! Lambda function for `auth-mfa-totp-confirm`: wiring only.
 
-use toolreg_core::routes::{mfa, MFA_TOTP_CONFIRM};
+use toolreg_core::routes::{mfa, AUTH_MFA_TOTP_CONFIRM};
 
 fn main() {
-    toolreg_core::lambda::serve(&MFA_TOTP_CONFIRM, toolreg_core::handler!(mfa::confirm));
+    toolreg_core::lambda::serve(&AUTH_MFA_TOTP_CONFIRM, toolreg_core::handler!(mfa::confirm));
 }

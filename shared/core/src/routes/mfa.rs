@@ -41,8 +41,8 @@ pub(crate) fn well_formed_code(pointer: &str, code: &str) -> AppResult<()> {
 /// table for replay.
 pub(crate) fn answer_holds_secret(route: &Route) -> bool {
     [
-        super::MFA_TOTP_ENROL.function,
-        super::MFA_TOTP_CONFIRM.function,
+        super::AUTH_MFA_TOTP_ENROL.function,
+        super::AUTH_MFA_TOTP_CONFIRM.function,
     ]
     .contains(&route.function)
 }
@@ -51,8 +51,8 @@ pub(crate) fn answer_holds_secret(route: &Route) -> bool {
 /// enrolling one and seeing who they are (logging in, refreshing and logging out are public).
 const OPEN_WITHOUT_MFA: [&str; 3] = [
     super::AUTH_ME.function,
-    super::MFA_TOTP_ENROL.function,
-    super::MFA_TOTP_CONFIRM.function,
+    super::AUTH_MFA_TOTP_ENROL.function,
+    super::AUTH_MFA_TOTP_CONFIRM.function,
 ];
 
 /// With `REQUIRE_ADMIN_MFA=true`, an admin whose session was not authenticated with a second

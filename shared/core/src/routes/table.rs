@@ -434,7 +434,7 @@ pub const AUTH_LOGIN_MFA: Route = Route {
     memory: 128,
 };
 
-pub const MFA_TOTP_ENROL: Route = Route {
+pub const AUTH_MFA_TOTP_ENROL: Route = Route {
     method: "POST",
     path: "/api/v1/auth/mfa/totp",
     function: "auth-mfa-totp-enrol",
@@ -460,7 +460,7 @@ pub const MFA_TOTP_ENROL: Route = Route {
     memory: 128,
 };
 
-pub const MFA_TOTP_CONFIRM: Route = Route {
+pub const AUTH_MFA_TOTP_CONFIRM: Route = Route {
     method: "POST",
     path: "/api/v1/auth/mfa/totp/confirm",
     function: "auth-mfa-totp-confirm",
@@ -486,7 +486,7 @@ pub const MFA_TOTP_CONFIRM: Route = Route {
     memory: 128,
 };
 
-pub const MFA_TOTP_REMOVE: Route = Route {
+pub const AUTH_MFA_TOTP_REMOVE: Route = Route {
     method: "DELETE",
     path: "/api/v1/auth/mfa/totp",
     function: "auth-mfa-totp-remove",
@@ -1078,9 +1078,9 @@ pub const ROUTES: &[&Route] = &[
     &AUTH_PASSWORD,
     &AUTH_LOGOUT,
     &AUTH_LOGIN_MFA,
-    &MFA_TOTP_ENROL,
-    &MFA_TOTP_CONFIRM,
-    &MFA_TOTP_REMOVE,
+    &AUTH_MFA_TOTP_ENROL,
+    &AUTH_MFA_TOTP_CONFIRM,
+    &AUTH_MFA_TOTP_REMOVE,
     &USERS_CREATE,
     &USERS_LIST,
     &USERS_GET,
