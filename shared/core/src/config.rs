@@ -311,6 +311,7 @@ mod tests {
             }
         );
         assert!(!c.probe_allow_private_networks);
+        assert!(!c.require_admin_mfa);
     }
 
     #[test]

@@ -639,3 +639,104 @@ fn corrupt_items_are_store_errors() {
     bad.insert("outcome".into(), AttributeValue::S("maybe".into()));
     assert!(is_corrupt(super::audit::from_item(bad)));
 }
+
+#[test]
+fn user_mfa_attributes_totp_and_mfa_token() {
+    use crate::domain::mfa::{MfaToken, Totp, TotpStatus};
+    // A user with TOTP and remembered login contexts: two more attributes, absent otherwise.
+    let mut u = user();
+    u.totp_enabled = true;
+    u.login_contexts = vec!["c1".into(), "c2".into()];
+    let it = super::users::to_item(&u).unwrap();
+    assert_eq!(it["totp_enabled"], AttributeValue::Bool(true));
+    assert_eq!(
+        it["login_contexts"],
+        AttributeValue::L(vec![
+            AttributeValue::S("c1".into()),
+            AttributeValue::S("c2".into())
+        ])
+    );
+    assert_eq!(super::users::from_item(it).unwrap(), u);
+    let plain = super::users::to_item(&user()).unwrap();
+    assert!(!plain.contains_key("totp_enabled") && !plain.contains_key("login_contexts"));
+
+    let pending = Totp {
+        user_id: "u1".into(),
+        enrolment_id: "e1".into(),
+        status: TotpStatus::Pending,
+        sealed_secret: SealedHeaders {
+            wrapped_key: vec![1, 2],
+            nonce: vec![3; 12],
+            ciphertext: vec![4, 5],
+        },
+        last_step: None,
+        created_at: "2026-11-22T10:00:00.000000Z".into(),
+        confirmed_at: None,
+        expires_at: Some(1_800_000_000),
+    };
+    let it = super::mfa::totp_item(&pending).unwrap();
+    assert_eq!((s(&it, "PK"), s(&it, "SK")), ("USER#u1", "MFA#TOTP"));
+    assert_eq!((s(&it, "entity"), s(&it, "status")), ("totp", "pending"));
+    assert_eq!(
+        shape(&it),
+        strings_except(
+            &[
+                "PK",
+                "SK",
+                "entity",
+                "user_id",
+                "enrolment_id",
+                "status",
+                "created_at"
+            ],
+            &[
+                ("secret_key", "B"),
+                ("secret_nonce", "B"),
+                ("secret_ciphertext", "B"),
+                ("expires_at", "N"),
+            ]
+        )
+    );
+    assert_eq!(super::mfa::totp_from_item(it.clone()).unwrap(), pending);
+    // What `confirm_totp` leaves in place: active, the step spent, no TTL.
+    let mut active = it;
+    active.insert("status".into(), AttributeValue::S("active".into()));
+    active.insert("last_step".into(), AttributeValue::N("60000000".into()));
+    active.insert(
+        "confirmed_at".into(),
+        AttributeValue::S("2026-11-22T10:01:00.000000Z".into()),
+    );
+    active.remove("expires_at");
+    let t = super::mfa::totp_from_item(active).unwrap();
+    assert!(t.is_active() && t.last_step == Some(60_000_000) && t.expires_at.is_none());
+    // No attribute holds the secret in a readable form; a user item is no authenticator.
+    assert!(is_corrupt(super::mfa::totp_from_item(
+        super::users::to_item(&user()).unwrap()
+    )));
+
+    let token = MfaToken {
+        user_id: "u1".into(),
+        expires_at: 1_800_000_000,
+        failures: 0,
+    };
+    let it = super::mfa::mfa_token_item("u1.secret", &token).unwrap();
+    // Keyed by the token's SHA-256 only: the table never holds a usable token.
+    use sha2::Digest;
+    assert_eq!(
+        s(&it, "PK"),
+        format!(
+            "MFATOKEN#{}",
+            hex::encode(sha2::Sha256::digest(b"u1.secret"))
+        )
+    );
+    assert_eq!(s(&it, "SK"), "MFATOKEN");
+    assert_eq!(s(&it, "entity"), "mfa_token");
+    assert_eq!(
+        shape(&it),
+        strings_except(
+            &["PK", "SK", "entity", "user_id"],
+            &[("expires_at", "N"), ("failures", "N")]
+        )
+    );
+    assert_eq!(super::mfa::mfa_token_from_item(it).unwrap(), token);
+}
