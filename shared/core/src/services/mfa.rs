@@ -113,17 +113,22 @@ pub(crate) fn failed_event(
 }
 
 /// `POST /auth/mfa/totp`: a new secret, sealed and stored as a pending enrolment (replacing
-/// an earlier pending one). Refused (409) while an authenticator is active.
+/// an earlier pending one). Refused (409) while an authenticator is active. Counted with the
+/// code attempts (each enrolment costs a KMS data key).
 pub async fn enrol(state: &AppState, p: &Principal, meta: &RequestMeta) -> AppResult<Enrolment> {
     let secret = totp::new_secret();
-    let sealed = envelope::seal_bytes(
-        &state.kms,
-        &state.config.kms_key_id,
-        TOTP_CONTEXT,
-        &p.user_id,
-        &secret,
-    )
-    .await?;
+    let (limited, sealed) = tokio::join!(
+        limit_codes(state, &p.user_id),
+        envelope::seal_bytes(
+            &state.kms,
+            &state.config.kms_key_id,
+            TOTP_CONTEXT,
+            &p.user_id,
+            &secret,
+        )
+    );
+    limited?;
+    let sealed = sealed?;
     let expires_at = now() + PENDING_TTL_SECONDS;
     let t = Totp {
         user_id: p.user_id.to_string(),
