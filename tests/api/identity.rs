@@ -22,6 +22,9 @@ fn claims(typ: TokenType) -> Claims {
         aud: "toolreg-api".into(),
         fam: None,
         amr: Vec::new(),
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     }
 }
 

@@ -104,6 +104,9 @@ fn token(keys: &KeySet, s: &Server) -> String {
             .unwrap_or("toolreg-api".into()),
         fam: None,
         amr: Vec::new(),
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     };
     jwt::sign(keys, &claims).expect("sign")
 }

@@ -1,3 +1,4 @@
+mod agents;
 mod audit_log;
 mod deploy;
 mod faults;
@@ -9,6 +10,7 @@ mod lambda;
 mod limits;
 mod load;
 mod mfa;
+mod oauth;
 mod openapi;
 mod oversize;
 mod remote;

@@ -29,6 +29,14 @@ pub struct Claims {
     pub aud: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fam: Option<String>,
+    /// Agents' tokens (`sub` = `agent:<id>`): the granted scopes, space-separated (RFC 6749
+    /// §3.3), and the agent's groups and tags, so policies match without a read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// How the session was authenticated (RFC 8176 values): `pwd`, plus `otp` when a TOTP code
     /// was checked. Refresh carries it over, so the dispatcher can tell an MFA session from the
     /// token alone (`REQUIRE_ADMIN_MFA`).
@@ -152,6 +160,9 @@ mod tests {
             iss: "toolreg".into(),
             aud: "toolreg-api".into(),
             fam: None,
+            scope: None,
+            groups: vec![],
+            tags: vec![],
             amr: amr(false),
         }
     }

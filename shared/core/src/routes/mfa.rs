@@ -3,6 +3,7 @@
 
 use super::auth::bounded;
 use super::{meta, Caller, Route};
+use crate::auth::principal::Principal;
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::{body, ApiRequest, ApiResponse};
@@ -60,7 +61,7 @@ const OPEN_WITHOUT_MFA: [&str; 3] = [
 /// `mfa-enrolment-required`.
 pub(crate) fn admin_gate(state: &AppState, route: &Route, caller: &Caller) -> AppResult<()> {
     match &caller.0 {
-        Some(p)
+        Some(Principal::User(p))
             if state.config.require_admin_mfa
                 && p.role == Role::Admin
                 && !p.mfa
@@ -74,14 +75,14 @@ pub(crate) fn admin_gate(state: &AppState, route: &Route, caller: &Caller) -> Ap
 
 /// `POST /auth/mfa/totp`: starts an enrolment; the secret is in this answer only.
 pub async fn enrol(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let e = svc::enrol(state, &p, &meta(req)).await?;
     Ok(ApiResponse::json(200, &e).with_header("cache-control", "no-store"))
 }
 
 /// `POST /auth/mfa/totp/confirm`: the first code activates TOTP; answers a session with it.
 pub async fn confirm(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: CodeBody = body::parse_json(req)?;
     well_formed_code("/code", &b.code)?;
     let pair = svc::confirm(state, &p, &b.code, &meta(req)).await?;
@@ -92,7 +93,7 @@ pub async fn confirm(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
 
 /// `DELETE /auth/mfa/totp` with a current code: removes TOTP and ends every session.
 pub async fn remove(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: CodeBody = body::parse_json(req)?;
     well_formed_code("/code", &b.code)?;
     svc::remove(state, &p, &b.code, &meta(req)).await?;

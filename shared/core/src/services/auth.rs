@@ -2,7 +2,7 @@
 
 use crate::auth::jwt::{self, Claims, TokenType};
 use crate::auth::password;
-use crate::auth::principal::{verify_token, Principal};
+use crate::auth::principal::{verify_token, UserPrincipal};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult};
@@ -79,6 +79,9 @@ async fn issue(
         iss: c.jwt_issuer.clone(),
         aud: c.jwt_audience.clone(),
         fam: family.map(str::to_owned),
+        scope: None,
+        groups: vec![],
+        tags: vec![],
         amr: jwt::amr(mfa),
     };
     let keys = state.keys.get().await?;
@@ -368,7 +371,7 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
 /// transaction of the success event.
 pub async fn elevate(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     password: &str,
     code: Option<&str>,
     meta: &RequestMeta,

@@ -5,7 +5,7 @@
 //! with KMS (bound to the user id), opened only to check a code, and never logged, audited or
 //! returned again; codes are never logged or audited either.
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::auth::totp::{self, CodeRefusal};
 use crate::crypto::envelope::{self, TOTP_CONTEXT};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
@@ -115,7 +115,11 @@ pub(crate) fn failed_event(
 /// `POST /auth/mfa/totp`: a new secret, sealed and stored as a pending enrolment (replacing
 /// an earlier pending one). Refused (409) while an authenticator is active. Counted with the
 /// code attempts (each enrolment costs a KMS data key).
-pub async fn enrol(state: &AppState, p: &Principal, meta: &RequestMeta) -> AppResult<Enrolment> {
+pub async fn enrol(
+    state: &AppState,
+    p: &UserPrincipal,
+    meta: &RequestMeta,
+) -> AppResult<Enrolment> {
     let secret = totp::new_secret();
     let (limited, sealed) = tokio::join!(
         limit_codes(state, &p.user_id),
@@ -174,7 +178,7 @@ pub async fn enrol(state: &AppState, p: &Principal, meta: &RequestMeta) -> AppRe
 /// new session authenticated with the second factor (the caller's current one has none).
 pub async fn confirm(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     code: &str,
     meta: &RequestMeta,
 ) -> AppResult<TokenPair> {
@@ -243,7 +247,7 @@ pub async fn confirm(
 /// user ends with it (they were authenticated with the factor now gone); log in again.
 pub async fn remove(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     code: &str,
     meta: &RequestMeta,
 ) -> AppResult<()> {

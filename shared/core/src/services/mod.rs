@@ -1,8 +1,10 @@
 //! Business rules: validation beyond shape, rate limits, transactions with their audit events.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod mfa;
+pub mod oauth;
 pub mod ratelimit;
 pub mod reprobe;
 pub mod tools;

@@ -29,6 +29,9 @@ pub enum Entity {
     Idempotency,
     Totp,
     MfaToken,
+    Agent,
+    AgentNameGuard,
+    ApiKey,
 }
 
 impl Entity {
