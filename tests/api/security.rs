@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
 use toolreg_core::routes::{
-    Access, Route, AUTH_LOGOUT, AUTH_PASSWORD, AUTH_REFRESH, OAUTH_TOKEN, ROUTES, TOOLS_REPROBE,
+    Access, Route, AUTH_LOGOUT, AUTH_MFA_TOTP_ENROL, AUTH_PASSWORD, AUTH_REFRESH, OAUTH_TOKEN,
+    ROUTES, TOOLS_REPROBE,
 };
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -91,9 +92,15 @@ fn success_status(route: &Route) -> u16 {
 
 fn expected(a: Who, c: Cred, route: &Route) -> u16 {
     let ok = success_status(route);
-    // A disabled user's access token runs out on its own; their own password change checks.
+    // A disabled user's access token runs out on its own; their own password change and TOTP
+    // enrolment check the account.
     let c = match c {
-        Cred::DisabledUser if route.function == AUTH_PASSWORD.function => return 401,
+        Cred::DisabledUser
+            if route.function == AUTH_PASSWORD.function
+                || route.function == AUTH_MFA_TOTP_ENROL.function =>
+        {
+            return 401
+        }
         Cred::DisabledUser => Cred::User,
         other => other,
     };
