@@ -258,6 +258,8 @@ async fn elevation_needs_the_code_and_removal_ends_every_session() {
     let r = elevate(json!({"password": PW, "code": auth.last_code()})).await;
     r.assert_status(200);
     assert!(r.body["elevated_token"].is_string());
+    // Counter, user and authenticator at once, one unwrap, then the step spent with the event.
+    assert_eq!((r.calls("dynamodb"), r.calls("kms")), (4, 1), "{}", r.text);
     // Spent now.
     elevate(json!({"password": PW, "code": auth.last_code()}))
         .await
@@ -561,4 +563,31 @@ async fn require_admin_mfa_lets_admins_without_it_only_enrol() {
     api.send("DELETE", &path, Some(elevated), None, &[])
         .await
         .assert_status(204);
+}
+
+#[tokio::test]
+async fn wrong_codes_spend_the_users_budget_made_up_tokens_do_not() {
+    // An hour-long window: the test cannot straddle two of them in practice.
+    let s = &Server::start(&[("LOGIN_RATE_LIMIT_USERNAME", "4/hour")]);
+    let api = Api::new(s);
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    // Enrolling and confirming are two attempts of the four.
+    let (mut auth, _, _) = enable(&api, &access).await;
+    // Tokens made up around the user's id are refused without touching the budget.
+    for i in 0..6 {
+        login_mfa(&api, &format!("{id}.made-up-{i}"), &auth.wrong_code())
+            .await
+            .assert_problem(401);
+    }
+    let token = challenge(&api, &username).await;
+    for _ in 0..2 {
+        login_mfa(&api, &token, &auth.wrong_code())
+            .await
+            .assert_problem(401);
+    }
+    // Four attempts spent: even the right code waits for the window.
+    let r = login_mfa(&api, &token, &auth.next_code().await).await;
+    r.assert_problem(429);
+    assert!(r.header("retry-after").is_some());
 }

@@ -55,14 +55,17 @@ fn now() -> i64 {
     crate::time::now().timestamp()
 }
 
-/// Attempts at codes per user (confirm, remove, the login's second step), on the per-username
-/// login limit: six digits must not be guessable by volume.
+/// Rate-limit scope of code attempts per user, on the per-username login limit: six digits
+/// must not be guessable by volume.
+const MFA_USER: &str = "mfa_user";
+
+/// Counts an attempt (enrolment, confirm, remove) against the user's code budget.
 async fn limit_codes(state: &AppState, user_id: &str) -> AppResult<()> {
     let key = ratelimit::key_of(user_id);
     ratelimit::enforce(
         &state.store,
         &[Check {
-            scope: "mfa_user",
+            scope: MFA_USER,
             key: &key,
             limit: state.config.login_rate_limit_username,
         }],
@@ -330,8 +333,12 @@ fn bad_mfa_token() -> AppError {
 }
 
 /// `POST /auth/login/mfa`: the second step. Two DynamoDB round trips and one KMS call: the token,
-/// the user, the authenticator and the rate-limit counter are read concurrently; a right code
+/// the user, the authenticator and the user's code budget are read concurrently; a right code
 /// consumes the token, spends its step and starts the session in one transaction.
+///
+/// Like failed passwords at login, only wrong codes of a valid token count against the user's
+/// budget (`mfa_user`): made-up tokens naming someone's user id cannot lock them out, and each
+/// token allows at most five guesses on top.
 pub async fn finish_login(
     state: &AppState,
     mfa_token: &str,
@@ -342,14 +349,17 @@ pub async fn finish_login(
         Some((id, rest)) if !id.is_empty() && !rest.is_empty() => id,
         _ => return Err(bad_mfa_token()),
     };
-    let (limited, token, user, found) = tokio::join!(
-        limit_codes(state, user_id),
+    let now = now();
+    let budget_key = ratelimit::key_of(user_id);
+    let limit = state.config.login_rate_limit_username;
+    let (budget, token, user, found) = tokio::join!(
+        state
+            .store
+            .peek_rate_limit(MFA_USER, &budget_key, limit, now),
         state.store.get_mfa_token(mfa_token),
         state.store.get_user(user_id),
         state.store.get_totp(user_id)
     );
-    limited?;
-    let now = now();
     match token? {
         Some(t) if t.user_id == user_id && t.usable_at(now) => {}
         _ => return Err(bad_mfa_token()),
@@ -363,6 +373,13 @@ pub async fn finish_login(
         // Removed between the password and the code: start over.
         _ => return Err(bad_mfa_token()),
     };
+    let budget = budget?;
+    if !budget.allowed {
+        return Err(AppError::RateLimited {
+            limit: budget.limit,
+            reset_at: budget.reset_at,
+        });
+    }
     let actor = Actor {
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
@@ -371,7 +388,14 @@ pub async fn finish_login(
         Ok(step) => step,
         Err(r) => {
             let ev = failed_event(&actor, &user.id, "login", refusal_reason(&r), meta);
-            state.store.mfa_token_failed(mfa_token, &ev).await?;
+            let (counted, recorded) = tokio::join!(
+                state
+                    .store
+                    .hit_rate_limit(MFA_USER, &budget_key, limit, now),
+                state.store.mfa_token_failed(mfa_token, &ev)
+            );
+            counted?;
+            recorded?;
             return Err(refused_code(&r));
         }
     };
