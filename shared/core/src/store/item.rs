@@ -32,6 +32,10 @@ pub enum Entity {
     Agent,
     AgentNameGuard,
     ApiKey,
+    PolicyHead,
+    PolicyVersion,
+    PolicyShaGuard,
+    Decision,
 }
 
 impl Entity {

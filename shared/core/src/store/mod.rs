@@ -4,10 +4,12 @@
 pub mod agents;
 pub mod audit;
 pub mod cursor;
+pub mod decisions;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
 pub mod mfa;
+pub mod policies;
 pub mod ratelimit;
 pub mod tokens;
 pub mod tools;
