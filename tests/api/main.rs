@@ -1,3 +1,4 @@
+mod access;
 mod agents;
 mod audit_log;
 mod credentials;

@@ -37,7 +37,7 @@ fn who(route: &Route) -> Who {
         }
         Access::Public if route.function == OAUTH_TOKEN.function => Who::ClientBody,
         Access::Public => Who::Public,
-        Access::AnyPrincipal => Who::AnyPrincipal,
+        Access::AnyPrincipal | Access::Scoped(_) => Who::AnyPrincipal,
         Access::Person => Who::Person,
         Access::Admin => Who::Admin,
         Access::ElevatedAdmin => Who::Elevated,
@@ -150,6 +150,11 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
         "agents-create" => Some(json!({"name": unique("matrix-agent")})),
         "agents-update" => Some(json!({"description": "changed"})),
         "agent-keys-create" => Some(json!({"description": "matrix"})),
+        "policies-create" => Some(json!({"default": "deny", "rules": [
+            {"id": unique("r"), "effect": "deny", "rationale": "MATRIX"}
+        ]})),
+        "policies-simulate" => Some(json!({"version": 1, "limit": 10})),
+        "tools-access" => Some(json!({"scopes": ["matrix:read"]})),
         // Sent form-encoded by the matrix itself.
         "oauth-token" => None,
         _ => {
@@ -267,6 +272,37 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
+    // An allow-all policy, active: agents see the catalog and access requests are allowed. One
+    // decision to read and whose credential to check and revoke.
+    let elevated_admin = api.elevated().await;
+    let r = api
+        .post(
+            "/api/v1/policies",
+            Some(&admin),
+            &json!({"default": "allow"}),
+        )
+        .await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.text);
+    let version = r.body["version"].to_string();
+    let r = api
+        .post(
+            &format!("/api/v1/policies/{version}/activate"),
+            Some(&elevated_admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let tool = new_function_tool(&api, &admin).await;
+    let r = api
+        .post(
+            &format!("/api/v1/tools/{tool}/access"),
+            Some(&admin),
+            &json!({"scopes": ["matrix:read"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decision = r.body["decision_id"].as_str().unwrap().to_owned();
+
     let mut failures = Vec::new();
     let mut checked = 0;
     for route in ROUTES {
@@ -310,9 +346,14 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
                     path = path.replace("{key_id}", &key_id);
                 }
                 path = path.replace("{id}", &id);
+            } else if path.starts_with("/api/v1/decisions/") {
+                path = path.replace("{id}", &decision);
             } else if path.contains("{id}") {
                 path = path.replace("{id}", &new_function_tool(&api, &admin).await);
             }
+            path = path
+                .replace("{version}", &version)
+                .replace("{jti}", &decision);
             let body = body_for(route, &token, cred);
             let header_token = if who(route) == Who::RefreshBody {
                 None

@@ -26,6 +26,11 @@ pub mod action {
     pub const AGENT_KEY_REVOKE: &str = "agent.key.revoke";
     /// An OAuth access token issued (or refused) at `/oauth/token`.
     pub const TOKEN: &str = "auth.token";
+    pub const POLICY_CREATE: &str = "policy.create";
+    pub const POLICY_ACTIVATE: &str = "policy.activate";
+    /// An access request decided (allow or deny), with its decision record.
+    pub const ACCESS_DECISION: &str = "access.decision";
+    pub const CREDENTIAL_REVOKE: &str = "credential.revoke";
     pub const TOOL_CREATE: &str = "tool.create";
     pub const TOOL_UPDATE: &str = "tool.update";
     pub const TOOL_ACTIVATE: &str = "tool.activate";

@@ -1,9 +1,11 @@
 //! Business rules: validation beyond shape, rate limits, transactions with their audit events.
 
+pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod oauth;
+pub mod policies;
 pub mod ratelimit;
 pub mod reprobe;
 pub mod tools;
