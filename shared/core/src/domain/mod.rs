@@ -1,6 +1,7 @@
 //! Pure types and validation: no I/O here.
 
 pub mod audit;
+pub mod drift;
 pub mod error;
 pub mod pattern;
 pub mod probe;

@@ -300,7 +300,10 @@ mod tests {
         assert!(resource_matches("https://api.example.com/v1", &probed));
         assert!(!resource_matches("https://api.example.com/v1/m", &probed));
         assert!(!resource_matches("https://api.example.com/other", &probed));
-        assert!(!resource_matches("https://evil.example.com/v1/mcp", &probed));
+        assert!(!resource_matches(
+            "https://evil.example.com/v1/mcp",
+            &probed
+        ));
         assert!(!resource_matches("http://api.example.com/v1/mcp", &probed));
         assert!(!resource_matches("not a url", &probed));
     }

@@ -19,7 +19,8 @@ use std::time::Instant;
 /// The handshake revision toolreg offers in `initialize`; servers may answer with another.
 pub(super) const HANDSHAKE_VERSION: &str = "2025-11-25";
 /// Revisions reached through the `initialize` handshake.
-pub(super) const HANDSHAKE_VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+pub(super) const HANDSHAKE_VERSIONS: &[&str] =
+    &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 /// Revisions without a handshake (per-request `_meta`), newest first: the prober tries these
 /// before the handshake.
 pub(super) const MODERN_VERSIONS: &[&str] = &["2026-07-28"];

@@ -104,11 +104,7 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
         .set("waiting for the initialize response (legacy SSE)");
     let r = ctx.post(&post_url, &initialize(), None, None).await?;
     match r.status().as_u16() {
-        401 | 403 => {
-            return ctx
-                .auth_required(&r, url, DetectedTransport::Sse)
-                .await
-        }
+        401 | 403 => return ctx.auth_required(&r, url, DetectedTransport::Sse).await,
         s if (200..300).contains(&s) => {
             let _ = ctx.body(r, "initialize").await;
         }

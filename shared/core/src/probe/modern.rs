@@ -51,12 +51,7 @@ pub(super) fn judge(status: u16, message: Option<&Value>, tried: &[String]) -> V
             .and_then(|e| e.get("data"))
             .and_then(|d| d.get("supported"))
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(quoted)
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(Value::as_str).map(quoted).collect())
             .unwrap_or_default();
         if let Some(v) = MODERN_VERSIONS
             .iter()
@@ -261,8 +256,14 @@ fn discover_result(msg: &Value) -> Step<Value> {
         ProbeError::Failed("the answer to server/discover is JSON-RPC without a result".into())
     })?;
     let missing: Vec<&str> = [
-        ("supportedVersions", result.get("supportedVersions").is_some_and(Value::is_array)),
-        ("capabilities", result.get("capabilities").is_some_and(Value::is_object)),
+        (
+            "supportedVersions",
+            result.get("supportedVersions").is_some_and(Value::is_array),
+        ),
+        (
+            "capabilities",
+            result.get("capabilities").is_some_and(Value::is_object),
+        ),
     ]
     .into_iter()
     .filter_map(|(k, ok)| (!ok).then_some(k))
@@ -293,11 +294,19 @@ mod tests {
     fn a_modern_refusal_retries_with_a_revision_both_speak() {
         // A revision the server names and toolreg speaks but has not asked yet.
         assert_eq!(
-            judge(400, Some(&refusal(-32022, &["2026-07-28"])), &tried(&["2099-01-01"])),
+            judge(
+                400,
+                Some(&refusal(-32022, &["2026-07-28"])),
+                &tried(&["2099-01-01"])
+            ),
             Verdict::Retry("2026-07-28".into())
         );
         assert_eq!(
-            judge(400, Some(&refusal(-32020, &["2027-01-01", "2026-07-28"])), &tried(&[])),
+            judge(
+                400,
+                Some(&refusal(-32020, &["2027-01-01", "2026-07-28"])),
+                &tried(&[])
+            ),
             Verdict::Retry("2026-07-28".into())
         );
         // Asked already: no loop.
@@ -317,12 +326,20 @@ mod tests {
         ));
         // A dual-era server that declines the modern revision but offers a handshake one.
         assert!(matches!(
-            judge(400, Some(&refusal(-32022, &["2025-11-25"])), &tried(&["2026-07-28"])),
+            judge(
+                400,
+                Some(&refusal(-32022, &["2025-11-25"])),
+                &tried(&["2026-07-28"])
+            ),
             Verdict::Legacy(_)
         ));
         // The same codes in a 200 judge the same.
         assert_eq!(
-            judge(200, Some(&refusal(-32022, &["2026-07-28"])), &tried(&["2099-01-01"])),
+            judge(
+                200,
+                Some(&refusal(-32022, &["2026-07-28"])),
+                &tried(&["2099-01-01"])
+            ),
             Verdict::Retry("2026-07-28".into())
         );
     }
@@ -370,7 +387,11 @@ mod tests {
                 ("mcp-method", "tools/list".to_owned())
             ]
         );
-        let call = rpc(2, "tools/call", json!({"name": "wetter über", "arguments": {}}));
+        let call = rpc(
+            2,
+            "tools/call",
+            json!({"name": "wetter über", "arguments": {}}),
+        );
         let h = routing_headers("2026-07-28", &call);
         assert_eq!(h[2].0, "mcp-name");
         assert_eq!(h[2].1, "=?base64?d2V0dGVyIMO8YmVy?=");
@@ -380,7 +401,10 @@ mod tests {
 
     #[test]
     fn discovery_results_are_judged() {
-        assert!(discover_result(&json!({"result": {"supportedVersions": ["2026-07-28"], "capabilities": {}}})).is_ok());
+        assert!(discover_result(
+            &json!({"result": {"supportedVersions": ["2026-07-28"], "capabilities": {}}})
+        )
+        .is_ok());
         assert!(matches!(
             discover_result(&json!({"result": {"capabilities": {}}})),
             Err(ProbeError::Failed(m)) if m.contains("supportedVersions")

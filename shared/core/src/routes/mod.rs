@@ -90,6 +90,7 @@ pub const HANDLERS: &[(&Route, Handler)] = &[
     ),
     (&TOOLS_REPROBE, handler!(tools::probe::reprobe)),
     (&TOOLS_PROBES, handler!(tools::probe::probes)),
+    (&TOOLS_APPROVE_TOOLS, handler!(tools::drift::approve_tools)),
     (&AUDIT_LIST, handler!(audit::list)),
     (&OPENAPI, handler!(docs::openapi)),
     (&DOCS, handler!(docs::page)),

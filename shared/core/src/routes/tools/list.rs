@@ -14,6 +14,7 @@ const LIST_KEYS: &[&str] = &[
     "risk_level",
     "is_active",
     "q",
+    "drifted",
     "limit",
     "cursor",
 ];
@@ -39,6 +40,7 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
             ),
         },
         is_active: query::flag(&q, "is_active")?,
+        drifted: query::flag(&q, "drifted")?,
         q: match q.get("q") {
             None => None,
             Some(v) if v.is_empty() || v.chars().count() > 100 => {
