@@ -1,5 +1,6 @@
 mod audit_log;
 mod deploy;
+mod drift;
 mod faults;
 mod http_errors;
 mod idempotency;
