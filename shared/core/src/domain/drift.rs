@@ -8,6 +8,10 @@
 //! still decides, and the diff says it is `partial`.
 
 use super::probe::{ProbeOutcome, ProbeStatus, MAX_FINGERPRINTED_TOOLS};
+
+/// Names kept in each of a drift's `added`, `removed` and `changed` (the first in name order):
+/// a tool's answers stay small however much a server changes; `partial` says names were cut.
+pub const MAX_DRIFT_NAMES: usize = 50;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -118,13 +122,18 @@ pub fn apply(
     {
         return DriftUpdate::Unchanged;
     }
-    let (added, removed, changed) = diff(base, &current);
+    let (mut added, mut removed, mut changed) = diff(base, &current);
+    let mut cut = false;
+    for names in [&mut added, &mut removed, &mut changed] {
+        cut |= names.len() > MAX_DRIFT_NAMES;
+        names.truncate(MAX_DRIFT_NAMES);
+    }
     *drift = Some(Drift {
         detected_at: at.to_owned(),
         added,
         removed,
         changed,
-        partial: base.partial || current.partial,
+        partial: base.partial || current.partial || cut,
         current,
     });
     DriftUpdate::Detected
@@ -236,5 +245,22 @@ mod tests {
             DriftUpdate::Detected
         );
         assert!(drift.unwrap().partial);
+        // Long diffs keep the first names only, and say so.
+        let many: Vec<(String, String)> =
+            (0..120).map(|i| (format!("t{i:03}"), "f".into())).collect();
+        let mut o = passed("7", &[]);
+        o.tool_fingerprints = many.into_iter().collect();
+        o.tool_count = Some(120);
+        let (mut approved, mut drift) = (Some(list("1", &[])), None);
+        apply(&mut approved, &mut drift, &o, "t");
+        let d = drift.unwrap();
+        assert_eq!(d.added.len(), MAX_DRIFT_NAMES);
+        assert_eq!(d.added[0], "t000");
+        assert!(d.partial);
+        assert_eq!(
+            d.current.tools.len(),
+            120,
+            "approving accepts the whole list"
+        );
     }
 }

@@ -6,9 +6,8 @@ use super::{check_if_match, now_stamp, write_error};
 use crate::auth::principal::Principal;
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::drift::{self, Drift, DriftUpdate};
-use crate::domain::error::DomainError;
 use crate::domain::tool::{IfMatch, ProbeRecord, Tool, ToolId};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use serde_json::json;
 
@@ -63,11 +62,16 @@ pub async fn approve_tools(
 ) -> AppResult<Tool> {
     let old = get(state, id).await?;
     check_if_match(&old, if_match)?;
-    let Some(d) = old.remote().ok_or(DomainError::NotRemote)?.drift.clone() else {
+    let not_remote = || {
+        AppError::Conflict(
+            "function tools have no tool list to approve; only remote tools do".into(),
+        )
+    };
+    let Some(d) = old.remote().ok_or_else(not_remote)?.drift.clone() else {
         return Ok(old);
     };
     let mut new = old.clone();
-    let r = new.remote_mut().ok_or(DomainError::NotRemote)?;
+    let r = new.remote_mut().ok_or_else(not_remote)?;
     let previous = r.approved_tools.as_ref().map(|l| l.sha256.clone());
     r.approved_tools = Some(d.current.clone());
     r.drift = None;
