@@ -32,9 +32,11 @@ test: venv dynamodb-local
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
 
-## Regenerate the deployment inputs from the route table (shared/core/src/routes/table.rs):
-## infra/routes.json, infra/functions.json and template.yaml. tests/api/deploy.rs fails when stale.
+## Regenerate from the route table (shared/core/src/routes/table.rs):
+## the route binaries (functions/src/bin, functions/Cargo.toml), infra/routes.json,
+## infra/functions.json and template.yaml. tests/api/deploy.rs fails when any is stale.
 infra:
+	cargo run -q -p toolreg-cli -- bins functions
 	cargo run -q -p toolreg-cli -- routes > infra/routes.json
 	cargo run -q -p toolreg-cli -- functions > infra/functions.json
 	python3 scripts/gen_template.py infra/routes.json > template.yaml

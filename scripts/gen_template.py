@@ -29,8 +29,13 @@ def policy(fn: str, perms: dict) -> list[str]:
         statements.append(("dynamodb", perms["dynamodb"], resources))
     if perms["kms"]:
         statements.append(("kms", perms["kms"], ["!GetAtt HeaderKey.Arn"]))
+    secrets = []
     if perms["secret"]:
-        statements.append(("secretsmanager", ["GetSecretValue"], ["!Ref JwtSecret"]))
+        secrets.append("!Ref JwtSecret")
+    if perms.get("pepper"):
+        secrets.append("!Ref ApiKeyPepper")
+    if secrets:
+        statements.append(("secretsmanager", ["GetSecretValue"], secrets))
     if not statements:
         return lines
     lines.append("      Policies:")

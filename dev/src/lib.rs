@@ -3,5 +3,9 @@
 //! tests) and the setup of a local stack (table, KMS key, JWT secret, the first admin), which the
 //! `toolreg` CLI and the tests also use.
 
+// The local server awaits every handler's future inside one hyper service: the async state
+// machines nest deeper than the default limit of 128 allows the compiler to lay out.
+#![recursion_limit = "256"]
+
 pub mod local;
 pub mod setup;

@@ -111,6 +111,16 @@ pub async fn ensure_jwt_secret(
     c: &aws_sdk_secretsmanager::Client,
     name: &str,
 ) -> Result<(), String> {
+    ensure_key_secret(c, name, "k1").await
+}
+
+/// Makes sure a `{"kid", "key"}` secret (the JWT key, the API-key pepper) exists, generating a
+/// random key under `kid` if not.
+pub async fn ensure_key_secret(
+    c: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    kid: &str,
+) -> Result<(), String> {
     if c.describe_secret().secret_id(name).send().await.is_ok() {
         return Ok(());
     }
@@ -119,7 +129,7 @@ pub async fn ensure_jwt_secret(
     let created = c
         .create_secret()
         .name(name)
-        .secret_string(serde_json::json!({"kid": "k1", "key": key}).to_string())
+        .secret_string(serde_json::json!({"kid": kid, "key": key}).to_string())
         .send()
         .await;
     if let Err(e) = created {
@@ -139,6 +149,7 @@ pub async fn ensure_stack(
     ensure_table(&clients.dynamodb, &state_config.table_name).await?;
     ensure_kms_alias(&clients.kms, &state_config.kms_key_id).await?;
     ensure_jwt_secret(&clients.secrets, &state_config.jwt_secret_arn).await?;
+    ensure_key_secret(&clients.secrets, &state_config.api_key_pepper_arn, "p1").await?;
     Ok(())
 }
 

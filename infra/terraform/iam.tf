@@ -49,6 +49,14 @@ data "aws_iam_policy_document" "fn" {
       resources = [aws_secretsmanager_secret.jwt.arn]
     }
   }
+
+  dynamic "statement" {
+    for_each = try(each.value.perms.pepper, false) ? [1] : []
+    content {
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [aws_secretsmanager_secret.pepper.arn]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "fn" {

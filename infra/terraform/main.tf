@@ -22,6 +22,7 @@ locals {
     TABLE_NAME                 = aws_dynamodb_table.main.name
     KMS_KEY_ID                 = aws_kms_key.headers.arn
     JWT_SECRET_ARN             = aws_secretsmanager_secret.jwt.arn
+    API_KEY_PEPPER_SECRET_ARN  = aws_secretsmanager_secret.pepper.arn
     ACCESS_TOKEN_TTL_MINUTES   = tostring(var.access_token_ttl_minutes)
     REFRESH_TOKEN_TTL_DAYS     = tostring(var.refresh_token_ttl_days)
     ELEVATED_TOKEN_TTL_MINUTES = tostring(var.elevated_token_ttl_minutes)

@@ -13,3 +13,7 @@ output "kms_key_arn" {
 output "jwt_secret_arn" {
   value = aws_secretsmanager_secret.jwt.arn
 }
+
+output "api_key_pepper_secret_arn" {
+  value = aws_secretsmanager_secret.pepper.arn
+}

@@ -18,3 +18,22 @@ resource "aws_secretsmanager_secret_version" "jwt" {
     ignore_changes = [secret_string]
   }
 }
+
+# Agents' API keys are stored as HMAC-SHA256 under this pepper (shared/core/src/auth/apikey.rs).
+data "aws_secretsmanager_random_password" "pepper" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "pepper" {
+  name_prefix = "${var.name}-${var.stage}-api-key-pepper-"
+  description = "toolreg API-key pepper ({kid, key}); keys made under the previous version keep working after a rotation"
+}
+
+resource "aws_secretsmanager_secret_version" "pepper" {
+  secret_id     = aws_secretsmanager_secret.pepper.id
+  secret_string = jsonencode({ kid = "p1", key = data.aws_secretsmanager_random_password.pepper.random_password })
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}

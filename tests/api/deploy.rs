@@ -138,23 +138,26 @@ fn generated_infra_files_are_up_to_date() {
     );
 }
 
-/// Every route has a Lambda binary that serves exactly its own row.
+/// Every route has a Lambda binary that serves exactly its own row and handler, as `make infra`
+/// generates it, and a `[[bin]]` entry.
 #[test]
-fn every_route_has_a_binary_wired_to_its_row() {
+fn route_binaries_are_generated_from_the_table() {
+    use toolreg_core::routes::{infra, HANDLERS};
     let cargo = std::fs::read_to_string(repo_root().join("functions/Cargo.toml")).expect("toml");
-    for r in ROUTES {
-        assert!(
-            cargo.contains(&format!("name = \"{}\"", r.function)),
-            "functions/Cargo.toml lacks a [[bin]] for {}",
-            r.function
-        );
-        let file = format!("functions/src/bin/{}.rs", r.function.replace('-', "_"));
+    assert_eq!(
+        infra::with_bins_manifest(&cargo).as_deref(),
+        Some(cargo.as_str()),
+        "functions/Cargo.toml's [[bin]] entries are stale: run `make infra`"
+    );
+    for s in HANDLERS {
+        let file = format!("functions/src/bin/{}", infra::bin_file(s.route.function));
         let src = std::fs::read_to_string(repo_root().join(&file)).expect(&file);
-        let row = r.function.replace('-', "_").to_ascii_uppercase();
-        let compact: String = src.split_whitespace().collect();
-        assert!(
-            compact.contains(&format!("serve(&{row},")),
-            "{file} does not serve {row}"
+        assert_eq!(
+            src,
+            infra::bin_source(s),
+            "{file} is stale: run `make infra`"
         );
+        assert!(src.contains(&format!("serve(&{},", s.row)), "{file}");
     }
+    assert_eq!(HANDLERS.len(), ROUTES.len());
 }

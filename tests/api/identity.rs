@@ -21,6 +21,9 @@ fn claims(typ: TokenType) -> Claims {
         iss: "toolreg".into(),
         aud: "toolreg-api".into(),
         fam: None,
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     }
 }
 

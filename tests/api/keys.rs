@@ -103,6 +103,9 @@ fn token(keys: &KeySet, s: &Server) -> String {
             .cloned()
             .unwrap_or("toolreg-api".into()),
         fam: None,
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     };
     jwt::sign(keys, &claims).expect("sign")
 }

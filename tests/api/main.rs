@@ -1,3 +1,4 @@
+mod agents;
 mod audit_log;
 mod deploy;
 mod drift;
@@ -9,6 +10,7 @@ mod keys;
 mod lambda;
 mod limits;
 mod load;
+mod oauth;
 mod openapi;
 mod oversize;
 mod remote;

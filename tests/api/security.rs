@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
 use toolreg_core::routes::{
-    Access, Route, AUTH_LOGOUT, AUTH_REFRESH, ROUTES, TOOLS_APPROVE_TOOLS, TOOLS_REPROBE,
+    Access, Route, AUTH_LOGOUT, AUTH_PASSWORD, AUTH_REFRESH, OAUTH_TOKEN, ROUTES,
+    TOOLS_APPROVE_TOOLS, TOOLS_REPROBE,
 };
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -17,7 +18,12 @@ enum Who {
     Public,
     /// The credential travels in the body (`/auth/refresh`).
     RefreshBody,
-    AnyUser,
+    /// The client's credentials travel in the form (`/oauth/token`).
+    ClientBody,
+    /// Users, admins and agents.
+    AnyPrincipal,
+    /// Users and admins, not agents.
+    Person,
     Admin,
     Elevated,
 }
@@ -30,8 +36,10 @@ fn who(route: &Route) -> Who {
         {
             Who::RefreshBody
         }
+        Access::Public if route.function == OAUTH_TOKEN.function => Who::ClientBody,
         Access::Public => Who::Public,
-        Access::AnyPrincipal => Who::AnyUser,
+        Access::AnyPrincipal => Who::AnyPrincipal,
+        Access::Person => Who::Person,
         Access::Admin => Who::Admin,
         Access::ElevatedAdmin => Who::Elevated,
     }
@@ -46,9 +54,17 @@ enum Cred {
     ElevatedAdmin,
     Refresh,
     Expired,
+    /// An agent's API key.
+    AgentKey,
+    /// An agent's OAuth access token.
+    AgentToken,
+    /// The access token of a user disabled after it was issued: it works until it expires.
+    DisabledUser,
+    /// A revoked API key.
+    RevokedKey,
 }
 
-const CREDS: [Cred; 7] = [
+const CREDS: [Cred; 11] = [
     Cred::None,
     Cred::Garbage,
     Cred::User,
@@ -56,6 +72,10 @@ const CREDS: [Cred; 7] = [
     Cred::ElevatedAdmin,
     Cred::Refresh,
     Cred::Expired,
+    Cred::AgentKey,
+    Cred::AgentToken,
+    Cred::DisabledUser,
+    Cred::RevokedKey,
 ];
 
 /// The status an authorised, well-formed request to `route` gets in this test's setup: the row's
@@ -69,19 +89,30 @@ fn success_status(route: &Route) -> u16 {
 
 fn expected(a: Who, c: Cred, route: &Route) -> u16 {
     let ok = success_status(route);
+    // A disabled user's access token runs out on its own; their own password change checks.
+    let c = match c {
+        Cred::DisabledUser if route.function == AUTH_PASSWORD.function => return 401,
+        Cred::DisabledUser => Cred::User,
+        other => other,
+    };
     match (a, c) {
         (Who::Public, _) => ok,
         (Who::RefreshBody, Cred::Refresh) => ok,
         (Who::RefreshBody, Cred::None) => 422,
         (Who::RefreshBody, _) => 401,
-        (_, Cred::None | Cred::Garbage | Cred::Refresh | Cred::Expired) => 401,
-        (Who::AnyUser, Cred::User | Cred::Admin) => ok,
-        (Who::AnyUser, Cred::ElevatedAdmin) => 401,
+        (Who::ClientBody, Cred::AgentKey) => ok,
+        (Who::ClientBody, _) => 401,
+        (_, Cred::None | Cred::Garbage | Cred::Refresh | Cred::Expired | Cred::RevokedKey) => 401,
+        (Who::AnyPrincipal, Cred::User | Cred::Admin | Cred::AgentKey | Cred::AgentToken) => ok,
+        (Who::AnyPrincipal | Who::Person, Cred::ElevatedAdmin) => 401,
+        (Who::Person, Cred::User | Cred::Admin) => ok,
+        (Who::Person | Who::Admin | Who::Elevated, Cred::AgentKey | Cred::AgentToken) => 403,
         (Who::Admin, Cred::User) => 403,
         (Who::Admin, Cred::Admin) => ok,
         (Who::Admin, Cred::ElevatedAdmin) => 401,
         (Who::Elevated, Cred::User | Cred::Admin) => 403,
         (Who::Elevated, Cred::ElevatedAdmin) => ok,
+        (_, Cred::DisabledUser) => unreachable!("mapped above"),
     }
 }
 
@@ -94,7 +125,7 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
         }),
         // Changing to the same password keeps the matrix's credentials working.
         "auth-password" => {
-            let current = if cred == Cred::User {
+            let current = if matches!(cred, Cred::User | Cred::DisabledUser) {
                 MATRIX_USER_PASSWORD
             } else {
                 ADMIN_PASSWORD
@@ -117,6 +148,9 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
         ),
         "tools-update" => Some(json!({"description": "changed"})),
         "tools-test-connection" => Some(json!({"server_url": "http://127.0.0.1:9/mcp"})),
+        "agents-create" => Some(json!({"name": unique("matrix-agent")})),
+        "agents-update" => Some(json!({"description": "changed"})),
+        "agent-keys-create" => Some(json!({"description": "matrix"})),
         _ => {
             assert!(
                 route.openapi.request.is_none(),
@@ -145,6 +179,9 @@ async fn expired_admin_token(s: &Server) -> String {
         iss: "toolreg".into(),
         aud: "toolreg-api".into(),
         fam: None,
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     };
     jwt::sign(&keys, &claims).expect("sign")
 }
@@ -184,6 +221,50 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
         .await;
     let user = api.tokens(&username, MATRIX_USER_PASSWORD).await.0;
     let expired = expired_admin_token(s).await;
+    // An agent with a key and an OAuth token, and a key of it that was revoked.
+    let agent_id = api
+        .create_agent(&admin, &json!({"name": unique("matrix-agent")}))
+        .await;
+    let (_, agent_key) = api.agent_key(&admin, &agent_id).await;
+    let (revoked_id, revoked_key) = api.agent_key(&admin, &agent_id).await;
+    let r = api
+        .send(
+            "DELETE",
+            &format!("/api/v1/agents/{agent_id}/keys/{revoked_id}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = api
+        .oauth_token(
+            Some((&agent_id, &agent_key)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let agent_token = r.body["access_token"].as_str().unwrap().to_owned();
+    // A user disabled after logging in.
+    let disabled_name = unique("matrix_disabled");
+    let r = api
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": disabled_name, "role": "user", "password": MATRIX_USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let disabled_id = r.body["id"].as_str().unwrap().to_owned();
+    let disabled = api.tokens(&disabled_name, MATRIX_USER_PASSWORD).await.0;
+    let r = api
+        .post(
+            &format!("/api/v1/users/{disabled_id}/disable"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -209,23 +290,45 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
                 Cred::ElevatedAdmin => elevated.clone(),
                 Cred::Refresh => refresh.clone(),
                 Cred::Expired => Some(expired.clone()),
+                Cred::AgentKey => Some(agent_key.clone()),
+                Cred::AgentToken => Some(agent_token.clone()),
+                Cred::DisabledUser => Some(disabled.clone()),
+                Cred::RevokedKey => Some(revoked_key.clone()),
             };
-            // Routes about a user get a fresh (plain) user, the others a fresh tool.
-            let id = if route.path.starts_with("/api/v1/users/") {
-                new_user(&api, &admin).await
-            } else {
-                new_function_tool(&api, &admin).await
-            };
-            let path = route.path.replace("{id}", &id);
+            // Routes about a user get a fresh (plain) user, about an agent a fresh agent (and
+            // key), the others a fresh tool.
+            let mut path = route.path.to_owned();
+            if route.path.starts_with("/api/v1/users/") {
+                path = path.replace("{id}", &new_user(&api, &admin).await);
+            } else if route.path.starts_with("/api/v1/agents/") {
+                let id = api
+                    .create_agent(&admin, &json!({"name": unique("matrix-fresh")}))
+                    .await;
+                if path.contains("{key_id}") {
+                    let (key_id, _) = api.agent_key(&admin, &id).await;
+                    path = path.replace("{key_id}", &key_id);
+                }
+                path = path.replace("{id}", &id);
+            } else if path.contains("{id}") {
+                path = path.replace("{id}", &new_function_tool(&api, &admin).await);
+            }
             let body = body_for(route, &token, cred);
             let header_token = if who(route) == Who::RefreshBody {
                 None
             } else {
                 token.as_deref()
             };
-            let r = api
-                .send(route.method, &path, header_token, body.as_ref(), &[])
-                .await;
+            let r = if a == Who::ClientBody {
+                let mut form = vec![("grant_type", "client_credentials")];
+                if let Some(t) = token.as_deref() {
+                    form.push(("client_id", &agent_id));
+                    form.push(("client_secret", t));
+                }
+                api.oauth_token(None, &form).await
+            } else {
+                api.send(route.method, &path, header_token, body.as_ref(), &[])
+                    .await
+            };
             let want = expected(a, cred, route);
             checked += 1;
             if r.status != want {
@@ -233,7 +336,7 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
                     "{} {} as {cred:?}: got {} want {want}: {}",
                     route.method, route.path, r.status, r.text
                 ));
-            } else if r.status >= 400 {
+            } else if r.status >= 400 && a != Who::ClientBody {
                 assert_eq!(
                     r.header("content-type"),
                     Some("application/problem+json"),

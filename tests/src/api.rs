@@ -170,6 +170,60 @@ impl Api {
         )
     }
 
+    /// Registers an agent (admin token) and answers its id.
+    pub async fn create_agent(&self, admin: &str, body: &Value) -> String {
+        let r = self.post("/api/v1/agents", Some(admin), body).await;
+        assert_eq!(r.status, 201, "create agent: {}", r.text);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Issues a key for an agent and answers (key id, key).
+    pub async fn agent_key(&self, admin: &str, agent_id: &str) -> (String, String) {
+        let r = self
+            .post(
+                &format!("/api/v1/agents/{agent_id}/keys"),
+                Some(admin),
+                &json!({"description": "test key"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create key: {}", r.text);
+        (
+            r.body["id"].as_str().expect("id").to_owned(),
+            r.body["key"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    /// `POST /api/v1/oauth/token` with form parameters and, when given, HTTP Basic credentials.
+    pub async fn oauth_token(&self, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Resp {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/oauth/token", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some((id, secret)) = basic {
+            rb = rb.basic_auth(id, Some(secret));
+        }
+        read(rb).await
+    }
+
+    /// A new user of role `user` (made by `admin`), logged in: their access token.
+    pub async fn create_user_token(&self, admin: &str) -> String {
+        let username = unique("person");
+        let password = "a-person-password";
+        let r = self
+            .post(
+                "/api/v1/users",
+                Some(admin),
+                &json!({"username": username, "role": "user", "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create user: {}", r.text);
+        self.tokens(&username, password).await.0
+    }
+
     pub async fn admin(&self) -> String {
         self.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await.0
     }

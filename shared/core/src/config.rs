@@ -77,6 +77,8 @@ impl RateLimit {
 pub struct Config {
     pub table_name: String,
     pub jwt_secret_arn: String,
+    /// The pepper agents' API keys are HMACed with (`API_KEY_PEPPER_SECRET_ARN`).
+    pub api_key_pepper_arn: String,
     pub kms_key_id: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -87,6 +89,13 @@ pub struct Config {
     pub jwt_key_ttl: Duration,
     pub login_rate_limit_ip: RateLimit,
     pub login_rate_limit_username: RateLimit,
+    /// `/oauth/token` requests per client id and per source IP.
+    pub oauth_rate_limit_client: RateLimit,
+    pub oauth_rate_limit_ip: RateLimit,
+    /// The service's public base URL (`PUBLIC_BASE_URL`, e.g. `https://tools.example.com`) for
+    /// the OAuth metadata document; when unset, taken from the request's `Host` and
+    /// `X-Forwarded-Proto` headers.
+    pub public_base_url: Option<String>,
     pub probe_rate_limit_user: RateLimit,
     pub probe_rate_limit_ip: RateLimit,
     pub probe_timeout: Duration,
@@ -184,6 +193,7 @@ impl Config {
         Ok(Self {
             table_name: r.string("TABLE_NAME", "toolreg")?,
             jwt_secret_arn: r.string("JWT_SECRET_ARN", "toolreg/jwt-signing-key")?,
+            api_key_pepper_arn: r.string("API_KEY_PEPPER_SECRET_ARN", "toolreg/api-key-pepper")?,
             kms_key_id: r.string("KMS_KEY_ID", "alias/toolreg")?,
             jwt_issuer: r.string("JWT_ISSUER", "toolreg")?,
             jwt_audience: r.string("JWT_AUDIENCE", "toolreg-api")?,
@@ -206,6 +216,26 @@ impl Config {
                 )
                 .map(Duration::from_secs)?,
             login_rate_limit_ip: r.rate("LOGIN_RATE_LIMIT_IP", "5/minute")?,
+            oauth_rate_limit_client: r.rate("OAUTH_RATE_LIMIT_CLIENT", "60/minute")?,
+            oauth_rate_limit_ip: r.rate("OAUTH_RATE_LIMIT_IP", "120/minute")?,
+            public_base_url: match r.0("PUBLIC_BASE_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+            {
+                None => None,
+                Some(v) if v.is_empty() => None,
+                Some(v)
+                    if url::Url::parse(&v)
+                        .is_ok_and(|u| matches!(u.scheme(), "https" | "http")) =>
+                {
+                    Some(v)
+                }
+                Some(v) => {
+                    return Err(ConfigError {
+                        variable: "PUBLIC_BASE_URL",
+                        problem: format!("expected an http(s) URL, got {v:?}"),
+                    })
+                }
+            },
             login_rate_limit_username: r.rate("LOGIN_RATE_LIMIT_USERNAME", "20/15 minutes")?,
             probe_rate_limit_user: r.rate("PROBE_RATE_LIMIT_USER", "10/minute")?,
             probe_rate_limit_ip: r.rate("PROBE_RATE_LIMIT_IP", "30/minute")?,

@@ -12,6 +12,8 @@ pub struct AppState {
     pub store: Store,
     pub kms: aws_sdk_kms::Client,
     pub keys: KeyCache,
+    /// The API-key peppers (same secret shape and rotation as the JWT keys).
+    pub peppers: KeyCache,
     pub prober: Prober,
 }
 
@@ -33,6 +35,11 @@ impl AppState {
         Self {
             store: Store::new(clients.dynamodb, config.table_name.clone()),
             kms: clients.kms,
+            peppers: KeyCache::new(
+                clients.secrets.clone(),
+                config.api_key_pepper_arn.clone(),
+                config.jwt_key_ttl,
+            ),
             keys: KeyCache::new(
                 clients.secrets,
                 config.jwt_secret_arn.clone(),

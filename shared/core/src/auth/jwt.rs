@@ -29,6 +29,14 @@ pub struct Claims {
     pub aud: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fam: Option<String>,
+    /// Agents' tokens (`sub` = `agent:<id>`): the granted scopes, space-separated (RFC 6749
+    /// §3.3), and the agent's groups and tags, so policies match without a read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// Why a token could not be signed: always a bug or a broken key set, never the client's doing.
@@ -128,6 +136,9 @@ mod tests {
             iss: "toolreg".into(),
             aud: "toolreg-api".into(),
             fam: None,
+            scope: None,
+            groups: vec![],
+            tags: vec![],
         }
     }
 

@@ -1,4 +1,5 @@
-//! The JWT signing keys, read from Secrets Manager.
+//! Keys read from Secrets Manager: the JWT signing keys, and the API-key peppers (the same
+//! secret shape and cache, another secret).
 //!
 //! The secret holds `{"kid": "...", "key": "..."}`. Tokens are signed with the `AWSCURRENT`
 //! version and verified against it and `AWSPREVIOUS`, so rotating the secret (putting a new
@@ -51,13 +52,13 @@ impl KeySet {
             key: String,
         }
         let v: V = serde_json::from_str(secret)
-            .map_err(|_| "the JWT secret must be JSON {\"kid\": ..., \"key\": ...}".to_string())?;
+            .map_err(|_| "the secret must be JSON {\"kid\": ..., \"key\": ...}".to_string())?;
         if v.kid.is_empty() || v.kid.len() > 64 {
-            return Err("the JWT secret's kid must be 1 to 64 characters".into());
+            return Err("the secret's kid must be 1 to 64 characters".into());
         }
         if v.key.len() < MIN_KEY_BYTES {
             return Err(format!(
-                "the JWT secret's key must be at least {MIN_KEY_BYTES} bytes"
+                "the secret's key must be at least {MIN_KEY_BYTES} bytes"
             ));
         }
         Ok((v.kid, v.key.into_bytes()))
@@ -223,7 +224,7 @@ impl Inner {
     async fn reload(&self) -> Result<Arc<KeySet>, AppError> {
         let loaded = self.load().await;
         if let Err(e) = &loaded {
-            tracing::warn!(error = ?e, "loading the JWT keys failed");
+            tracing::warn!(error = ?e, secret = %self.secret_id, "loading keys from Secrets Manager failed");
         }
         self.store(loaded)
     }
@@ -261,8 +262,9 @@ impl Inner {
     async fn load(&self) -> Result<KeySet, AppError> {
         let (current, previous) = tokio::join!(self.fetch("AWSCURRENT"), self.fetch("AWSPREVIOUS"));
         let current = current?
-            .ok_or_else(|| AppError::Internal("the JWT secret has no string value".into()))?;
-        let (kid, key) = KeySet::parse_version(&current).map_err(AppError::Internal)?;
+            .ok_or_else(|| AppError::Internal(format!("{} has no string value", self.secret_id)))?;
+        let (kid, key) = KeySet::parse_version(&current)
+            .map_err(|e| AppError::Internal(format!("{}: {e}", self.secret_id)))?;
         let mut keys = HashMap::new();
         // A broken previous version only costs its tokens; the current one must be sound.
         if let Ok(Some(prev)) = previous {

@@ -1,4 +1,5 @@
-//! Who is calling: the bearer token checked, with no database call.
+//! Who is calling. A user's or an agent's token is checked with no database call; an agent's
+//! API key with one read (see `auth::agent_keys`).
 
 use super::jwt::{self, Claims, TokenType, VerifyError};
 use crate::domain::audit::Actor;
@@ -7,9 +8,16 @@ use crate::error::AppError;
 use crate::http::ApiRequest;
 use crate::state::AppState;
 
-/// An authenticated caller.
+/// An authenticated caller: a person or an agent.
 #[derive(Clone, Debug)]
-pub struct Principal {
+pub enum Principal {
+    User(UserPrincipal),
+    Agent(AgentPrincipal),
+}
+
+/// A person, from their access (or elevated) token.
+#[derive(Clone, Debug)]
+pub struct UserPrincipal {
     /// The token's subject, typed once here.
     pub user_id: UserId,
     pub username: String,
@@ -17,11 +25,70 @@ pub struct Principal {
     pub token_type: TokenType,
 }
 
-impl Principal {
+/// An agent, from an API key or an OAuth access token.
+#[derive(Clone, Debug)]
+pub struct AgentPrincipal {
+    pub agent_id: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    pub tags: Vec<String>,
+    /// What the credential grants (a key grants every scope).
+    pub scopes: Vec<String>,
+    pub via: AgentCredential,
+}
+
+/// How an agent proved who it is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AgentCredential {
+    /// The key's public prefix.
+    ApiKey(String),
+    /// The OAuth access token's id.
+    OAuthToken(String),
+}
+
+/// The subject prefix of agents' tokens and audit actors: `agent:<id>`.
+pub const AGENT_SUBJECT: &str = "agent:";
+
+impl UserPrincipal {
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.user_id.to_string()),
             username: Some(self.username.clone()),
+        }
+    }
+}
+
+impl AgentPrincipal {
+    /// `agent:<id>`: what audit events and tokens name the agent by.
+    pub fn subject(&self) -> String {
+        format!("{AGENT_SUBJECT}{}", self.agent_id)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.subject()),
+            username: Some(self.name.clone()),
+        }
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+impl Principal {
+    /// The user id, or `agent:<id>`: unique across both kinds.
+    pub fn id(&self) -> String {
+        match self {
+            Principal::User(u) => u.user_id.to_string(),
+            Principal::Agent(a) => a.subject(),
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Principal::User(u) => u.actor(),
+            Principal::Agent(a) => a.actor(),
         }
     }
 }
@@ -77,8 +144,30 @@ pub async fn verify_token(
     Ok(claims)
 }
 
+/// The principal a verified token names: an agent when its subject is `agent:<id>`.
 fn principal(c: Claims) -> Principal {
-    Principal {
+    match c.sub.strip_prefix(AGENT_SUBJECT) {
+        Some(agent_id) => Principal::Agent(AgentPrincipal {
+            agent_id: agent_id.to_owned(),
+            name: c.username,
+            groups: c.groups,
+            tags: c.tags,
+            scopes: c
+                .scope
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            via: AgentCredential::OAuthToken(c.jti),
+        }),
+        None => Principal::User(user_principal(c)),
+    }
+}
+
+fn user_principal(c: Claims) -> UserPrincipal {
+    UserPrincipal {
         user_id: UserId::new(c.sub),
         username: c.username,
         role: c.role,
@@ -86,32 +175,76 @@ fn principal(c: Claims) -> Principal {
     }
 }
 
-/// Any valid access token.
+/// The API key of a request, if it sent one: `X-Api-Key: trk_…` or `Authorization: Bearer
+/// trk_…`. Sending both an API key and a bearer token is refused rather than guessed at.
+fn api_key(req: &ApiRequest) -> Result<Option<&str>, AppError> {
+    let header = req.header("x-api-key").map(str::trim);
+    let bearer = bearer(req).ok();
+    match (header, bearer) {
+        (Some(_), Some(_)) => Err(AppError::Unauthenticated(
+            "send either X-Api-Key or an Authorization header, not both".into(),
+        )),
+        (Some(k), None) => Ok(Some(k)),
+        (None, Some(b)) if super::apikey::looks_like_key(b) => Ok(Some(b)),
+        _ => Ok(None),
+    }
+}
+
+/// Any valid credential: a user's access token, an agent's OAuth access token or API key.
 pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Principal, AppError> {
+    if let Some(key) = api_key(req)? {
+        return super::agent_keys::authenticate(state, key)
+            .await
+            .map(Principal::Agent);
+    }
     let token = bearer(req)?;
     verify_token(state, token, TokenType::Access)
         .await
         .map(principal)
 }
 
-/// An access token of an admin.
-pub async fn require_admin(state: &AppState, req: &ApiRequest) -> Result<Principal, AppError> {
-    let p = authenticate(state, req).await?;
-    if p.role != Role::Admin {
-        return Err(AppError::Forbidden("this operation is for admins".into()));
+fn admins_only() -> AppError {
+    AppError::Forbidden("this operation is for admins".into())
+}
+
+/// A person (user or admin), not an agent.
+pub async fn require_user(state: &AppState, req: &ApiRequest) -> Result<UserPrincipal, AppError> {
+    match authenticate(state, req).await? {
+        Principal::User(u) => Ok(u),
+        Principal::Agent(_) => Err(AppError::Forbidden(
+            "this operation is for people, not agents".into(),
+        )),
     }
-    Ok(p)
+}
+
+/// An access token of an admin.
+pub async fn require_admin(state: &AppState, req: &ApiRequest) -> Result<UserPrincipal, AppError> {
+    match authenticate(state, req).await? {
+        Principal::User(u) if u.role == Role::Admin => Ok(u),
+        _ => Err(admins_only()),
+    }
 }
 
 /// An elevated token (admins only). A plain admin access token is told to elevate.
-pub async fn require_elevated(state: &AppState, req: &ApiRequest) -> Result<Principal, AppError> {
+pub async fn require_elevated(
+    state: &AppState,
+    req: &ApiRequest,
+) -> Result<UserPrincipal, AppError> {
+    if api_key(req)?.is_some() {
+        authenticate(state, req).await?;
+        return Err(admins_only());
+    }
     let token = bearer(req)?;
     match verify_token(state, token, TokenType::Elevated).await {
-        Ok(c) if c.role == Role::Admin => Ok(principal(c)),
-        Ok(_) => Err(AppError::Forbidden("this operation is for admins".into())),
+        Ok(c) if c.role == Role::Admin && !c.sub.starts_with(AGENT_SUBJECT) => {
+            Ok(user_principal(c))
+        }
+        Ok(_) => Err(admins_only()),
         Err(e) => match verify_token(state, token, TokenType::Access).await {
-            Ok(c) if c.role == Role::Admin => Err(AppError::ElevationRequired),
-            Ok(_) => Err(AppError::Forbidden("this operation is for admins".into())),
+            Ok(c) if c.role == Role::Admin && !c.sub.starts_with(AGENT_SUBJECT) => {
+                Err(AppError::ElevationRequired)
+            }
+            Ok(_) => Err(admins_only()),
             Err(_) => Err(e),
         },
     }

@@ -18,6 +18,14 @@ pub mod action {
     pub const USER_PASSWORD_RESET: &str = "user.password_reset";
     pub const PASSWORD_CHANGE: &str = "auth.password_change";
     pub const LOGOUT: &str = "auth.logout";
+    pub const AGENT_CREATE: &str = "agent.create";
+    pub const AGENT_UPDATE: &str = "agent.update";
+    pub const AGENT_DISABLE: &str = "agent.disable";
+    pub const AGENT_ENABLE: &str = "agent.enable";
+    pub const AGENT_KEY_CREATE: &str = "agent.key.create";
+    pub const AGENT_KEY_REVOKE: &str = "agent.key.revoke";
+    /// An OAuth access token issued (or refused) at `/oauth/token`.
+    pub const TOKEN: &str = "auth.token";
     pub const TOOL_CREATE: &str = "tool.create";
     pub const TOOL_UPDATE: &str = "tool.update";
     pub const TOOL_ACTIVATE: &str = "tool.activate";

@@ -1,5 +1,6 @@
 //! Pure types and validation: no I/O here.
 
+pub mod agent;
 pub mod audit;
 pub mod drift;
 pub mod error;

@@ -61,15 +61,25 @@ pub async fn refresh(
 }
 
 pub async fn me(_state: &AppState, _req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
-    Ok(ApiResponse::json(
-        200,
-        &json!({"id": p.user_id, "username": p.username, "role": p.role}),
-    ))
+    use crate::auth::principal::Principal;
+    let me = match caller.principal()? {
+        Principal::User(u) => {
+            json!({"kind": "user", "id": u.user_id, "username": u.username, "role": u.role})
+        }
+        Principal::Agent(a) => json!({
+            "kind": "agent",
+            "id": a.agent_id,
+            "name": a.name,
+            "groups": a.groups,
+            "tags": a.tags,
+            "scopes": a.scopes,
+        }),
+    };
+    Ok(ApiResponse::json(200, &me))
 }
 
 pub async fn elevate(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: ElevateBody = body::parse_json(req)?;
     bounded("/password", &b.password)?;
     let t = svc::elevate(state, &p, &b.password, &meta(req)).await?;

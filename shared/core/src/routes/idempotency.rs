@@ -32,7 +32,7 @@ pub async fn run(
         Some(k) if is_write(route.method) => k,
         _ => return handler(state, req, caller).await,
     };
-    let Some(principal) = caller.principal_id().map(str::to_owned) else {
+    let Some(principal) = caller.principal_id() else {
         return handler(state, req, caller).await;
     };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {

@@ -2,20 +2,23 @@
 //! [`table`]; this module pairs each row with its handler for the local server, which serves the
 //! whole table, while each Lambda binary serves only its own row and handler.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod idempotency;
 pub mod infra;
+pub mod oauth;
 pub mod table;
 pub mod tools;
 pub mod users;
 
 pub use table::*;
 
-use crate::auth::principal::{self, Principal};
+use crate::auth::principal::{self, Principal, UserPrincipal};
 use crate::aws::{CallCounts, CALLS};
+use crate::domain::agent::CATALOG_READ;
 use crate::domain::audit::RequestMeta;
 use crate::error::{AppError, AppResult};
 use crate::http::{problem, ApiRequest, ApiResponse};
@@ -32,8 +35,8 @@ pub struct Caller(Option<Principal>);
 
 impl Caller {
     /// The principal's id, if there is one (scopes idempotency keys).
-    pub fn principal_id(&self) -> Option<&str> {
-        self.0.as_ref().map(|p| p.user_id.as_str())
+    pub fn principal_id(&self) -> Option<String> {
+        self.0.as_ref().map(Principal::id)
     }
 
     /// The authenticated principal; routes with [`Access::Public`] have none.
@@ -41,6 +44,16 @@ impl Caller {
         self.0.ok_or_else(|| {
             AppError::Internal("the handler wants a principal but its route is public".into())
         })
+    }
+
+    /// The person calling: what routes for people and admins get.
+    pub fn user(self) -> AppResult<UserPrincipal> {
+        match self.principal()? {
+            Principal::User(u) => Ok(u),
+            Principal::Agent(_) => Err(AppError::Internal(
+                "the handler wants a person but its route lets agents in".into(),
+            )),
+        }
     }
 }
 
@@ -60,48 +73,82 @@ macro_rules! handler {
     }};
 }
 
-/// Every row with its handler: what the local server dispatches across. A unit test checks it
-/// pairs every row of [`ROUTES`] exactly once.
-pub const HANDLERS: &[(&Route, Handler)] = &[
-    (&HEALTH, handler!(health::health)),
-    (&AUTH_LOGIN, handler!(auth::login)),
-    (&AUTH_REFRESH, handler!(auth::refresh)),
-    (&AUTH_ME, handler!(auth::me)),
-    (&AUTH_ELEVATE, handler!(auth::elevate)),
-    (&AUTH_PASSWORD, handler!(users::change_password)),
-    (&AUTH_LOGOUT, handler!(users::logout)),
-    (&USERS_CREATE, handler!(users::create)),
-    (&USERS_LIST, handler!(users::list)),
-    (&USERS_GET, handler!(users::get)),
-    (&USERS_UPDATE, handler!(users::update)),
-    (&USERS_DISABLE, handler!(users::disable)),
-    (&USERS_ENABLE, handler!(users::enable)),
-    (&USERS_RESET_PASSWORD, handler!(users::reset_password)),
-    (&TOOLS_CREATE, handler!(tools::create::create)),
-    (&TOOLS_LIST, handler!(tools::list::list)),
-    (&TOOLS_GET, handler!(tools::get::get)),
-    (&TOOLS_UPDATE, handler!(tools::update::update)),
-    (&TOOLS_ACTIVATE, handler!(tools::lifecycle::activate)),
-    (&TOOLS_DEACTIVATE, handler!(tools::lifecycle::deactivate)),
-    (&TOOLS_DELETE, handler!(tools::lifecycle::delete)),
-    (
-        &TOOLS_TEST_CONNECTION,
-        handler!(tools::probe::test_connection),
-    ),
-    (&TOOLS_REPROBE, handler!(tools::probe::reprobe)),
-    (&TOOLS_PROBES, handler!(tools::probe::probes)),
-    (&TOOLS_APPROVE_TOOLS, handler!(tools::drift::approve_tools)),
-    (&AUDIT_LIST, handler!(audit::list)),
-    (&OPENAPI, handler!(docs::openapi)),
-    (&DOCS, handler!(docs::page)),
+/// A row with its handler, and both their names: the Lambda binaries in functions/src/bin/ are
+/// generated from these by `make infra` (see `routes::infra`).
+#[derive(Clone, Copy)]
+pub struct Served {
+    pub route: &'static Route,
+    pub handler: Handler,
+    /// The row's constant, e.g. `TOOLS_GET`.
+    pub row: &'static str,
+    /// The handler's path under `routes`, e.g. `tools::get::get`.
+    pub handler_path: &'static str,
+}
+
+/// `served!(TOOLS_GET => tools::get::get)`: a [`Served`] entry.
+#[macro_export]
+macro_rules! served {
+    ($row:ident => $($seg:ident)::+) => {
+        $crate::routes::Served {
+            route: &$row,
+            handler: $crate::handler!($($seg)::+),
+            row: stringify!($row),
+            handler_path: stringify!($($seg)::+),
+        }
+    };
+}
+
+/// Every row with its handler: what the local server dispatches across, and what the Lambda
+/// binaries are generated from. A unit test checks it pairs every row of [`ROUTES`] exactly
+/// once.
+pub const HANDLERS: &[Served] = &[
+    served!(HEALTH => health::health),
+    served!(AUTH_LOGIN => auth::login),
+    served!(AUTH_REFRESH => auth::refresh),
+    served!(AUTH_ME => auth::me),
+    served!(AUTH_ELEVATE => auth::elevate),
+    served!(AUTH_PASSWORD => users::change_password),
+    served!(AUTH_LOGOUT => users::logout),
+    served!(USERS_CREATE => users::create),
+    served!(USERS_LIST => users::list),
+    served!(USERS_GET => users::get),
+    served!(USERS_UPDATE => users::update),
+    served!(USERS_DISABLE => users::disable),
+    served!(USERS_ENABLE => users::enable),
+    served!(USERS_RESET_PASSWORD => users::reset_password),
+    served!(TOOLS_CREATE => tools::create::create),
+    served!(TOOLS_LIST => tools::list::list),
+    served!(TOOLS_GET => tools::get::get),
+    served!(TOOLS_UPDATE => tools::update::update),
+    served!(TOOLS_ACTIVATE => tools::lifecycle::activate),
+    served!(TOOLS_DEACTIVATE => tools::lifecycle::deactivate),
+    served!(TOOLS_DELETE => tools::lifecycle::delete),
+    served!(TOOLS_TEST_CONNECTION => tools::probe::test_connection),
+    served!(TOOLS_REPROBE => tools::probe::reprobe),
+    served!(TOOLS_PROBES => tools::probe::probes),
+    served!(TOOLS_APPROVE_TOOLS => tools::drift::approve_tools),
+    served!(AGENTS_CREATE => agents::create),
+    served!(AGENTS_LIST => agents::list),
+    served!(AGENTS_GET => agents::get),
+    served!(AGENTS_UPDATE => agents::update),
+    served!(AGENTS_DISABLE => agents::disable),
+    served!(AGENTS_ENABLE => agents::enable),
+    served!(AGENT_KEYS_CREATE => agents::create_key),
+    served!(AGENT_KEYS_LIST => agents::list_keys),
+    served!(AGENT_KEYS_REVOKE => agents::revoke_key),
+    served!(OAUTH_TOKEN => oauth::token),
+    served!(OAUTH_METADATA => oauth::metadata),
+    served!(AUDIT_LIST => audit::list),
+    served!(OPENAPI => docs::openapi),
+    served!(DOCS => docs::page),
 ];
 
 /// The handler of `route` (the local server).
 pub fn handler_for(route: &Route) -> Option<Handler> {
     HANDLERS
         .iter()
-        .find(|(r, _)| r.function == route.function)
-        .map(|(_, h)| *h)
+        .find(|s| s.route.function == route.function)
+        .map(|s| s.handler)
 }
 
 /// Why a path did not resolve to a route.
@@ -178,9 +225,22 @@ pub(crate) fn meta(req: &ApiRequest) -> RequestMeta {
 async fn authorize(state: &AppState, access: Access, req: &ApiRequest) -> AppResult<Caller> {
     Ok(Caller(match access {
         Access::Public => None,
-        Access::AnyPrincipal => Some(principal::authenticate(state, req).await?),
-        Access::Admin => Some(principal::require_admin(state, req).await?),
-        Access::ElevatedAdmin => Some(principal::require_elevated(state, req).await?),
+        Access::AnyPrincipal => {
+            let p = principal::authenticate(state, req).await?;
+            if let Principal::Agent(a) = &p {
+                if !a.has_scope(CATALOG_READ) {
+                    return Err(AppError::Forbidden(format!(
+                        "this route needs the {CATALOG_READ} scope"
+                    )));
+                }
+            }
+            Some(p)
+        }
+        Access::Person => Some(Principal::User(principal::require_user(state, req).await?)),
+        Access::Admin => Some(Principal::User(principal::require_admin(state, req).await?)),
+        Access::ElevatedAdmin => Some(Principal::User(
+            principal::require_elevated(state, req).await?,
+        )),
     }))
 }
 
@@ -353,7 +413,7 @@ mod tests {
     fn every_route_resolves_to_itself_and_names_are_unique() {
         let mut names = std::collections::HashSet::new();
         for r in ROUTES {
-            let path = r.path.replace("{id}", "x");
+            let path = r.path.replace("{id}", "x").replace("{key_id}", "y");
             assert_eq!(
                 resolve(r.method, &path).unwrap().0.function,
                 r.function,
@@ -373,7 +433,7 @@ mod tests {
         for r in ROUTES {
             let n = HANDLERS
                 .iter()
-                .filter(|(h, _)| h.function == r.function)
+                .filter(|s| s.route.function == r.function)
                 .count();
             assert_eq!(n, 1, "{} has {n} handlers in HANDLERS", r.function);
         }

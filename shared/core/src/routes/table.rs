@@ -11,8 +11,11 @@
 pub enum Access {
     /// No token (any credential travels in the body, as for `/auth/refresh`).
     Public,
-    /// Any valid access token.
+    /// Any principal: a user's access token, or an agent (API key or OAuth access token) that
+    /// holds the `catalog:read` scope.
     AnyPrincipal,
+    /// A person (user or admin), never an agent: self-service routes.
+    Person,
     /// An admin's access token.
     Admin,
     /// An admin's elevated token.
@@ -58,13 +61,15 @@ pub struct Operation {
 }
 
 /// What a function may touch: DynamoDB actions on the table (and its indexes), KMS actions on
-/// the header key, and whether it reads the JWT secret.
+/// the header key, whether it reads the JWT secret, and whether it reads the API-key pepper
+/// (every route an agent may call with a key: see `auth::agent_keys`).
 #[derive(Clone, Copy, Debug)]
 pub struct Iam {
     pub dynamodb: &'static [&'static str],
     pub index: bool,
     pub kms: &'static [&'static str],
     pub secret: bool,
+    pub pepper: bool,
 }
 
 /// A deployed Lambda function with no route (the scheduled re-prober).
@@ -204,6 +209,36 @@ const AUDIT_PARAMS: &[Param] = &[
     CURSOR,
 ];
 
+const AGENT_LIST_PARAMS: &[Param] = &[
+    Param {
+        name: "disabled",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only disabled or only enabled agents.",
+    },
+    Param {
+        name: "group",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents in this group.",
+    },
+    Param {
+        name: "tag",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents with this tag.",
+    },
+    Param {
+        name: "owner_user_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents this user owns.",
+    },
+    Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in name or description.",
+    },
+    LIMIT,
+    CURSOR,
+];
+
 pub const HEALTH: Route = Route {
     method: "GET",
     path: "/health",
@@ -225,6 +260,7 @@ pub const HEALTH: Route = Route {
         index: false,
         kms: &[],
         secret: false,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -257,6 +293,7 @@ pub const AUTH_LOGIN: Route = Route {
         index: true,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     // argon2id (19 MiB, t=2) is CPU work: Lambda gives CPU in proportion to memory, so 1024 MB
@@ -292,6 +329,7 @@ pub const AUTH_REFRESH: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -314,10 +352,11 @@ pub const AUTH_ME: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &[],
+        dynamodb: &["GetItem", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
+        pepper: true,
     },
     timeout: 15,
     memory: 128,
@@ -344,6 +383,7 @@ pub const AUTH_ELEVATE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     // argon2id (19 MiB, t=2) is CPU work: Lambda gives CPU in proportion to memory, so 1024 MB
@@ -356,7 +396,7 @@ pub const AUTH_PASSWORD: Route = Route {
     method: "POST",
     path: "/api/v1/auth/password",
     function: "auth-password",
-    access: Access::AnyPrincipal,
+    access: Access::Person,
     openapi: Operation {
         summary: "Change your own password (revokes your other sessions; answers a new token pair)",
         tag: "auth",
@@ -373,6 +413,7 @@ pub const AUTH_PASSWORD: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -400,6 +441,7 @@ pub const AUTH_LOGOUT: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -426,6 +468,7 @@ pub const USERS_CREATE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -453,6 +496,7 @@ pub const USERS_LIST: Route = Route {
         index: true,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -479,6 +523,7 @@ pub const USERS_GET: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -512,6 +557,7 @@ pub const USERS_UPDATE: Route = Route {
         index: true,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -545,6 +591,7 @@ pub const USERS_DISABLE: Route = Route {
         index: true,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -571,6 +618,7 @@ pub const USERS_ENABLE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -597,6 +645,7 @@ pub const USERS_RESET_PASSWORD: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -624,6 +673,7 @@ pub const TOOLS_CREATE: Route = Route {
         index: false,
         kms: &["GenerateDataKey"],
         secret: true,
+        pepper: false,
     },
     timeout: 30,
     memory: 128,
@@ -646,10 +696,11 @@ pub const TOOLS_LIST: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["Query"],
+        dynamodb: &["Query", "GetItem", "UpdateItem"],
         index: true,
         kms: &[],
         secret: true,
+        pepper: true,
     },
     timeout: 15,
     memory: 128,
@@ -672,10 +723,11 @@ pub const TOOLS_GET: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem"],
+        dynamodb: &["GetItem", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
+        pepper: true,
     },
     timeout: 15,
     memory: 128,
@@ -708,6 +760,7 @@ pub const TOOLS_UPDATE: Route = Route {
         index: false,
         kms: &["GenerateDataKey", "Decrypt"],
         secret: true,
+        pepper: false,
     },
     timeout: 30,
     memory: 128,
@@ -734,6 +787,7 @@ pub const TOOLS_ACTIVATE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -760,6 +814,7 @@ pub const TOOLS_DEACTIVATE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -794,6 +849,7 @@ pub const TOOLS_DELETE: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -820,6 +876,7 @@ pub const TOOLS_TEST_CONNECTION: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 30,
     memory: 128,
@@ -846,6 +903,7 @@ pub const TOOLS_REPROBE: Route = Route {
         index: false,
         kms: &["Decrypt"],
         secret: true,
+        pepper: false,
     },
     timeout: 30,
     memory: 128,
@@ -868,10 +926,11 @@ pub const TOOLS_PROBES: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["Query"],
+        dynamodb: &["Query", "GetItem", "UpdateItem"],
         index: false,
         kms: &[],
         secret: true,
+        pepper: true,
     },
     timeout: 15,
     memory: 128,
@@ -899,6 +958,7 @@ pub const TOOLS_APPROVE_TOOLS: Route = Route {
         index: false,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -925,6 +985,7 @@ pub const AUDIT_LIST: Route = Route {
         index: true,
         kms: &[],
         secret: true,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -951,6 +1012,7 @@ pub const OPENAPI: Route = Route {
         index: false,
         kms: &[],
         secret: false,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
@@ -977,12 +1039,328 @@ pub const DOCS: Route = Route {
         index: false,
         kms: &[],
         secret: false,
+        pepper: false,
     },
     timeout: 15,
     memory: 128,
 };
 
 /// Every HTTP route, in the order the documents list them.
+pub const AGENTS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents",
+    function: "agents-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Register an agent",
+        tag: "agents",
+        request: Some("CreateAgent"),
+        status: 201,
+        response: Content::Json("Agent"),
+        query: &[],
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        if_match: false,
+        location: true,
+    },
+    iam: Iam {
+        dynamodb: &["PutItem", "ConditionCheckItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENTS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents",
+    function: "agents-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List agents, sorted by name",
+        tag: "agents",
+        request: None,
+        status: 200,
+        response: Content::Json("AgentPage"),
+        query: AGENT_LIST_PARAMS,
+        problems: &[400, 401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENTS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents/{id}",
+    function: "agents-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get an agent",
+        tag: "agents",
+        request: None,
+        status: 200,
+        response: Content::Json("Agent"),
+        query: &[],
+        problems: &[401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENTS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/agents/{id}",
+    function: "agents-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change an agent's description, owner, groups or tags",
+        tag: "agents",
+        request: Some("UpdateAgent"),
+        status: 200,
+        response: Content::Json("Agent"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENTS_DISABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/disable",
+    function: "agents-disable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Disable an agent: its keys stop working at once",
+        tag: "agents",
+        request: None,
+        status: 200,
+        response: Content::Json("Agent"),
+        query: &[],
+        problems: &[401, 403, 404, 409, 412, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENTS_ENABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/enable",
+    function: "agents-enable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Enable an agent",
+        tag: "agents",
+        request: None,
+        status: 200,
+        response: Content::Json("Agent"),
+        query: &[],
+        problems: &[401, 403, 404, 409, 412, 503],
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENT_KEYS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/keys",
+    function: "agent-keys-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Issue an API key (the secret is answered once)",
+        tag: "agents",
+        request: Some("CreateApiKey"),
+        status: 201,
+        response: Content::Json("NewApiKey"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        if_match: false,
+        location: true,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENT_KEYS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents/{id}/keys",
+    function: "agent-keys-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List an agent's API keys",
+        tag: "agents",
+        request: None,
+        status: 200,
+        response: Content::Json("ApiKeyPage"),
+        query: PAGE_PARAMS,
+        problems: &[400, 401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const AGENT_KEYS_REVOKE: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/agents/{id}/keys/{key_id}",
+    function: "agent-keys-revoke",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Revoke an API key",
+        tag: "agents",
+        request: None,
+        status: 204,
+        response: Content::None,
+        query: &[],
+        problems: &[401, 403, 404, 409, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "UpdateItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const OAUTH_TOKEN: Route = Route {
+    method: "POST",
+    path: "/api/v1/oauth/token",
+    function: "oauth-token",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 client credentials: an agent's access token",
+        tag: "oauth",
+        request: Some("TokenRequestForm"),
+        status: 200,
+        response: Content::Json("OAuthToken"),
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: true,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const OAUTH_METADATA: Route = Route {
+    method: "GET",
+    path: "/.well-known/oauth-authorization-server",
+    function: "oauth-metadata",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 authorization server metadata (RFC 8414)",
+        tag: "oauth",
+        request: None,
+        status: 200,
+        response: Content::Json("OAuthMetadata"),
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+    },
+    timeout: 15,
+    memory: 128,
+};
+
 pub const ROUTES: &[&Route] = &[
     &HEALTH,
     &AUTH_LOGIN,
@@ -1009,6 +1387,17 @@ pub const ROUTES: &[&Route] = &[
     &TOOLS_REPROBE,
     &TOOLS_PROBES,
     &TOOLS_APPROVE_TOOLS,
+    &AGENTS_CREATE,
+    &AGENTS_LIST,
+    &AGENTS_GET,
+    &AGENTS_UPDATE,
+    &AGENTS_DISABLE,
+    &AGENTS_ENABLE,
+    &AGENT_KEYS_CREATE,
+    &AGENT_KEYS_LIST,
+    &AGENT_KEYS_REVOKE,
+    &OAUTH_TOKEN,
+    &OAUTH_METADATA,
     &AUDIT_LIST,
     &OPENAPI,
     &DOCS,
@@ -1028,7 +1417,30 @@ pub const REPROBE: Function = Function {
         index: true,
         kms: &["Decrypt"],
         secret: false,
+        pepper: false,
     },
     timeout: 300,
     memory: 256,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An agent's API key is checked with a read of the key, an occasional `last_used_at`
+    /// stamp and the pepper: every route agents may call needs those permissions.
+    #[test]
+    fn routes_agents_may_call_can_check_api_keys() {
+        for r in ROUTES.iter().filter(|r| r.access == Access::AnyPrincipal) {
+            assert!(r.iam.pepper, "{} must read the pepper", r.function);
+            for action in ["GetItem", "UpdateItem"] {
+                assert!(
+                    r.iam.dynamodb.contains(&action),
+                    "{} needs dynamodb:{action}",
+                    r.function
+                );
+            }
+            assert!(r.iam.secret, "{} verifies tokens", r.function);
+        }
+    }
+}

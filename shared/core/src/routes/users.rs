@@ -30,7 +30,7 @@ fn user_response(status: u16, u: &User) -> ApiResponse {
 }
 
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: svc::CreateUser = body::parse_json(req)?;
     let u = svc::create(state, &p.actor(), b, &meta(req)).await?;
     Ok(user_response(201, &u).with_header("location", &format!("/api/v1/users/{}", u.id)))
@@ -72,7 +72,7 @@ pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResu
 }
 
 pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: svc::UpdateUser = body::parse_json(req)?;
     let u = svc::update(
         state,
@@ -92,7 +92,7 @@ async fn set_disabled(
     caller: Caller,
     disabled: bool,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let u = svc::set_disabled(
         state,
         &p,
@@ -118,7 +118,7 @@ pub async fn reset_password(
     req: &ApiRequest,
     caller: Caller,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: svc::ResetPassword = body::parse_json(req)?;
     let u = svc::reset_password(state, &p, req.path_param("id"), b, &meta(req)).await?;
     Ok(user_response(200, &u))
@@ -129,7 +129,7 @@ pub async fn change_password(
     req: &ApiRequest,
     caller: Caller,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: svc::ChangePassword = body::parse_json(req)?;
     let pair = svc::change_own_password(state, &p, b, &meta(req)).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))

@@ -2,7 +2,7 @@
 
 use crate::auth::jwt::{self, Claims, TokenType};
 use crate::auth::password;
-use crate::auth::principal::{verify_token, Principal};
+use crate::auth::principal::{verify_token, UserPrincipal};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult};
@@ -68,6 +68,9 @@ async fn issue(
         iss: c.jwt_issuer.clone(),
         aud: c.jwt_audience.clone(),
         fam: family.map(str::to_owned),
+        scope: None,
+        groups: vec![],
+        tags: vec![],
     };
     let keys = state.keys.get().await?;
     let token = jwt::sign(&keys, &claims).map_err(AppError::internal)?;
@@ -320,7 +323,7 @@ pub async fn refresh(state: &AppState, token: &str, meta: &RequestMeta) -> AppRe
 /// Re-checks an admin's password and hands out an elevated token (audited either way).
 pub async fn elevate(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     password: &str,
     meta: &RequestMeta,
 ) -> AppResult<ElevatedToken> {

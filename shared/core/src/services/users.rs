@@ -18,7 +18,7 @@
 
 use crate::auth::jwt::TokenType;
 use crate::auth::password;
-use crate::auth::principal::{verify_token, Principal};
+use crate::auth::principal::{verify_token, UserPrincipal};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult, FieldError};
@@ -278,7 +278,7 @@ fn revoke_sessions(u: &mut User) {
 /// their next tokens carry the new role.
 pub async fn update(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: &str,
     b: UpdateUser,
     if_match: Option<&str>,
@@ -336,7 +336,7 @@ pub async fn update(
 /// revokes every session of the user.
 pub async fn set_disabled(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: &str,
     disabled: bool,
     if_match: Option<&str>,
@@ -366,7 +366,7 @@ pub async fn set_disabled(
 /// the user revoked.
 pub async fn reset_password(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: &str,
     b: ResetPassword,
     meta: &RequestMeta,
@@ -402,7 +402,7 @@ pub async fn reset_password(
 /// logged in and everything else holding their tokens is cut off at its next refresh.
 pub async fn change_own_password(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     b: ChangePassword,
     meta: &RequestMeta,
 ) -> AppResult<TokenPair> {

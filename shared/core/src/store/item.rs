@@ -27,6 +27,9 @@ pub enum Entity {
     Probe,
     AuditEvent,
     Idempotency,
+    Agent,
+    AgentNameGuard,
+    ApiKey,
 }
 
 impl Entity {

@@ -12,11 +12,15 @@ pub const RTOKEN_SK: &str = "RTOKEN";
 pub const RFAMILY_SK: &str = "RFAMILY";
 pub const TOOL_SK: &str = "TOOL";
 pub const RATE_SK: &str = "RL";
+pub const AGENT_SK: &str = "AGENT";
+pub const API_KEY_SK: &str = "APIKEY";
 
 /// GSI1 partition listing every user by lower-cased username.
 pub const USERS_INDEX_PK: &str = "USERS";
 /// GSI1 partition listing every tool by lower-cased name: the catalog's sort order.
 pub const TOOLS_INDEX_PK: &str = "TOOLS";
+/// GSI1 partition listing every agent by name.
+pub const AGENTS_INDEX_PK: &str = "AGENTS";
 /// GSI2 partition of active remote tools, sorted by when their probe goes stale.
 pub const PROBE_DUE_PK: &str = "PROBE_DUE";
 /// Sort-key prefix of probe records under their tool's partition.
@@ -36,6 +40,24 @@ pub fn refresh_token_pk(jti: &str) -> String {
 
 pub fn token_family_pk(family_id: &str) -> String {
     format!("RFAMILY#{family_id}")
+}
+
+pub fn agent_pk(agent_id: &str) -> String {
+    format!("AGENT#{agent_id}")
+}
+
+pub fn agent_name_guard_pk(name: &str) -> String {
+    format!("AGENTNAME#{name}")
+}
+
+/// An API key by its public prefix: authentication is one `GetItem` of this.
+pub fn api_key_pk(prefix: &str) -> String {
+    format!("APIKEY#{prefix}")
+}
+
+/// GSI1 partition of one agent's keys, sorted by creation.
+pub fn agent_keys_index_pk(agent_id: &str) -> String {
+    format!("AGENTKEYS#{agent_id}")
 }
 
 pub fn tool_pk(tool_id: &str) -> String {

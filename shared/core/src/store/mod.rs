@@ -1,6 +1,7 @@
 //! The DynamoDB store: items, keys, conditional writes and transactions. Nothing above this
 //! module builds a key string or an attribute value.
 
+pub mod agents;
 pub mod audit;
 pub mod cursor;
 pub mod idempotency;

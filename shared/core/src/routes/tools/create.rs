@@ -55,7 +55,7 @@ impl From<CreateTool> for NewTool {
 }
 
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: CreateTool = body::parse_json(req)?;
     let t = svc::create(state, &p, b.into(), &meta(req)).await?;
     Ok(tool_response(201, &t)?.with_header("location", &format!("/api/v1/tools/{}", t.id)))

@@ -12,7 +12,7 @@ pub async fn approve_tools(
     req: &ApiRequest,
     caller: Caller,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let t = svc::approve_tools(
         state,
         &p,

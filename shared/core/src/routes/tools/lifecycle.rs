@@ -29,7 +29,7 @@ async fn set_active(
     caller: Caller,
     active: bool,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let t = svc::set_active(
         state,
         &p,
@@ -43,7 +43,7 @@ async fn set_active(
 }
 
 pub async fn delete(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     svc::delete(
         state,
         &p,

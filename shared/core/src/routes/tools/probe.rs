@@ -37,14 +37,14 @@ pub async fn test_connection(
     req: &ApiRequest,
     caller: Caller,
 ) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let b: TestConnection = body::parse_json(req)?;
     let record = svc::test_connection(state, &p, b.into(), &meta(req)).await?;
     Ok(ApiResponse::json(200, &record))
 }
 
 pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     let t = svc::reprobe(
         state,
         &p,

@@ -61,7 +61,7 @@ impl From<UpdateTool> for ToolChanges {
 }
 
 pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
-    let p = caller.principal()?;
+    let p = caller.user()?;
     // The body first: a malformed body is refused whatever the id.
     let b: UpdateTool = body::parse_json(req)?;
     let id = tool_id(req)?;

@@ -3,7 +3,7 @@
 use super::{
     check_url, enforce_probe_limits, now_stamp, probe_history_expiry, run_probe, write_error,
 };
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::crypto::envelope;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
 use crate::domain::drift;
@@ -36,7 +36,7 @@ pub struct NewTool {
 /// Creates a function tool, or a remote tool whose probe passes.
 pub async fn create(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     body: NewTool,
     meta: &RequestMeta,
 ) -> AppResult<Tool> {

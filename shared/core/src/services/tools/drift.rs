@@ -3,7 +3,7 @@
 
 use super::get::get;
 use super::{check_if_match, now_stamp, write_error};
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::drift::{self, Drift, DriftUpdate};
 use crate::domain::tool::{IfMatch, ProbeRecord, Tool, ToolId};
@@ -55,7 +55,7 @@ pub fn drift_event(
 /// drifted is returned unchanged (no write).
 pub async fn approve_tools(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: ToolId,
     if_match: Option<&IfMatch>,
     meta: &RequestMeta,

@@ -2,7 +2,7 @@
 
 use super::get::{get, not_found};
 use super::{check_if_match, now_stamp, write_error};
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
 use crate::domain::tool::{IfMatch, Tool, ToolId};
 use crate::error::{AppError, AppResult};
@@ -12,7 +12,7 @@ use serde_json::json;
 /// Activates or deactivates; a tool already in that state is returned unchanged (no write).
 pub async fn set_active(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: ToolId,
     active: bool,
     if_match: Option<&IfMatch>,
@@ -47,7 +47,7 @@ pub async fn set_active(
 /// Deletes a tool with its name guard and probe history.
 pub async fn delete(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: ToolId,
     if_match: Option<&IfMatch>,
     meta: &RequestMeta,

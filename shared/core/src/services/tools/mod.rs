@@ -13,7 +13,7 @@ pub mod update;
 pub use get::get;
 pub use probe::{probe_and_apply, run_probe};
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::crypto::envelope;
 use crate::domain::audit::RequestMeta;
 use crate::domain::tool::{self, Errors, IfMatch, Tool};
@@ -44,7 +44,7 @@ fn check_url(state: &AppState, url: &str, pointer: &str, errors: &mut Errors) {
 /// Probes cost outbound connections and time: limited per user and per source IP.
 async fn enforce_probe_limits(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     meta: &RequestMeta,
 ) -> AppResult<()> {
     let ip = ratelimit::key_of(&meta.source_ip);

@@ -6,7 +6,7 @@ use super::{
     check_if_match, check_url, enforce_probe_limits, now_stamp, open_headers, probe_history_expiry,
     write_error,
 };
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
 use crate::domain::drift::Drift;
 use crate::domain::error::DomainError;
@@ -55,7 +55,7 @@ pub async fn run_probe(
 /// Probes a URL without storing a tool. The attempt is audited either way.
 pub async fn test_connection(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     body: ConnectionTest,
     meta: &RequestMeta,
 ) -> AppResult<ProbeRecord> {
@@ -89,7 +89,7 @@ pub async fn test_connection(
 /// Probes a stored remote tool now and records the result (pass or fail) on it.
 pub async fn reprobe(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: ToolId,
     if_match: Option<&IfMatch>,
     meta: &RequestMeta,

@@ -5,7 +5,7 @@ use super::{
     check_if_match, check_url, enforce_probe_limits, get, now_stamp, open_headers,
     probe_history_expiry, run_probe, write_error,
 };
-use crate::auth::principal::Principal;
+use crate::auth::principal::UserPrincipal;
 use crate::crypto::envelope;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
 use crate::domain::tool::{self, Errors, IfMatch, RiskLevel, Tool, ToolId, ToolKind};
@@ -34,7 +34,7 @@ pub struct ToolChanges {
 /// nothing.
 pub async fn update(
     state: &AppState,
-    p: &Principal,
+    p: &UserPrincipal,
     id: ToolId,
     body: ToolChanges,
     if_match: Option<&IfMatch>,

@@ -1,0 +1,212 @@
+//! `/api/v1/agents/*` (admins): agents and their API keys.
+
+use super::meta;
+use super::Caller;
+use crate::domain::agent::{Agent, ApiKey};
+use crate::error::{AppError, AppResult};
+use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::services::agents as svc;
+use crate::state::AppState;
+use crate::store::agents::AgentFilter;
+use serde_json::{json, Value};
+
+/// An agent as clients see it.
+pub fn view(a: &Agent) -> Value {
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "description": a.description,
+        "owner_user_id": a.owner_user_id,
+        "groups": a.groups,
+        "tags": a.tags,
+        "disabled": a.disabled,
+        "active_keys": a.active_keys.len(),
+        "version": a.version,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    })
+}
+
+/// A key as clients see it: its prefix and dates, never its secret or digest.
+pub fn key_view(k: &ApiKey) -> Value {
+    let now = crate::time::stamp(crate::time::now());
+    let status = if k.revoked_at.is_some() {
+        "revoked"
+    } else if k.expired(&now) {
+        "expired"
+    } else {
+        "active"
+    };
+    json!({
+        "id": k.prefix,
+        "agent_id": k.agent_id,
+        "prefix": format!("trk_{}", k.prefix),
+        "description": k.description,
+        "status": status,
+        "created_at": k.created_at,
+        "expires_at": k.expires_at,
+        "last_used_at": k.last_used_at,
+        "revoked_at": k.revoked_at,
+    })
+}
+
+fn agent_response(status: u16, a: &Agent) -> ApiResponse {
+    ApiResponse::json(status, &view(a)).with_header("etag", &a.etag())
+}
+
+pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let b: svc::CreateAgent = body::parse_json(req)?;
+    let a = svc::create(state, &p, b, &meta(req)).await?;
+    Ok(agent_response(201, &a).with_header("location", &format!("/api/v1/agents/{}", a.id)))
+}
+
+const LIST_KEYS: &[&str] = &[
+    "disabled",
+    "group",
+    "tag",
+    "owner_user_id",
+    "q",
+    "limit",
+    "cursor",
+];
+
+fn label(q: &std::collections::HashMap<String, String>, name: &str) -> AppResult<Option<String>> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() || v.len() > 64 => Err(AppError::BadRequest(format!(
+            "{name} must be 1 to 64 characters"
+        ))),
+        Some(v) => Ok(Some(v.clone())),
+    }
+}
+
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let q = query::parse(&req.raw_query, LIST_KEYS)?;
+    let limit = query::limit(&q)?;
+    let f = AgentFilter {
+        disabled: query::flag(&q, "disabled")?,
+        group: label(&q, "group")?,
+        tag: label(&q, "tag")?,
+        owner_user_id: label(&q, "owner_user_id")?,
+        q: match q.get("q") {
+            None => None,
+            Some(v) if v.is_empty() || v.chars().count() > 100 => {
+                return Err(AppError::BadRequest("q must be 1 to 100 characters".into()))
+            }
+            Some(v) => Some(v.to_lowercase()),
+        },
+    };
+    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let items: Vec<Value> = page.items.iter().map(view).collect();
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": page.next_cursor}),
+    ))
+}
+
+pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let a = svc::get(state, req.path_param("id")).await?;
+    Ok(agent_response(200, &a))
+}
+
+pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let b: svc::UpdateAgent = body::parse_json(req)?;
+    let a = svc::update(
+        state,
+        &p,
+        req.path_param("id"),
+        b,
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
+    Ok(agent_response(200, &a))
+}
+
+async fn set_disabled(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+    disabled: bool,
+) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let a = svc::set_disabled(
+        state,
+        &p,
+        req.path_param("id"),
+        disabled,
+        req.header("if-match"),
+        &meta(req),
+    )
+    .await?;
+    Ok(agent_response(200, &a))
+}
+
+pub async fn disable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    set_disabled(state, req, caller, true).await
+}
+
+pub async fn enable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    set_disabled(state, req, caller, false).await
+}
+
+pub async fn create_key(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let b: svc::CreateKey = body::parse_json(req)?;
+    let agent_id = req.path_param("id");
+    let issued = svc::create_key(state, &p, agent_id, b, &meta(req)).await?;
+    let mut v = key_view(&issued.key);
+    v["key"] = json!(issued.secret);
+    Ok(ApiResponse::json(201, &v)
+        .with_header("cache-control", "no-store")
+        .with_header(
+            "location",
+            &format!("/api/v1/agents/{agent_id}/keys/{}", issued.key.prefix),
+        ))
+}
+
+const KEY_LIST_KEYS: &[&str] = &["limit", "cursor"];
+
+pub async fn list_keys(
+    state: &AppState,
+    req: &ApiRequest,
+    _caller: Caller,
+) -> AppResult<ApiResponse> {
+    let q = query::parse(&req.raw_query, KEY_LIST_KEYS)?;
+    let limit = query::limit(&q)?;
+    let page = svc::list_keys(
+        state,
+        req.path_param("id"),
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
+    let items: Vec<Value> = page.items.iter().map(key_view).collect();
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": page.next_cursor}),
+    ))
+}
+
+pub async fn revoke_key(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    svc::revoke_key(
+        state,
+        &p,
+        req.path_param("id"),
+        req.path_param("key_id"),
+        &meta(req),
+    )
+    .await?;
+    Ok(ApiResponse::no_content())
+}

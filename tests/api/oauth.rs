@@ -1,0 +1,285 @@
+//! OAuth 2.0 client credentials (RFC 6749 §4.4) for agents: a standard client library gets a
+//! token and reads the catalog with it; every refusal is an RFC 6749 §5.2 error.
+
+use serde_json::{json, Value};
+use toolreg_tests::api::{unique, Api, Resp};
+use toolreg_tests::proc::{repo_root, venv_python};
+use toolreg_tests::stack::{server, Server};
+
+async fn agent_with_key(api: &Api, admin: &str) -> (String, String) {
+    let id = api
+        .create_agent(admin, &json!({"name": unique("oauth"), "groups": ["g1"]}))
+        .await;
+    let (_, key) = api.agent_key(admin, &id).await;
+    (id, key)
+}
+
+const CC: (&str, &str) = ("grant_type", "client_credentials");
+
+#[track_caller]
+fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.body["error"], json!(error), "{}", r.text);
+    assert!(r.body["error_description"].is_string(), "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn a_standard_oauth_client_gets_a_token_and_lists_the_catalog() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let tool = unique("oauth_tool");
+    api.post(
+        "/api/v1/tools",
+        Some(&admin),
+        &json!({"tool_type": "function", "name": tool, "risk_level": "low", "input_schema": {"type": "object"}}),
+    )
+    .await
+    .assert_status(201);
+    let (id, key) = agent_with_key(&api, &admin).await;
+    let out = std::process::Command::new(venv_python())
+        .arg(repo_root().join("tests/clients/oauth_client.py"))
+        .args([&s.url(""), &id, &key, "catalog:read"])
+        .output()
+        .expect("run the authlib client");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(v["token_type"], json!("Bearer"));
+    assert_eq!(v["expires_in"], json!(900));
+    assert_eq!(v["scope"], json!("catalog:read"));
+    assert_eq!(v["tools_status"], json!(200));
+    assert!(
+        v["tool_names"].as_array().unwrap().contains(&json!(tool)),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_carry_the_agent_and_its_scopes_and_cost_no_read() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let (id, key) = agent_with_key(&api, &admin).await;
+    // Client authentication in the body works as well as Basic.
+    let r = api
+        .oauth_token(None, &[CC, ("client_id", &id), ("client_secret", &key)])
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.body["token_type"], json!("Bearer"));
+    assert_eq!(r.body["scope"], json!("catalog:read tools:access"));
+    let token = r.body["access_token"].as_str().unwrap().to_owned();
+    let r = api.get("/api/v1/auth/me", Some(&token)).await;
+    r.assert_status(200);
+    assert_eq!(r.body["kind"], json!("agent"));
+    assert_eq!(r.body["id"], json!(id));
+    assert_eq!(r.body["groups"], json!(["g1"]));
+    assert_eq!(r.calls("dynamodb"), 0, "a token is checked without a read");
+    api.get("/api/v1/tools", Some(&token))
+        .await
+        .assert_status(200);
+    api.get("/api/v1/users", Some(&token))
+        .await
+        .assert_problem(403);
+    api.post(
+        "/api/v1/auth/elevate",
+        Some(&token),
+        &json!({"password": "whatever-password"}),
+    )
+    .await
+    .assert_problem(403);
+
+    // A token without catalog:read cannot read the catalog.
+    let r = api
+        .oauth_token(Some((&id, &key)), &[CC, ("scope", "tools:access")])
+        .await;
+    r.assert_status(200);
+    let narrow = r.body["access_token"].as_str().unwrap().to_owned();
+    api.get("/api/v1/tools", Some(&narrow))
+        .await
+        .assert_problem(403);
+
+    // The token endpoint: counters and the key read, then the audit event.
+    let r = api.oauth_token(Some((&id, &key)), &[CC]).await;
+    r.assert_status(200);
+    assert!(
+        r.calls("dynamodb") <= 5,
+        "{:?}",
+        r.header("x-toolreg-aws-calls")
+    );
+    let events = api
+        .get(
+            &format!("/api/v1/audit-events?target_id={id}&action=auth.token"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        events.body["items"].as_array().unwrap().len(),
+        3,
+        "{}",
+        events.text
+    );
+    assert!(
+        !events.text.contains(&key[17..]),
+        "a secret reached the audit log"
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_rfc_6749_errors() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let (id, key) = agent_with_key(&api, &admin).await;
+    let (other, other_key) = agent_with_key(&api, &admin).await;
+
+    let r = api.oauth_token(Some((&id, "trk_wrong")), &[CC]).await;
+    assert_oauth_error(&r, 401, "invalid_client");
+    assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
+    let wrong_secret = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('a') { "b" } else { "a" }
+    );
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &wrong_secret)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    // Another agent's key is not this client's secret.
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &other_key)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    assert_oauth_error(&api.oauth_token(None, &[CC]).await, 401, "invalid_client");
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[("grant_type", "password")])
+            .await,
+        400,
+        "unsupported_grant_type",
+    );
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[]).await,
+        400,
+        "invalid_request",
+    );
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[CC, CC]).await,
+        400,
+        "invalid_request",
+    );
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[CC, ("client_secret", &key)])
+            .await,
+        400,
+        "invalid_request",
+    );
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[CC, ("scope", "catalog:read admin")])
+            .await,
+        400,
+        "invalid_scope",
+    );
+    let r = api
+        .send(
+            "POST",
+            "/api/v1/oauth/token",
+            None,
+            Some(&json!({"grant_type": "client_credentials"})),
+            &[],
+        )
+        .await;
+    assert_oauth_error(&r, 400, "invalid_request");
+
+    // A disabled agent gets no token; a revoked key neither.
+    api.post(
+        &format!("/api/v1/agents/{other}/disable"),
+        Some(&admin),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    assert_oauth_error(
+        &api.oauth_token(Some((&other, &other_key)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    let r = api
+        .get(&format!("/api/v1/agents/{id}/keys"), Some(&admin))
+        .await;
+    let key_id = r.body["items"][0]["id"].as_str().unwrap().to_owned();
+    api.send(
+        "DELETE",
+        &format!("/api/v1/agents/{id}/keys/{key_id}"),
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await
+    .assert_status(204);
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, &key)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    let r = api
+        .get(
+            "/api/v1/audit-events?action=auth.token&outcome=failure&limit=100",
+            Some(&admin),
+        )
+        .await;
+    assert!(!r.body["items"].as_array().unwrap().is_empty());
+    assert!(!r.text.contains(&key[17..]) && !r.text.contains(&other_key[17..]));
+}
+
+#[tokio::test]
+async fn the_token_endpoint_is_rate_limited_per_client() {
+    let s = &Server::start(&[("OAUTH_RATE_LIMIT_CLIENT", "3/minute")]);
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, key) = agent_with_key(&api, &admin).await;
+    for _ in 0..3 {
+        api.oauth_token(Some((&id, &key)), &[CC])
+            .await
+            .assert_status(200);
+    }
+    let r = api.oauth_token(Some((&id, &key)), &[CC]).await;
+    assert_oauth_error(&r, 429, "temporarily_unavailable");
+    let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Wrong secrets spend the same budget: no guessing past the limit.
+    assert_oauth_error(
+        &api.oauth_token(Some((&id, "trk_guess")), &[CC]).await,
+        429,
+        "temporarily_unavailable",
+    );
+}
+
+#[tokio::test]
+async fn the_authorization_server_metadata_describes_the_token_endpoint() {
+    let s = server();
+    let api = Api::new(s);
+    let r = api
+        .get("/.well-known/oauth-authorization-server", None)
+        .await;
+    r.assert_status(200);
+    let base = s.url("");
+    assert_eq!(r.body["issuer"], json!(base));
+    assert_eq!(
+        r.body["token_endpoint"],
+        json!(format!("{base}/api/v1/oauth/token"))
+    );
+    assert_eq!(
+        r.body["grant_types_supported"],
+        json!(["client_credentials"])
+    );
+    assert_eq!(
+        r.body["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+}
