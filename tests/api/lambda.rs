@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use toolreg_core::routes::{Route, DOCS, ROUTES, TOOLS_DELETE};
+use toolreg_core::routes::{Access, Route, DOCS, OAUTH_TOKEN, ROUTES, TOOLS_DELETE};
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::runtime_api::{function_url_event, http_event, Answer, RuntimeApi};
 use toolreg_tests::stack::{bin, server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -272,8 +272,24 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
             200,
         ),
-        "openapi" | "docs" => (http_event("GET", p, p, &[], &[], None), 200),
-        other => panic!("no API Gateway event for {other}: add one here"),
+        "openapi" | "docs" | "oauth-metadata" => (http_event("GET", p, p, &[], &[], None), 200),
+        // No form: an RFC 6749 invalid_request.
+        "oauth-token" => (http_event("POST", p, p, &[], &[], None), 400),
+        // Any other route: its binary refuses an anonymous request as its row demands, which
+        // shows the binary is wired to its row and the dispatcher (the route's own tests cover
+        // its behaviour).
+        _ => {
+            assert_ne!(
+                route.access,
+                Access::Public,
+                "{}: add an event here",
+                route.function
+            );
+            (
+                http_event(route.method, &concrete, p, &params, &[], None),
+                401,
+            )
+        }
     }
 }
 
@@ -297,7 +313,9 @@ async fn every_route_binary_serves_an_api_gateway_event() {
             "{} lacks x-request-id",
             route.function
         );
-        if status >= 400 && route.function != DOCS.function {
+        if route.function == OAUTH_TOKEN.function {
+            assert_eq!(body["error"], json!("invalid_request"), "{v}");
+        } else if status >= 400 && route.function != DOCS.function {
             assert_eq!(
                 v["headers"]["content-type"],
                 json!("application/problem+json")

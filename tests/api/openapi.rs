@@ -28,8 +28,16 @@ async fn the_document_has_exactly_the_routes_of_the_route_table() {
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{path} {method} has responses"
             );
+            // Errors are problems, except the OAuth token endpoint's RFC 6749 errors.
+            let oauth = path == "/api/v1/oauth/token";
             for (code, resp) in op["responses"].as_object().unwrap() {
-                if code.as_str() >= "400" {
+                if code.as_str() >= "400" && oauth {
+                    assert_eq!(
+                        resp["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/OAuthError",
+                        "{path} {method} {code} is an OAuth error"
+                    );
+                } else if code.as_str() >= "400" {
                     assert!(
                         resp["content"]["application/problem+json"].is_object(),
                         "{path} {method} {code} is a problem"

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, rendered from the route table: every row is an operation, documented
 //! by the row's `openapi` field.
 
+use crate::domain::agent::{CATALOG_READ, SCOPES};
+use crate::routes::oauth::TOKEN_PATH;
 use crate::routes::table::{Access, Content, Route, ROUTES};
 use serde_json::{json, Map, Value};
 
@@ -48,6 +50,24 @@ fn problem_response(status: u16) -> Value {
            "content": {"application/problem+json": {"schema": r("Problem")}}})
 }
 
+/// A request schema named `…Form` is sent form-encoded (the OAuth token endpoint); every other
+/// body is JSON.
+fn is_form(request: Option<&str>) -> bool {
+    request.is_some_and(|r| r.ends_with("Form"))
+}
+
+fn oauth_error_response(status: u16) -> Value {
+    let mut headers = json!({"X-Request-Id": {"$ref": "#/components/headers/RequestId"}});
+    if status == 401 {
+        headers["WWW-Authenticate"] = json!({"schema": {"type": "string"}});
+    }
+    if status == 429 {
+        headers["Retry-After"] = json!({"schema": {"type": "integer"}});
+    }
+    json!({"description": "An RFC 6749 §5.2 error", "headers": headers,
+           "content": {"application/json": {"schema": r("OAuthError")}}})
+}
+
 fn operation(route: &Route) -> Value {
     let o = &route.openapi;
     let mut responses = Map::new();
@@ -68,10 +88,17 @@ fn operation(route: &Route) -> Value {
         Content::None => {}
     }
     responses.insert(o.status.to_string(), ok);
-    for s in o.problems {
-        responses.insert(s.to_string(), problem_response(*s));
+    if is_form(o.request) {
+        // The OAuth token endpoint answers RFC 6749 §5.2 errors, which OAuth clients parse.
+        for s in [400, 401, 429, 500, 503] {
+            responses.insert(s.to_string(), oauth_error_response(s));
+        }
+    } else {
+        for s in o.problems {
+            responses.insert(s.to_string(), problem_response(*s));
+        }
+        responses.insert("500".into(), problem_response(500));
     }
-    responses.insert("500".into(), problem_response(500));
     let mut params: Vec<Value> = o
         .query
         .iter()
@@ -80,25 +107,41 @@ fn operation(route: &Route) -> Value {
             json!({"name": p.name, "in": "query", "required": false, "schema": schema, "description": p.description})
         })
         .collect();
-    if route.path.contains("{id}") {
-        params.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "Tool id (UUID)"}));
+    for name in route
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    {
+        let description = match name {
+            "key_id" => "API key id (its public prefix)".to_owned(),
+            _ => format!("The {} id", o.tag.trim_end_matches('s')),
+        };
+        params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description}));
     }
     if o.if_match {
-        params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "Only act if the tool's ETag still matches"}));
+        params.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "Only act if the resource's ETag still matches"}));
     }
     let mut v = json!({
         "operationId": route.function,
         "summary": o.summary,
         "tags": [o.tag],
         "responses": responses,
-        "security": if route.access == Access::Public { json!([]) } else { json!([{"bearer": []}]) },
+        "security": match route.access {
+            Access::Public => json!([]),
+            Access::AnyPrincipal => json!([{"bearer": []}, {"apiKey": []}, {"oauth2": [CATALOG_READ]}]),
+            _ => json!([{"bearer": []}]),
+        },
     });
     if !params.is_empty() {
         v["parameters"] = Value::Array(params);
     }
     if let Some(b) = o.request {
-        v["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": r(b)}}});
+        let media = if is_form(o.request) {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
+        v["requestBody"] = json!({"required": true, "content": {media: {"schema": r(b)}}});
     }
     v
 }
@@ -181,7 +224,6 @@ fn schemas() -> Value {
                                      "refresh_token": {"type": "string"}, "refresh_token_expires_at": ts}},
         "ElevatedToken": {"type": "object", "required": ["token_type", "elevated_token", "elevated_token_expires_at"],
                           "properties": {"token_type": {"const": "bearer"}, "elevated_token": {"type": "string"}, "elevated_token_expires_at": ts}},
-        "Me": {"type": "object", "required": ["id", "username", "role"], "properties": {"id": {"type": "string"}, "username": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "user"]}}},
         "CreateTool": {"oneOf": [r("CreateFunctionTool"), r("CreateRemoteTool")],
                        "discriminator": {"propertyName": "tool_type", "mapping": {
                            "function": "#/components/schemas/CreateFunctionTool", "remote": "#/components/schemas/CreateRemoteTool"}}},
@@ -223,6 +265,9 @@ fn schemas() -> Value {
     if let (Some(all), Value::Object(users)) = (all.as_object_mut(), users) {
         all.extend(users);
     }
+    if let (Some(all), Value::Object(agents)) = (all.as_object_mut(), agent_schemas()) {
+        all.extend(agents);
+    }
     if let (Some(all), Value::Object(more)) = (all.as_object_mut(), drift_and_auth) {
         all.extend(more);
     }
@@ -247,6 +292,74 @@ fn schemas() -> Value {
     all
 }
 
+/// Agents, API keys and the OAuth token endpoint.
+fn agent_schemas() -> Value {
+    let ts = json!({"type": "string", "format": "date-time"});
+    let nullable_ts = json!({"type": ["string", "null"], "format": "date-time"});
+    let label = json!({"type": "string", "pattern": "^[a-z0-9._:/-]{1,64}$"});
+    let labels = json!({"type": "array", "maxItems": 32, "uniqueItems": true, "items": label});
+    let description = json!({"type": "string", "maxLength": 1000, "pattern": "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]*$"});
+    let agent_name = json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{2,63}$", "description": "Unique; fixed once created"});
+    let user_id = json!({"type": "string", "format": "uuid"});
+    json!({
+        "CreateAgent": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "name": agent_name, "description": description, "owner_user_id": user_id, "groups": labels, "tags": labels}},
+        "UpdateAgent": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
+            "description": description, "owner_user_id": user_id, "groups": labels, "tags": labels}},
+        "Agent": {"type": "object", "required": ["id", "name", "description", "owner_user_id", "groups", "tags", "disabled", "active_keys", "version", "created_at", "updated_at"], "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "owner_user_id": {"type": "string"},
+            "groups": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}},
+            "disabled": {"type": "boolean"}, "active_keys": {"type": "integer", "minimum": 0}, "version": {"type": "integer", "minimum": 1},
+            "created_at": ts, "updated_at": ts}},
+        "AgentPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("Agent")}, "next_cursor": {"type": ["string", "null"]}}},
+        "CreateApiKey": {"type": "object", "additionalProperties": false, "properties": {
+            "description": description, "expires_at": {"type": "string", "format": "date-time", "description": "In the future, within about three years; none: the key does not expire"}}},
+        "ApiKey": {"type": "object", "required": ["id", "agent_id", "prefix", "status", "created_at"], "properties": {
+            "id": {"type": "string"}, "agent_id": {"type": "string"}, "prefix": {"type": "string"}, "description": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            "created_at": ts, "expires_at": nullable_ts, "last_used_at": nullable_ts, "revoked_at": nullable_ts}},
+        "NewApiKey": {"allOf": [r("ApiKey"), {"type": "object", "required": ["key"], "properties": {
+            "key": {"type": "string", "pattern": "^trk_[a-z2-7]{12}_[a-z2-7]{52}$", "description": "The secret: shown this once, never again"}}}]},
+        "ApiKeyPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("ApiKey")}, "next_cursor": {"type": ["string", "null"]}}},
+        "TokenRequestForm": {"type": "object", "required": ["grant_type"], "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "scope": {"type": "string", "description": "Space-separated; none: every scope"},
+            "client_id": {"type": "string", "description": "The agent id (or use HTTP Basic)"},
+            "client_secret": {"type": "string", "description": "One of the agent's API keys (or use HTTP Basic)"}}},
+        "OAuthToken": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"], "properties": {
+            "access_token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer", "minimum": 1}, "scope": {"type": "string"}}},
+        "OAuthError": {"type": "object", "required": ["error"], "properties": {
+            "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "temporarily_unavailable", "server_error"]},
+            "error_description": {"type": "string"}}},
+        "OAuthMetadata": {"type": "object", "required": ["issuer", "token_endpoint", "grant_types_supported"], "properties": {
+            "issuer": {"type": "string"}, "token_endpoint": {"type": "string"},
+            "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+            "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+            "scopes_supported": {"type": "array", "items": {"type": "string"}}}},
+        "Me": {"type": "object", "required": ["kind", "id"], "properties": {
+            "kind": {"type": "string", "enum": ["user", "agent"]}, "id": {"type": "string"},
+            "username": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "user"]},
+            "name": {"type": "string"}, "groups": {"type": "array", "items": {"type": "string"}},
+            "tags": {"type": "array", "items": {"type": "string"}}, "scopes": {"type": "array", "items": {"type": "string"}}}},
+    })
+}
+
+fn scopes() -> Value {
+    Value::Object(
+        SCOPES
+            .iter()
+            .map(|s| {
+                let what = if *s == CATALOG_READ {
+                    "Read the catalog"
+                } else {
+                    "Ask for tool access and credentials"
+                };
+                ((*s).to_owned(), json!(what))
+            })
+            .collect(),
+    )
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -265,14 +378,20 @@ pub fn document() -> Value {
         },
         "tags": [
             {"name": "auth", "description": "Tokens"},
-            {"name": "users", "description": "People and agents"},
+            {"name": "users", "description": "People"},
+            {"name": "agents", "description": "Agents and their API keys"},
+            {"name": "oauth", "description": "OAuth 2.0 client credentials for agents"},
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
             {"name": "meta", "description": "Health and documentation"}
         ],
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A user's access token, an agent's OAuth access token, or an agent's API key (trk_…)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "An agent's API key (trk_…)"},
+                "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": TOKEN_PATH, "scopes": scopes()}}},
+            },
             "headers": {"RequestId": {"schema": {"type": "string"}, "description": "Echoes a well-formed incoming X-Request-Id, else a new id"}},
             "schemas": schemas(),
         },
