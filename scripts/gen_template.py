@@ -29,6 +29,8 @@ def policy(fn: str, perms: dict) -> list[str]:
         statements.append(("dynamodb", perms["dynamodb"], resources))
     if perms["kms"]:
         statements.append(("kms", perms["kms"], ["!GetAtt HeaderKey.Arn"]))
+    if perms.get("signing"):
+        statements.append(("kms", perms["signing"], ["!GetAtt CredentialKey.Arn"]))
     secrets = []
     if perms["secret"]:
         secrets.append("!Ref JwtSecret")

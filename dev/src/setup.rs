@@ -106,6 +106,38 @@ pub async fn ensure_kms_alias(c: &aws_sdk_kms::Client, alias: &str) -> Result<St
     Ok(alias.to_owned())
 }
 
+/// Makes sure `alias` names an ECC_NIST_P256 signing key (tool credentials).
+pub async fn ensure_signing_key(c: &aws_sdk_kms::Client, alias: &str) -> Result<(), String> {
+    if c.describe_key().key_id(alias).send().await.is_ok() {
+        return Ok(());
+    }
+    let key = c
+        .create_key()
+        .description("toolreg tool-credential signing key (local)")
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .map_err(|e| format!("create KMS signing key: {e:?}"))?;
+    let key_id = key
+        .key_metadata
+        .map(|m| m.key_id)
+        .ok_or("KMS returned no key id")?;
+    if let Err(e) = c
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(key_id)
+        .send()
+        .await
+    {
+        // Another process set the stack up at the same moment: its alias is as good as ours.
+        if c.describe_key().key_id(alias).send().await.is_err() {
+            return Err(format!("create KMS alias {alias}: {e:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Makes sure the JWT signing secret exists, generating a random key if not.
 pub async fn ensure_jwt_secret(
     c: &aws_sdk_secretsmanager::Client,
@@ -150,6 +182,11 @@ pub async fn ensure_stack(
     ensure_kms_alias(&clients.kms, &state_config.kms_key_id).await?;
     ensure_jwt_secret(&clients.secrets, &state_config.jwt_secret_arn).await?;
     ensure_key_secret(&clients.secrets, &state_config.api_key_pepper_arn, "p1").await?;
+    for key in &state_config.credential_kms_key_ids {
+        if key.starts_with("alias/") {
+            ensure_signing_key(&clients.kms, key).await?;
+        }
+    }
     Ok(())
 }
 

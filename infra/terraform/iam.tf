@@ -51,6 +51,14 @@ data "aws_iam_policy_document" "fn" {
   }
 
   dynamic "statement" {
+    for_each = length(try(each.value.perms.signing, [])) > 0 ? [1] : []
+    content {
+      actions   = [for a in each.value.perms.signing : "kms:${a}"]
+      resources = [aws_kms_key.credentials.arn]
+    }
+  }
+
+  dynamic "statement" {
     for_each = try(each.value.perms.pepper, false) ? [1] : []
     content {
       actions   = ["secretsmanager:GetSecretValue"]

@@ -21,6 +21,7 @@ locals {
     RUST_LOG                   = var.log_level
     TABLE_NAME                 = aws_dynamodb_table.main.name
     KMS_KEY_ID                 = aws_kms_key.headers.arn
+    CREDENTIAL_KMS_KEY_IDS     = aws_kms_key.credentials.arn
     JWT_SECRET_ARN             = aws_secretsmanager_secret.jwt.arn
     API_KEY_PEPPER_SECRET_ARN  = aws_secretsmanager_secret.pepper.arn
     ACCESS_TOKEN_TTL_MINUTES   = tostring(var.access_token_ttl_minutes)

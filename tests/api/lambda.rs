@@ -272,7 +272,9 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
             200,
         ),
-        "openapi" | "docs" | "oauth-metadata" => (http_event("GET", p, p, &[], &[], None), 200),
+        "openapi" | "docs" | "oauth-metadata" | "jwks" => {
+            (http_event("GET", p, p, &[], &[], None), 200)
+        }
         // No form: an RFC 6749 invalid_request.
         "oauth-token" => (http_event("POST", p, p, &[], &[], None), 400),
         // Any other route: its binary refuses an anonymous request as its row demands, which

@@ -1,5 +1,6 @@
 mod agents;
 mod audit_log;
+mod credentials;
 mod deploy;
 mod drift;
 mod faults;

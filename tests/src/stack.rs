@@ -191,6 +191,7 @@ pub fn server_env(endpoints: &Endpoints, overrides: &[(&str, &str)]) -> BTreeMap
         ("KMS_KEY_ID", "alias/toolreg-test"),
         ("JWT_SECRET_ARN", "toolreg-test/jwt-signing-key"),
         ("API_KEY_PEPPER_SECRET_ARN", "toolreg-test/api-key-pepper"),
+        ("CREDENTIAL_KMS_KEY_IDS", "alias/toolreg-test-credentials"),
         ("OAUTH_RATE_LIMIT_CLIENT", "100000/minute"),
         ("OAUTH_RATE_LIMIT_IP", "100000/minute"),
         ("BOOTSTRAP_ADMIN_USERNAME", ADMIN_USERNAME),

@@ -80,6 +80,9 @@ pub struct Config {
     /// The pepper agents' API keys are HMACed with (`API_KEY_PEPPER_SECRET_ARN`).
     pub api_key_pepper_arn: String,
     pub kms_key_id: String,
+    /// The asymmetric KMS keys of tool credentials (`CREDENTIAL_KMS_KEY_IDS`, comma-separated):
+    /// the first signs, all are published in the JWKS.
+    pub credential_kms_key_ids: Vec<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
@@ -195,6 +198,12 @@ impl Config {
             jwt_secret_arn: r.string("JWT_SECRET_ARN", "toolreg/jwt-signing-key")?,
             api_key_pepper_arn: r.string("API_KEY_PEPPER_SECRET_ARN", "toolreg/api-key-pepper")?,
             kms_key_id: r.string("KMS_KEY_ID", "alias/toolreg")?,
+            credential_kms_key_ids: r
+                .string("CREDENTIAL_KMS_KEY_IDS", "alias/toolreg-credentials")?
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
             jwt_issuer: r.string("JWT_ISSUER", "toolreg")?,
             jwt_audience: r.string("JWT_AUDIENCE", "toolreg-api")?,
             access_token_ttl: minutes("ACCESS_TOKEN_TTL_MINUTES", 15)?,

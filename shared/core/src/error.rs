@@ -104,6 +104,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::crypto::signer::SignerError> for AppError {
+    fn from(e: crate::crypto::signer::SignerError) -> Self {
+        match e {
+            crate::crypto::signer::SignerError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<EnvelopeError> for AppError {
     fn from(e: EnvelopeError) -> Self {
         match e {

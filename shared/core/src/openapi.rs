@@ -336,6 +336,10 @@ fn agent_schemas() -> Value {
             "grant_types_supported": {"type": "array", "items": {"type": "string"}},
             "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
             "scopes_supported": {"type": "array", "items": {"type": "string"}}}},
+        "Jwks": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object",
+            "required": ["kty", "crv", "x", "y", "kid", "alg"], "properties": {
+                "kty": {"const": "EC"}, "crv": {"const": "P-256"}, "x": {"type": "string"}, "y": {"type": "string"},
+                "kid": {"type": "string"}, "use": {"const": "sig"}, "alg": {"const": "ES256"}}}}}},
         "Me": {"type": "object", "required": ["kind", "id"], "properties": {
             "kind": {"type": "string", "enum": ["user", "agent"]}, "id": {"type": "string"},
             "username": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "user"]},
@@ -381,6 +385,7 @@ pub fn document() -> Value {
             {"name": "users", "description": "People"},
             {"name": "agents", "description": "Agents and their API keys"},
             {"name": "oauth", "description": "OAuth 2.0 client credentials for agents"},
+            {"name": "credentials", "description": "Just-in-time tool credentials"},
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
             {"name": "meta", "description": "Health and documentation"}

@@ -15,6 +15,8 @@ pub struct AppState {
     /// The API-key peppers (same secret shape and rotation as the JWT keys).
     pub peppers: KeyCache,
     pub prober: Prober,
+    /// Signs tool credentials with KMS and publishes their keys.
+    pub signer: crate::crypto::signer::CredentialSigner,
 }
 
 impl AppState {
@@ -34,7 +36,7 @@ impl AppState {
         });
         Self {
             store: Store::new(clients.dynamodb, config.table_name.clone()),
-            kms: clients.kms,
+            kms: clients.kms.clone(),
             peppers: KeyCache::new(
                 clients.secrets.clone(),
                 config.api_key_pepper_arn.clone(),
@@ -46,6 +48,10 @@ impl AppState {
                 config.jwt_key_ttl,
             ),
             prober,
+            signer: crate::crypto::signer::CredentialSigner::new(
+                clients.kms.clone(),
+                config.credential_kms_key_ids.clone(),
+            ),
             config,
         }
     }

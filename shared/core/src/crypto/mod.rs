@@ -1,3 +1,4 @@
 //! Encryption of stored secrets.
 
 pub mod envelope;
+pub mod signer;

@@ -22,8 +22,10 @@ fn function(f: &Function) -> Value {
         kms,
         secret,
         pepper,
+        signing,
     } = f.iam;
     json!({"dynamodb": dynamodb, "index": index, "kms": kms, "secret": secret, "pepper": pepper,
+           "signing": signing,
            "timeout": f.timeout, "memory": f.memory})
 }
 

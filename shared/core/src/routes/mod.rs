@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod docs;
 pub mod health;
 pub mod idempotency;
@@ -138,6 +139,7 @@ pub const HANDLERS: &[Served] = &[
     served!(AGENT_KEYS_REVOKE => agents::revoke_key),
     served!(OAUTH_TOKEN => oauth::token),
     served!(OAUTH_METADATA => oauth::metadata),
+    served!(JWKS => credentials::jwks),
     served!(AUDIT_LIST => audit::list),
     served!(OPENAPI => docs::openapi),
     served!(DOCS => docs::page),

@@ -30,6 +30,10 @@ pub enum Entity {
     Agent,
     AgentNameGuard,
     ApiKey,
+    PolicyHead,
+    PolicyVersion,
+    PolicyShaGuard,
+    Decision,
 }
 
 impl Entity {

@@ -109,3 +109,25 @@ pub fn idempotency_pk(principal: &str, key: &str) -> String {
     let digest = sha2::Sha256::digest(key.as_bytes());
     format!("IDEMP#{principal}#{}", hex::encode(&digest[..16]))
 }
+
+/// The partition of policy versions (`V#<version>`) and their head (`HEAD`: latest and active).
+pub const POLICIES_PK: &str = "POLICIES";
+pub const POLICY_HEAD_SK: &str = "HEAD";
+
+/// `V#<version, zero-padded>`: versions sort numerically.
+pub fn policy_version_sk(version: u64) -> String {
+    format!("V#{version:010}")
+}
+
+/// One document (by the SHA-256 of its canonical form) is one version.
+pub fn policy_sha_guard_pk(sha256: &str) -> String {
+    format!("POLICYSHA#{sha256}")
+}
+
+pub const DECISION_SK: &str = "DECISION";
+/// GSI1 partition listing every access decision, newest last by `<timestamp>#<id>`.
+pub const DECISIONS_INDEX_PK: &str = "DECISIONS";
+
+pub fn decision_pk(id: &str) -> String {
+    format!("DECISION#{id}")
+}

@@ -4,9 +4,11 @@
 pub mod agents;
 pub mod audit;
 pub mod cursor;
+pub mod decisions;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
+pub mod policies;
 pub mod ratelimit;
 pub mod tokens;
 pub mod tools;

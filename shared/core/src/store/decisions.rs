@@ -1,0 +1,238 @@
+//! Access decisions: one item per decision, listed newest first in GSI1 `DECISIONS`.
+//!
+//! A decision and its audit event land in one transaction. An allowed decision's id is its
+//! credential's `jti`; revoking the credential marks the decision (`revoked_at`), so a tool's
+//! server that checks online reads one item.
+
+use super::item::{self, Entity};
+use super::{keys, put_new, Store, StoreError};
+use crate::domain::audit::AuditEvent;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+/// A recorded decision: who asked for which tool with what, what was decided and why, and the
+/// facts it was decided on (so a simulation can replay it against another policy).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecisionItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity: Entity,
+    pub id: String,
+    pub timestamp: String,
+    /// A user id or `agent:<id>`.
+    pub principal_id: String,
+    pub principal_name: String,
+    pub tool_id: String,
+    pub tool_name: String,
+    pub requested_scopes: Vec<String>,
+    pub granted_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    pub source_ip: String,
+    /// `allow` or `deny`.
+    pub decision: String,
+    pub rationale: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    pub policy_version: u64,
+    pub policy_sha256: String,
+    /// The credential's expiry (epoch seconds) for an allowed decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// JSON of the facts evaluated (principal, tool, request, context).
+    pub facts: String,
+}
+
+impl DecisionItem {
+    /// Fills the keys from `id` and `timestamp`.
+    pub fn keyed(mut self) -> Self {
+        self.pk = keys::decision_pk(&self.id);
+        self.sk = keys::DECISION_SK.to_owned();
+        self.gsi1pk = keys::DECISIONS_INDEX_PK.to_owned();
+        self.gsi1sk = format!("{}#{}", self.timestamp, self.id);
+        self.entity = Entity::Decision;
+        self
+    }
+}
+
+/// Filters of `GET /decisions`.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionFilter {
+    pub principal_id: Option<String>,
+    pub tool_id: Option<String>,
+    pub decision: Option<String>,
+    /// Inclusive bounds, as stored timestamps.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct DecisionPage {
+    pub items: Vec<DecisionItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// Why a revocation was not recorded.
+#[derive(Debug)]
+pub enum RevokeError {
+    /// No allowed decision with this id (or it is revoked already).
+    NotRevocable,
+    Store(StoreError),
+}
+
+impl Store {
+    /// Records a decision with its audit event.
+    pub async fn put_decision(&self, d: &DecisionItem, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.transact(vec![
+            put_new(&self.table, item::to_item(d)?),
+            super::audit::put(&self.table, audit)?,
+        ])
+        .await
+    }
+
+    pub async fn get_decision(&self, id: &str) -> Result<Option<DecisionItem>, StoreError> {
+        let d: Option<DecisionItem> = self
+            .get(keys::decision_pk(id), keys::DECISION_SK)
+            .await?
+            .map(item::from_item)
+            .transpose()?;
+        if let Some(d) = &d {
+            d.entity.require(Entity::Decision)?;
+        }
+        Ok(d)
+    }
+
+    /// Decisions newest first, filtered.
+    pub async fn list_decisions(
+        &self,
+        f: &DecisionFilter,
+        limit: usize,
+        cursor: Option<&str>,
+        scope: &str,
+    ) -> Result<DecisionPage, StoreError> {
+        let mut q = super::PageQuery {
+            index: Some(keys::GSI1),
+            key_condition: "GSI1PK = :pk".into(),
+            forward: false,
+            ..Default::default()
+        };
+        q.values.insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
+        match (&f.from, &f.to) {
+            (Some(a), Some(b)) => {
+                q.key_condition.push_str(" AND GSI1SK BETWEEN :from AND :to");
+                q.values.insert(":from".into(), item::s(a.clone()));
+                q.values.insert(":to".into(), item::s(format!("{b}~")));
+            }
+            (Some(a), None) => {
+                q.key_condition.push_str(" AND GSI1SK >= :from");
+                q.values.insert(":from".into(), item::s(a.clone()));
+            }
+            (None, Some(b)) => {
+                q.key_condition.push_str(" AND GSI1SK <= :to");
+                q.values.insert(":to".into(), item::s(format!("{b}~")));
+            }
+            (None, None) => {}
+        }
+        let mut filters = Vec::new();
+        if let Some(p) = &f.principal_id {
+            filters.push("principal_id = :principal");
+            q.values.insert(":principal".into(), item::s(p.clone()));
+        }
+        if let Some(t) = &f.tool_id {
+            filters.push("tool_id = :tool");
+            q.values.insert(":tool".into(), item::s(t.clone()));
+        }
+        if let Some(d) = &f.decision {
+            filters.push("#decision = :decision");
+            q.names.insert("#decision".into(), "decision".into());
+            q.values.insert(":decision".into(), item::s(d.clone()));
+        }
+        if !filters.is_empty() {
+            q.filter = Some(filters.join(" AND "));
+        }
+        let start = match cursor {
+            Some(c) => {
+                use super::cursor::Must;
+                let c = super::cursor::decode(scope, c, q.key_names())?;
+                super::cursor::within(
+                    &c,
+                    &[
+                        ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
+                        ("PK", Must::StartWith("DECISION#")),
+                        ("SK", Must::Equal(keys::DECISION_SK)),
+                    ],
+                )?;
+                Some(c.key)
+            }
+            None => None,
+        };
+        let page = self.query_page(&q, start, limit).await?;
+        Ok(DecisionPage {
+            items: item::from_items(page.items)?,
+            next_cursor: page
+                .resume
+                .map(|k| super::cursor::encode(scope, &k, None)),
+        })
+    }
+
+    /// The newest `n` decisions (simulation), newest first.
+    pub async fn recent_decisions(&self, n: usize) -> Result<Vec<DecisionItem>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        while out.len() < n {
+            let page = self
+                .list_decisions(
+                    &DecisionFilter::default(),
+                    (n - out.len()).min(100),
+                    cursor.as_deref(),
+                    "simulate",
+                )
+                .await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks an allowed decision's credential revoked, with the audit event.
+    pub async fn revoke_credential(
+        &self,
+        id: &str,
+        at: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), RevokeError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("PK", item::s(keys::decision_pk(id)))
+            .key("SK", item::s(keys::DECISION_SK))
+            .update_expression("SET revoked_at = :at")
+            .condition_expression(
+                "attribute_exists(PK) AND #decision = :allow AND attribute_not_exists(revoked_at)",
+            )
+            .expression_attribute_names("#decision", "decision")
+            .expression_attribute_values(":at", item::s(at))
+            .expression_attribute_values(":allow", item::s("allow"))
+            .build()
+            .map_err(|e| RevokeError::Store(StoreError::Other(e.to_string())))?;
+        let audit = super::audit::put(&self.table, audit).map_err(RevokeError::Store)?;
+        match self
+            .transact(vec![TransactWriteItem::builder().update(update).build(), audit])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed_condition_index() == Some(0) => Err(RevokeError::NotRevocable),
+            Err(e) => Err(RevokeError::Store(e)),
+        }
+    }
+}
