@@ -986,6 +986,7 @@ pub const TOOLS_APPROVE_TOOLS: Route = Route {
         kms: &[],
         secret: true,
         pepper: false,
+        signing: &[],
     },
     timeout: 15,
     memory: 128,
