@@ -789,3 +789,55 @@ async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404(
     .await
     .assert_problem(404);
 }
+
+#[tokio::test]
+async fn tools_carry_tags_that_listing_filters_on() {
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let tag = unique("team").to_lowercase();
+    let name = unique("tagged");
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &json!({"tool_type": "function", "name": name, "risk_level": "low",
+                    "input_schema": {"type": "object"}, "tags": [tag, "shared"]}),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["tags"], json!([tag, "shared"]));
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let r = api
+        .get(&format!("/api/v1/tools?tag={tag}&limit=100"), Some(&admin))
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.names(), vec![name.clone()]);
+    let r = api
+        .send(
+            "PATCH",
+            &format!("/api/v1/tools/{id}"),
+            Some(&admin),
+            Some(&json!({"tags": ["other"]})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    let r = api
+        .get(&format!("/api/v1/tools?tag={tag}"), Some(&admin))
+        .await;
+    assert!(r.names().is_empty(), "{}", r.text);
+    for bad in [json!(["Upper"]), json!(["a", "a"]), json!("notalist")] {
+        let r = api
+            .send(
+                "PATCH",
+                &format!("/api/v1/tools/{id}"),
+                Some(&admin),
+                Some(&json!({"tags": bad})),
+                &[],
+            )
+            .await;
+        r.assert_problem(422);
+    }
+    let r = api.get(&format!("/api/v1/tools/{id}"), Some(&admin)).await;
+    assert_eq!(r.body["tags"], json!(["other"]), "refusals changed nothing");
+}

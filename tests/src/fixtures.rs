@@ -15,6 +15,7 @@ pub fn stale_tool(name: String, url: &str) -> Tool {
     }))
     .expect("outcome");
     Tool {
+        tags: vec![],
         id,
         name,
         display_name: "stale".into(),

@@ -160,6 +160,8 @@ fn schemas() -> Value {
     let input_schema = json!({"type": "object", "required": ["type"], "properties": {"type": {"const": "object"}},
                               "description": "A JSON Schema (2020-12 unless $schema says otherwise) describing an object"});
     let cred = json!({"type": "string", "minLength": 1, "maxLength": 1024});
+    let tool_tags = json!({"type": "array", "maxItems": 32, "uniqueItems": true,
+                           "items": {"type": "string", "pattern": "^[a-z0-9._:/-]{1,64}$"}});
     let username = json!({"type": "string", "pattern": "^[A-Za-z0-9._@-]{3,64}$", "minLength": 3, "maxLength": 64,
                           "description": "Unique case-insensitively"});
     let role = json!({"type": "string", "enum": ["admin", "user"]});
@@ -230,21 +232,22 @@ fn schemas() -> Value {
         "CreateFunctionTool": {"type": "object", "additionalProperties": false, "required": ["tool_type", "name", "risk_level", "input_schema"], "properties": {
             "tool_type": {"const": "function"}, "name": name,
             "display_name": display, "description": {"type": "string", "maxLength": 4000},
-            "risk_level": risk, "is_active": {"type": "boolean"}, "input_schema": input_schema}},
+            "risk_level": risk, "is_active": {"type": "boolean"}, "tags": tool_tags, "input_schema": input_schema}},
         "CreateRemoteTool": {"type": "object", "additionalProperties": false, "required": ["tool_type", "name", "risk_level", "server_url"], "properties": {
             "tool_type": {"const": "remote"}, "name": name,
             "display_name": display, "description": {"type": "string", "maxLength": 4000},
-            "risk_level": risk, "is_active": {"type": "boolean"},
+            "risk_level": risk, "is_active": {"type": "boolean"}, "tags": tool_tags,
             "server_url": url, "transport_preference": transport, "static_headers": headers, "requires_per_user_auth": {"type": "boolean"}}},
         "UpdateTool": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
             "name": name, "display_name": display, "description": {"type": "string", "maxLength": 4000},
-            "risk_level": risk, "input_schema": input_schema, "server_url": url,
+            "risk_level": risk, "tags": tool_tags, "input_schema": input_schema, "server_url": url,
             "transport_preference": transport, "static_headers": {"oneOf": [headers, {"type": "null"}]}, "requires_per_user_auth": {"type": "boolean"}}},
         "TestConnection": {"type": "object", "additionalProperties": false, "required": ["server_url"], "properties": {
             "server_url": url, "transport_preference": transport, "static_headers": headers}},
         "Tool": {"type": "object", "required": ["id", "tool_type", "name", "display_name", "description", "risk_level", "is_active", "version", "created_at", "updated_at", "created_by", "updated_by"], "properties": {
             "id": {"type": "string"}, "tool_type": {"type": "string", "enum": ["function", "remote"]}, "name": {"type": "string"},
             "display_name": {"type": "string"}, "description": {"type": "string"}, "risk_level": risk, "is_active": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
             "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts, "created_by": {"type": "string"}, "updated_by": {"type": "string"},
             "input_schema": {"type": "object"}, "server_url": {"type": "string"}, "transport_preference": transport,
             "static_header_names": {"type": "array", "items": {"type": "string"}}, "requires_per_user_auth": {"type": "boolean"},

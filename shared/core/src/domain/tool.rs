@@ -155,6 +155,8 @@ pub struct Tool {
     pub description: String,
     pub risk_level: RiskLevel,
     pub is_active: bool,
+    /// Labels policies match on (`GET /tools?tag=` filters by one).
+    pub tags: Vec<String>,
     /// Incremented on every change; the ETag and the optimistic-concurrency condition.
     pub version: u64,
     pub created_at: String,

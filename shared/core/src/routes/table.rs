@@ -146,6 +146,11 @@ const TOOL_LIST_PARAMS: &[Param] = &[
         description: "Only active or inactive tools.",
     },
     Param {
+        name: "tag",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only tools with this tag.",
+    },
+    Param {
         name: "q",
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
         description: "Case-insensitive text in name, display name or description.",

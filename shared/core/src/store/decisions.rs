@@ -90,7 +90,11 @@ pub enum RevokeError {
 
 impl Store {
     /// Records a decision with its audit event.
-    pub async fn put_decision(&self, d: &DecisionItem, audit: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn put_decision(
+        &self,
+        d: &DecisionItem,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         self.transact(vec![
             put_new(&self.table, item::to_item(d)?),
             super::audit::put(&self.table, audit)?,
@@ -124,10 +128,12 @@ impl Store {
             forward: false,
             ..Default::default()
         };
-        q.values.insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
+        q.values
+            .insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
         match (&f.from, &f.to) {
             (Some(a), Some(b)) => {
-                q.key_condition.push_str(" AND GSI1SK BETWEEN :from AND :to");
+                q.key_condition
+                    .push_str(" AND GSI1SK BETWEEN :from AND :to");
                 q.values.insert(":from".into(), item::s(a.clone()));
                 q.values.insert(":to".into(), item::s(format!("{b}~")));
             }
@@ -177,9 +183,7 @@ impl Store {
         let page = self.query_page(&q, start, limit).await?;
         Ok(DecisionPage {
             items: item::from_items(page.items)?,
-            next_cursor: page
-                .resume
-                .map(|k| super::cursor::encode(scope, &k, None)),
+            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
         })
     }
 
@@ -227,7 +231,10 @@ impl Store {
             .map_err(|e| RevokeError::Store(StoreError::Other(e.to_string())))?;
         let audit = super::audit::put(&self.table, audit).map_err(RevokeError::Store)?;
         match self
-            .transact(vec![TransactWriteItem::builder().update(update).build(), audit])
+            .transact(vec![
+                TransactWriteItem::builder().update(update).build(),
+                audit,
+            ])
             .await
         {
             Ok(()) => Ok(()),

@@ -140,9 +140,7 @@ impl Store {
             .key("PK", item::s(keys::POLICIES_PK))
             .key("SK", item::s(keys::POLICY_HEAD_SK))
             .update_expression("SET latest_version = :v, entity = :entity")
-            .condition_expression(
-                "attribute_not_exists(PK) OR latest_version = :seen",
-            )
+            .condition_expression("attribute_not_exists(PK) OR latest_version = :seen")
             .expression_attribute_values(":v", item::n(v.version))
             .expression_attribute_values(":seen", item::n(latest_seen))
             .expression_attribute_values(":entity", item::s("policy_head"))
@@ -203,9 +201,7 @@ impl Store {
         let page = self.query_page(&q, start, limit).await?;
         Ok(VersionPage {
             items: item::from_items(page.items)?,
-            next_cursor: page
-                .resume
-                .map(|k| super::cursor::encode(scope, &k, None)),
+            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
         })
     }
 

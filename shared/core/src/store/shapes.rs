@@ -212,6 +212,7 @@ fn outcome() -> ProbeOutcome {
 
 fn remote_tool(active: bool) -> Tool {
     Tool {
+        tags: vec![],
         id: t1(),
         name: "Code_Runner".into(),
         display_name: "Code runner".into(),
@@ -334,6 +335,7 @@ fn remote_tool_item_is_due_only_while_active() {
             &[
                 ("is_active", "BOOL"),
                 ("drifted", "BOOL"),
+                ("tags", "L"),
                 ("version", "N"),
                 ("header_names", "L"),
                 ("requires_per_user_auth", "BOOL"),
@@ -414,7 +416,10 @@ fn function_tool_guard_and_probe_record() {
     strings.extend(["updated_by", "input_schema"]);
     assert_eq!(
         shape(&it),
-        strings_except(&strings, &[("is_active", "BOOL"), ("version", "N")])
+        strings_except(
+            &strings,
+            &[("is_active", "BOOL"), ("tags", "L"), ("version", "N")]
+        )
     );
     assert_eq!(super::tools::from_item(it).unwrap(), t);
 

@@ -45,6 +45,9 @@ pub struct ToolItem {
     pub search_text: String,
     pub risk_level: RiskLevel,
     pub is_active: bool,
+    /// Tools stored before tags existed have none.
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -121,6 +124,7 @@ impl TryFrom<&Tool> for ToolItem {
             search_text: search_text(t),
             risk_level: t.risk_level,
             is_active: t.is_active,
+            tags: t.tags.clone(),
             version: t.version,
             created_at: t.created_at.clone(),
             updated_at: t.updated_at.clone(),
@@ -223,6 +227,7 @@ impl TryFrom<ToolItem> for Tool {
             description: it.description,
             risk_level: it.risk_level,
             is_active: it.is_active,
+            tags: it.tags,
             version: it.version,
             created_at: it.created_at,
             updated_at: it.updated_at,
@@ -377,6 +382,7 @@ pub struct ToolFilter {
     pub tool_type: Option<ToolType>,
     pub risk_level: Option<RiskLevel>,
     pub is_active: Option<bool>,
+    pub tag: Option<String>,
     /// Lower-cased search text.
     pub q: Option<String>,
     /// Only tools whose tool list drifted (`true`) or did not (`false`, function tools too).
@@ -666,6 +672,10 @@ impl Store {
                 );
             }
             None => {}
+        }
+        if let Some(tag) = &f.tag {
+            filters.push("contains(tags, :tag)");
+            q.values.insert(":tag".into(), item::s(tag));
         }
         if let Some(text) = &f.q {
             filters.push("contains(search_text, :q)");

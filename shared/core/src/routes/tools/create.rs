@@ -25,6 +25,8 @@ pub struct CreateTool {
     #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub input_schema: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     pub server_url: Option<String>,
@@ -45,6 +47,7 @@ impl From<CreateTool> for NewTool {
             description: b.description,
             risk_level: b.risk_level,
             is_active: b.is_active,
+            tags: b.tags,
             input_schema: b.input_schema,
             server_url: b.server_url,
             transport_preference: b.transport_preference,

@@ -13,6 +13,7 @@ const LIST_KEYS: &[&str] = &[
     "tool_type",
     "risk_level",
     "is_active",
+    "tag",
     "q",
     "drifted",
     "limit",
@@ -41,6 +42,15 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
         },
         is_active: query::flag(&q, "is_active")?,
         drifted: query::flag(&q, "drifted")?,
+        tag: match q.get("tag") {
+            None => None,
+            Some(v) if v.is_empty() || v.len() > 64 => {
+                return Err(AppError::BadRequest(
+                    "tag must be 1 to 64 characters".into(),
+                ))
+            }
+            Some(v) => Some(v.clone()),
+        },
         q: match q.get("q") {
             None => None,
             Some(v) if v.is_empty() || v.chars().count() > 100 => {

@@ -33,6 +33,8 @@ pub struct UpdateTool {
     #[serde(default, deserialize_with = "present")]
     pub risk_level: Option<RiskLevel>,
     #[serde(default, deserialize_with = "present")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub input_schema: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     pub server_url: Option<String>,
@@ -51,6 +53,7 @@ impl From<UpdateTool> for ToolChanges {
             display_name: b.display_name,
             description: b.description,
             risk_level: b.risk_level,
+            tags: b.tags,
             input_schema: b.input_schema,
             server_url: b.server_url,
             transport_preference: b.transport_preference,

@@ -26,6 +26,7 @@ pub struct NewTool {
     pub description: Option<String>,
     pub risk_level: RiskLevel,
     pub is_active: Option<bool>,
+    pub tags: Option<Vec<String>>,
     pub input_schema: Option<serde_json::Value>,
     pub server_url: Option<String>,
     pub transport_preference: Option<TransportPreference>,
@@ -49,6 +50,8 @@ pub async fn create(
     errors.check("/display_name", tool::validate_display_name(&display_name));
     let description = body.description.clone().unwrap_or_default();
     errors.check("/description", tool::validate_description(&description));
+    let tags = body.tags.clone().unwrap_or_default();
+    errors.check("/tags", crate::domain::agent::validate_labels(&tags));
     match body.tool_type {
         ToolType::Function => {
             match &body.input_schema {
@@ -130,6 +133,7 @@ pub async fn create(
         description,
         risk_level: body.risk_level,
         is_active: body.is_active.unwrap_or(true),
+        tags,
         version: 1,
         created_at: now.clone(),
         updated_at: now,

@@ -17,7 +17,11 @@ pub async fn list(
         f.tool_type.map(|t| t.as_str()).unwrap_or(""),
         f.risk_level.map(|r| r.as_str()).unwrap_or(""),
         f.is_active.map(|a| a.to_string()).unwrap_or_default(),
-        ratelimit::key_of(f.q.as_deref().unwrap_or(""))
+        ratelimit::key_of(&format!(
+            "{}\n{}",
+            f.q.as_deref().unwrap_or(""),
+            f.tag.as_deref().unwrap_or("")
+        ))
     );
     Ok(state.store.list_tools(f, limit, cursor, &scope).await?)
 }

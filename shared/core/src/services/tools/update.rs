@@ -23,6 +23,7 @@ pub struct ToolChanges {
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub risk_level: Option<RiskLevel>,
+    pub tags: Option<Vec<String>>,
     pub input_schema: Option<serde_json::Value>,
     pub server_url: Option<String>,
     pub transport_preference: Option<TransportPreference>,
@@ -64,6 +65,11 @@ pub async fn update(
     if let Some(r) = body.risk_level {
         new.risk_level = r;
         changed.push("risk_level");
+    }
+    if let Some(t) = &body.tags {
+        errors.check("/tags", crate::domain::agent::validate_labels(t));
+        new.tags = t.clone();
+        changed.push("tags");
     }
     let remote_fields = [
         ("server_url", body.server_url.is_some()),
