@@ -3,6 +3,7 @@ mod agents;
 mod audit_log;
 mod credentials;
 mod deploy;
+mod drift;
 mod faults;
 mod http_errors;
 mod idempotency;

@@ -179,7 +179,7 @@ fn schemas() -> Value {
         "detected_transport": {"type": ["string", "null"], "enum": ["streamable_http", "sse", null]},
         "requires_auth": {"type": "boolean"},
         "auth_challenge": {"oneOf": [{"type": "null"}, r("AuthChallenge")]},
-        "protocol_version": {"type": ["string", "null"]},
+        "protocol_version": {"type": ["string", "null"], "description": "The protocol revision the probe spoke with the server (2026-07-28, or the one the initialize handshake settled on)"},
         "server_name": {"type": ["string", "null"]},
         "server_version": {"type": ["string", "null"]},
         "tool_count": {"type": ["integer", "null"], "minimum": 0},
@@ -205,6 +205,17 @@ fn schemas() -> Value {
             "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"}, "role": role,
             "disabled": {"type": "boolean"}, "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts}},
         "UserPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("User")}, "next_cursor": {"type": ["string", "null"]}}}
+    });
+    // Drift and discovery schemas, apart for the same reason.
+    let drift_and_auth = json!({
+        "ToolDrift": {"type": "object", "required": ["detected_at", "added", "removed", "changed", "partial", "tools_sha256"], "properties": {
+            "detected_at": ts, "added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "array", "items": {"type": "string"}},
+            "changed": {"type": "array", "items": {"type": "string"}, "description": "Tools whose description or input schema changed"},
+            "partial": {"type": "boolean", "description": "The list is longer than the tools compared by name; the hashes still differ"},
+            "tools_sha256": {"type": "string", "description": "tools_sha256 of the list found: what approve-tools accepts"}}},
+        "AuthServerMetadata": {"type": "object", "required": ["issuer", "metadata_url", "pkce_s256", "client_id_metadata_documents", "dynamic_registration"], "properties": {
+            "issuer": {"type": "string"}, "metadata_url": {"type": "string"}, "pkce_s256": {"type": "boolean"},
+            "client_id_metadata_documents": {"type": "boolean"}, "dynamic_registration": {"type": "boolean"}}}
     });
     let mut all = json!({
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "request_id"], "properties": {
@@ -270,6 +281,27 @@ fn schemas() -> Value {
     }
     if let (Some(all), Value::Object(policies)) = (all.as_object_mut(), policy_schemas()) {
         all.extend(policies);
+    }
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), drift_and_auth) {
+        all.extend(more);
+    }
+    let tool_more = json!({
+        "drifted": {"type": "boolean", "description": "Remote tools: the tool list the server lists now differs from the approved one"},
+        "approved_tools_sha256": {"type": ["string", "null"], "description": "tools_sha256 of the approved tool list (null until a probe listed tools)"},
+        "tool_drift": {"oneOf": [{"type": "null"}, r("ToolDrift")]},
+    });
+    let challenge_more = json!({
+        "resource_metadata_source": {"type": "string", "enum": ["challenge", "well_known_path", "well_known_root"]},
+        "resource_matches": {"type": "boolean", "description": "The metadata's resource names the probed URL (RFC 9728 §3.3); a document that does not is not used"},
+        "authorization_server": r("AuthServerMetadata"),
+        "discovery_error": {"type": "string"},
+    });
+    for (schema, more) in [("Tool", tool_more), ("AuthChallenge", challenge_more)] {
+        if let (Some(props), Value::Object(more)) =
+            (all[schema]["properties"].as_object_mut(), more)
+        {
+            props.extend(more);
+        }
     }
     all
 }

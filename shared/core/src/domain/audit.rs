@@ -38,6 +38,10 @@ pub mod action {
     pub const TOOL_DELETE: &str = "tool.delete";
     pub const TOOL_TEST_CONNECTION: &str = "tool.remote.test_connection";
     pub const TOOL_REPROBE: &str = "tool.remote.reprobe";
+    /// A probe found a tool list other than the approved one (with the probe's result).
+    pub const TOOL_DRIFT: &str = "tool.remote.drift";
+    /// An admin accepted the tool list found.
+    pub const TOOL_APPROVE_TOOLS: &str = "tool.remote.approve_tools";
 }
 
 /// How an audited action ended.

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod drift;
 pub mod error;
 pub mod pattern;
 pub mod policy;

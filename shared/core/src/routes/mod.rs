@@ -129,6 +129,7 @@ pub const HANDLERS: &[Served] = &[
     served!(TOOLS_TEST_CONNECTION => tools::probe::test_connection),
     served!(TOOLS_REPROBE => tools::probe::reprobe),
     served!(TOOLS_PROBES => tools::probe::probes),
+    served!(TOOLS_APPROVE_TOOLS => tools::drift::approve_tools),
     served!(AGENTS_CREATE => agents::create),
     served!(AGENTS_LIST => agents::list),
     served!(AGENTS_GET => agents::get),

@@ -157,6 +157,11 @@ const TOOL_LIST_PARAMS: &[Param] = &[
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
         description: "Case-insensitive text in name, display name or description.",
     },
+    Param {
+        name: "drifted",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only remote tools whose tool list drifted from the approved one (true), or only tools that did not drift (false, function tools included).",
+    },
     LIMIT,
     CURSOR,
 ];
@@ -999,6 +1004,35 @@ pub const TOOLS_PROBES: Route = Route {
     memory: 128,
 };
 
+pub const TOOLS_APPROVE_TOOLS: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/approve-tools",
+    function: "tools-approve-tools",
+    access: Access::Admin,
+    openapi: Operation {
+        summary:
+            "Accept the tool list a remote tool's server lists now and clear its drift (idempotent)",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: WRITE,
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
 pub const AUDIT_LIST: Route = Route {
     method: "GET",
     path: "/api/v1/audit-events",
@@ -1749,6 +1783,7 @@ pub const ROUTES: &[&Route] = &[
     &TOOLS_TEST_CONNECTION,
     &TOOLS_REPROBE,
     &TOOLS_PROBES,
+    &TOOLS_APPROVE_TOOLS,
     &AGENTS_CREATE,
     &AGENTS_LIST,
     &AGENTS_GET,

@@ -74,7 +74,7 @@ impl Facts {
             risk_level: t.risk_level,
             tool_type: t.tool_type(),
             probe_status: probe_status(t, now),
-            drifted: false,
+            drifted: drifted(t),
             is_active: t.is_active,
             scopes: b.scopes.clone(),
             purpose: b.purpose.clone(),
@@ -135,6 +135,11 @@ pub fn probe_status(t: &Tool, now: chrono::DateTime<chrono::Utc>) -> Option<Prob
     })
 }
 
+/// Whether a remote tool's server lists other tools than the approved ones (`domain::drift`).
+pub fn drifted(t: &Tool) -> bool {
+    t.remote().is_some_and(|r| r.drift.is_some())
+}
+
 /// Whether an agent could be allowed `t` by the active policy (discovery narrowing: see
 /// `domain::policy::could_allow` for exactly what that means). People see the whole catalog.
 pub fn visible(p: &Principal, policy: &Policy, t: &Tool) -> bool {
@@ -157,7 +162,7 @@ pub fn visible(p: &Principal, policy: &Policy, t: &Tool) -> bool {
         risk_level: t.risk_level,
         tool_type: t.tool_type(),
         probe_status: probe_status(t, now),
-        drifted: false,
+        drifted: drifted(t),
         is_active: t.is_active,
     };
     policy::could_allow(policy, &subject, &facts)

@@ -3,6 +3,8 @@
 use super::item::{self, Entity, Item, KeyItem};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
+#[cfg(doc)]
+use crate::domain::drift::{Drift, ToolList};
 use crate::domain::tool::{
     ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
     ToolType,
@@ -74,6 +76,16 @@ pub struct ToolItem {
     pub last_probe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub probe_valid_until: Option<String>,
+    /// JSON text of the approved [`ToolList`] (remote tools that have listed tools).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub approved_tools: Option<String>,
+    /// JSON text of the [`Drift`] from the approved list, while there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tool_drift: Option<String>,
+    /// Remote tools: whether `tool_drift` is set (what `?drifted=` filters on). Absent on
+    /// function tools and on remote tools stored before drift was tracked.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drifted: Option<bool>,
     /// Set in place by [`Store::claim_probe`]; never written with the item, so the next write
     /// of the tool drops the claim.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -128,6 +140,15 @@ impl TryFrom<&Tool> for ToolItem {
             headers_ciphertext: sealed.map(|h| h.ciphertext.clone()),
             last_probe: probe.map(|p| item::to_json("last_probe", p)).transpose()?,
             probe_valid_until: probe.map(|p| p.valid_until.clone()),
+            approved_tools: remote
+                .and_then(|r| r.approved_tools.as_ref())
+                .map(|l| item::to_json("approved_tools", l))
+                .transpose()?,
+            tool_drift: remote
+                .and_then(|r| r.drift.as_ref())
+                .map(|d| item::to_json("tool_drift", d))
+                .transpose()?,
+            drifted: remote.map(|r| r.drift.is_some()),
             probe_claimed_until: None,
         })
     }
@@ -185,6 +206,16 @@ impl TryFrom<ToolItem> for Tool {
                         .last_probe
                         .as_deref()
                         .map(|p| item::from_json("last_probe", p))
+                        .transpose()?,
+                    approved_tools: it
+                        .approved_tools
+                        .as_deref()
+                        .map(|l| item::from_json("approved_tools", l))
+                        .transpose()?,
+                    drift: it
+                        .tool_drift
+                        .as_deref()
+                        .map(|d| item::from_json("tool_drift", d))
                         .transpose()?,
                 })
             }
@@ -354,6 +385,8 @@ pub struct ToolFilter {
     pub tag: Option<String>,
     /// Lower-cased search text.
     pub q: Option<String>,
+    /// Only tools whose tool list drifted (`true`) or did not (`false`, function tools too).
+    pub drifted: Option<bool>,
 }
 
 /// A page of tools and the cursor for the next.
@@ -438,10 +471,19 @@ impl Store {
         probe: Option<(&ProbeRecord, i64)>,
         audit: &AuditEvent,
     ) -> Result<(), ToolWriteError> {
-        let mut items = vec![
-            put_if_version(&self.table, new, old.version)?,
-            super::audit::put(&self.table, audit)?,
-        ];
+        self.update_tool_audited(old, new, probe, &[audit]).await
+    }
+
+    /// [`Store::update_tool`] with several audit events (a probe result and the drift it found),
+    /// all in the one transaction.
+    pub async fn update_tool_audited(
+        &self,
+        old: &Tool,
+        new: &Tool,
+        probe: Option<(&ProbeRecord, i64)>,
+        audits: &[&AuditEvent],
+    ) -> Result<(), ToolWriteError> {
+        let mut items = vec![put_if_version(&self.table, new, old.version)?];
         let renamed = old.name.to_lowercase() != new.name.to_lowercase();
         if renamed {
             items.push(put_new(&self.table, guard_item(&new.name, new.id)?));
@@ -454,6 +496,9 @@ impl Store {
                 &old.id.to_string(),
             ));
         }
+        for ev in audits {
+            items.push(super::audit::put(&self.table, ev)?);
+        }
         if let Some((p, expires_at)) = probe {
             items.push(put_new(&self.table, probe_item(new.id, p, expires_at)?));
         }
@@ -461,7 +506,7 @@ impl Store {
             .await
             .map_err(|e| match e.failed_condition_index() {
                 Some(0) => ToolWriteError::Stale,
-                Some(2) if renamed => ToolWriteError::NameTaken,
+                Some(1) if renamed => ToolWriteError::NameTaken,
                 _ if e.is_conflict() => ToolWriteError::Stale,
                 _ => ToolWriteError::Store(e),
             })
@@ -610,6 +655,23 @@ impl Store {
                 ":ia".into(),
                 aws_sdk_dynamodb::types::AttributeValue::Bool(a),
             );
+        }
+        match f.drifted {
+            Some(true) => {
+                filters.push("drifted = :dr");
+                q.values.insert(
+                    ":dr".into(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                );
+            }
+            Some(false) => {
+                filters.push("(attribute_not_exists(drifted) OR drifted = :dr)");
+                q.values.insert(
+                    ":dr".into(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+                );
+            }
+            None => {}
         }
         if let Some(tag) = &f.tag {
             filters.push("contains(tags, :tag)");

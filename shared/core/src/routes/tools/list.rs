@@ -15,6 +15,7 @@ const LIST_KEYS: &[&str] = &[
     "is_active",
     "tag",
     "q",
+    "drifted",
     "limit",
     "cursor",
 ];
@@ -40,6 +41,7 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
             ),
         },
         is_active: query::flag(&q, "is_active")?,
+        drifted: query::flag(&q, "drifted")?,
         tag: match q.get("tag") {
             None => None,
             Some(v) if v.is_empty() || v.len() > 64 => {
