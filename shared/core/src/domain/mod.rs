@@ -4,6 +4,7 @@ pub mod agent;
 pub mod audit;
 pub mod error;
 pub mod pattern;
+pub mod policy;
 pub mod probe;
 pub mod tool;
 pub mod user;
