@@ -86,7 +86,8 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
 
     // Versions: one per canonical document, JSON or YAML; activation needs elevation.
     let r = api.post("/api/v1/policies", Some(&admin), &policy()).await;
-    r.assert_status(201);
+    r.assert_status(200);
+    assert_eq!(r.body["created"], json!(true));
     let version = r.body["version"].as_u64().unwrap();
     let sha = r.body["sha256"].as_str().unwrap().to_owned();
     let yaml = "rules:\n  - id: x\n    effect: allow\n    rationale: X\ndefault: deny\n";
@@ -99,7 +100,8 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
             yaml.into(),
         )
         .await;
-    r.assert_status(201);
+    r.assert_status(200);
+    assert_eq!(r.body["created"], json!(true));
     let again = api
         .send_raw(
             "POST",
@@ -110,6 +112,7 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
         )
         .await;
     again.assert_status(200);
+    assert_eq!(again.body["created"], json!(false));
     assert_eq!(
         again.body["version"], r.body["version"],
         "same document, same version"

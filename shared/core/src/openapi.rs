@@ -148,7 +148,7 @@ fn operation(route: &Route) -> Value {
         if b == "PolicyDocument" {
             // Policies may be uploaded as YAML too.
             v["requestBody"]["content"]["application/yaml"] =
-                json!({"schema": {"type": "string", "description": "The same document in YAML"}});
+                json!({"schema": r("PolicyDocument")});
         }
     }
     v
@@ -321,6 +321,7 @@ fn policy_schemas() -> Value {
         "PolicyVersion": {"type": "object", "required": ["version", "sha256", "rules", "active", "warnings", "created_at", "created_by"], "properties": {
             "version": {"type": "integer", "minimum": 1}, "sha256": {"type": "string"}, "rules": {"type": "integer", "minimum": 0},
             "active": {"type": "boolean"}, "warnings": pointer_list, "created_at": ts, "created_by": {"type": "string"},
+            "created": {"type": "boolean", "description": "POST: false when the same document was already stored (as this version)"},
             "document": {"type": "object"}}},
         "PolicyVersionPage": {"type": "object", "required": ["items", "next_cursor", "active_version"], "properties": {
             "items": {"type": "array", "items": r("PolicyVersion")}, "next_cursor": {"type": ["string", "null"]},

@@ -75,8 +75,10 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     let active = svc::active_version(state).await?;
     let mut v = view(&stored.version, active, false)?;
     v["warnings"] = json!(stored.warnings);
-    let status = if stored.created { 201 } else { 200 };
-    Ok(ApiResponse::json(status, &v).with_header(
+    // One status whether the version is new or the same document was stored before: the
+    // answer says which.
+    v["created"] = json!(stored.created);
+    Ok(ApiResponse::json(200, &v).with_header(
         "location",
         &format!("/api/v1/policies/{}", stored.version.version),
     ))

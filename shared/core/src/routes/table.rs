@@ -1481,7 +1481,7 @@ pub const POLICIES_CREATE: Route = Route {
         summary: "Store a policy version (JSON, or YAML with a YAML content type)",
         tag: "policies",
         request: Some("PolicyDocument"),
-        status: 201,
+        status: 200,
         response: Content::Json("PolicyVersion"),
         query: &[],
         problems: &[400, 401, 403, 409, 413, 415, 422, 503],

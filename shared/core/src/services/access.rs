@@ -492,12 +492,21 @@ pub async fn revoke_credential(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulateBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub document: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub version: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub limit: Option<usize>,
+}
+
+/// An optional field that, when present, must not be `null` (absent means "not given").
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// Replays the newest recorded decisions against a candidate policy: the counts, and every
@@ -513,7 +522,7 @@ pub async fn simulate(state: &AppState, b: SimulateBody) -> AppResult<Value> {
         }
         (Some(Value::String(text)), None) => super::policies::parse(text)?.0,
         (Some(doc @ Value::Object(_)), None) => super::policies::parse(&doc.to_string())?.0,
-        (Some(_), None) => {
+        (Some(Value::Null) | Some(_), None) => {
             return Err(AppError::field(
                 "/document",
                 "must be a policy object or its JSON/YAML text",
