@@ -280,11 +280,16 @@ pub async fn dispatch(
             async {
                 let caller = authorize(state, route.access, &req).await?;
                 let actor = caller.0.as_ref().map(Principal::actor);
-                let result = idempotency::run(state, route, &req, caller, handler).await;
-                if let (Err(e), Some(actor)) = (&result, actor) {
-                    audit_failure(state, route, &req, &actor, e).await;
+                match idempotency::run(state, route, &req, caller, handler).await {
+                    Ok(r) => Ok(r),
+                    Err(e) => {
+                        let answer = problem::from_error(&e, &request_id);
+                        if let Some(actor) = actor {
+                            audit_failure(state, route, &req, &actor, &answer).await;
+                        }
+                        Ok(answer)
+                    }
                 }
-                result
             }
             .instrument(span.clone()),
         )
@@ -321,13 +326,14 @@ async fn audit_failure(
     route: &Route,
     req: &ApiRequest,
     actor: &crate::domain::audit::Actor,
-    err: &AppError,
+    answer: &ApiResponse,
 ) {
     if !matches!(route.method, "POST" | "PUT" | "PATCH" | "DELETE") {
         return;
     }
-    let answer = problem::from_error(err, &req.request_id).finish();
-    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let Some(body) = answer.pending_problem() else {
+        return;
+    };
     let detail: String = body["detail"]
         .as_str()
         .unwrap_or_default()
