@@ -17,6 +17,7 @@ use crate::domain::probe::ProbeStatus as ProbeVerdict;
 use crate::domain::tool::{RiskLevel, Tool, ToolId, ToolKind, ToolType};
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::body::present;
 use crate::services::ratelimit::{self, Check};
 use crate::state::AppState;
 use crate::store::decisions::{DecisionFilter, DecisionItem, DecisionPage, RevokeError};
@@ -498,15 +499,6 @@ pub struct SimulateBody {
     pub version: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     pub limit: Option<usize>,
-}
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
 
 /// Replays the newest recorded decisions against a candidate policy: the counts, and every
