@@ -396,3 +396,29 @@ async fn simulation_lists_exactly_the_decisions_that_flip() {
     .await
     .assert_problem(404);
 }
+
+#[tokio::test]
+async fn an_allow_all_policy_lets_an_oauth_agent_use_any_active_tool() {
+    let s = &Server::start(&[]);
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (tool, name) = function_tool(&api, &admin, "critical", &[]).await;
+    api.activate_policy(&json!({"default": "allow"})).await;
+    let agent = api
+        .create_agent(&admin, &json!({"name": unique("any")}))
+        .await;
+    let (_, key) = api.agent_key(&admin, &agent).await;
+    let r = api
+        .oauth_token(
+            Some((&agent, &key)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    let token = r.body["access_token"].as_str().unwrap().to_owned();
+    let r = api.get("/api/v1/tools?limit=100", Some(&token)).await;
+    assert!(r.names().contains(&name), "{}", r.text);
+    let r = access(&api, &token, &tool, &json!({"scopes": ["x:read"]})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["rationale"], json!("DEFAULT_ALLOW"));
+    assert_eq!(r.body["credential"]["scope"], json!("x:read"));
+}
