@@ -300,6 +300,8 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
         ),
         "tools-reprobe" => (http_event("POST", &concrete, p, &params, auth, None), 409),
         "tools-probes" => (http_event("GET", &concrete, p, &params, auth, None), 200),
+        // The tool is a function tool: it has no tool list to approve.
+        "tools-approve-tools" => (http_event("POST", &concrete, p, &params, auth, None), 409),
         "audit-list" => (
             http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
             200,

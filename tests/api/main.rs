@@ -1,7 +1,9 @@
+mod access;
 mod agents;
 mod audit_log;
 mod credentials;
 mod deploy;
+mod drift;
 mod faults;
 mod http_errors;
 mod idempotency;

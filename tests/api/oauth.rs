@@ -27,8 +27,10 @@ fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
 
 #[tokio::test]
 async fn a_standard_oauth_client_gets_a_token_and_lists_the_catalog() {
-    let s = server();
+    // Its own table: agents see what the active policy could allow, and this one allows all.
+    let s = &Server::start(&[]);
     let api = Api::new(s);
+    api.activate_policy(&json!({"default": "allow"})).await;
     let admin = api.admin().await;
     let tool = unique("oauth_tool");
     api.post(

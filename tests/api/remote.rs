@@ -581,3 +581,237 @@ async fn moving_a_tool_to_another_origin_drops_its_headers_and_failures_are_audi
     back.assert_status(200);
     assert_eq!(back.body["static_header_names"], json!(["X-Api-Key"]));
 }
+
+async fn test_connection(api: &Api, admin: &str, body: &Value) -> Value {
+    let r = api
+        .post("/api/v1/tools/remote/test-connection", Some(admin), body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+#[tokio::test]
+async fn each_protocol_era_is_detected_and_the_revision_spoken_is_recorded() {
+    let modern = McpServer::start("modern-only");
+    let legacy = McpServer::start("legacy-only");
+    let dual = McpServer::start("streamable-json");
+    let sse = McpServer::start("sse");
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let mut hashes = Vec::new();
+    for (url, transport, revision, name, detected) in [
+        (
+            &modern.url,
+            "auto",
+            "2026-07-28",
+            "toolreg-test-modern",
+            "streamable_http",
+        ),
+        (
+            &modern.url,
+            "streamable_http",
+            "2026-07-28",
+            "toolreg-test-modern",
+            "streamable_http",
+        ),
+        (
+            &legacy.url,
+            "auto",
+            "2025-11-25",
+            "toolreg-test-legacy",
+            "streamable_http",
+        ),
+        (
+            &legacy.url,
+            "streamable_http",
+            "2025-11-25",
+            "toolreg-test-legacy",
+            "streamable_http",
+        ),
+        (
+            &dual.url,
+            "auto",
+            "2026-07-28",
+            "toolreg-test-json",
+            "streamable_http",
+        ),
+        (&sse.url, "auto", "2025-11-25", "toolreg-test-sse", "sse"),
+    ] {
+        let p = test_connection(
+            &api,
+            &admin,
+            &json!({"server_url": url, "transport_preference": transport}),
+        )
+        .await;
+        let case = format!("{name} over {transport}: {p}");
+        assert_eq!(p["status"], json!("passed"), "{case}");
+        assert_eq!(p["protocol_version"], json!(revision), "{case}");
+        assert_eq!(p["server_name"], json!(name), "{case}");
+        assert_eq!(p["detected_transport"], json!(detected), "{case}");
+        assert_eq!(p["tool_names"], json!(["add", "echo"]), "{case}");
+        hashes.push(p["tools_sha256"].as_str().unwrap().to_owned());
+    }
+    // The same tools hash the same whichever revision listed them.
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]), "{hashes:?}");
+    // A modern-only server is not one legacy SSE can reach either.
+    let p = test_connection(
+        &api,
+        &admin,
+        &json!({"server_url": modern.url, "transport_preference": "sse"}),
+    )
+    .await;
+    assert_eq!(p["status"], json!("failed"), "{p}");
+}
+
+#[tokio::test]
+async fn the_era_test_servers_refuse_the_other_era_as_its_revision_specifies() {
+    let modern = McpServer::start("modern-only");
+    let legacy = McpServer::start("legacy-only");
+    let http = reqwest::Client::new();
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let post = |url: &str, body: &Value, version: Option<&str>| {
+        let mut rb = http
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .json(body);
+        if let Some(v) = version {
+            rb = rb.header("mcp-protocol-version", v);
+        }
+        rb.send()
+    };
+    let r = post(&modern.url, &initialize, None).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], json!(-32020), "{v}");
+    let r = post(&modern.url, &initialize, Some("2025-11-25"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], json!(-32022), "{v}");
+    assert_eq!(
+        v["error"]["data"]["supported"],
+        json!(["2026-07-28"]),
+        "{v}"
+    );
+    assert_eq!(http.get(&modern.url).send().await.unwrap().status(), 405);
+
+    let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let r = post(&legacy.url, &discover, Some("2026-07-28"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    let code = v["error"]["code"].as_i64().unwrap();
+    assert!(code != -32022 && code != -32020, "{v}");
+}
+
+#[tokio::test]
+async fn a_json_rpc_error_in_a_200_fails_the_probe() {
+    let mcp = McpServer::start("modern-error");
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let p = test_connection(&api, &admin, &json!({"server_url": mcp.url})).await;
+    assert_eq!(p["status"], json!("failed"), "{p}");
+    let err = p["error"].as_str().unwrap();
+    assert!(
+        err.contains("tools/list failed") && err.contains("the tool list is broken"),
+        "{err}"
+    );
+    // Registering it is refused like any failed probe.
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &remote(&unique("modern_err"), &mcp.url),
+        )
+        .await;
+    r.assert_problem(422);
+}
+
+#[tokio::test]
+async fn a_401_never_falls_back_and_rfc_9728_discovery_is_recorded() {
+    let mcp = McpServer::start("auth-discovery");
+    let base = mcp.url.trim_end_matches("/mcp").to_owned();
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    for transport in ["auto", "streamable_http"] {
+        let p = test_connection(
+            &api,
+            &admin,
+            &json!({"server_url": mcp.url, "transport_preference": transport}),
+        )
+        .await;
+        assert_eq!(p["status"], json!("passed"), "{p}");
+        assert_eq!(p["requires_auth"], json!(true));
+        // The 401 answered the first (2026-07-28) request: no handshake, no SSE fallback.
+        assert_eq!(p["detected_transport"], json!("streamable_http"), "{p}");
+        let ch = &p["auth_challenge"];
+        assert_eq!(
+            ch["resource_metadata_url"],
+            json!(format!("{base}/.well-known/oauth-protected-resource/mcp")),
+            "{ch}"
+        );
+        assert_eq!(ch["resource_metadata_source"], json!("well_known_path"));
+        assert_eq!(ch["resource"], json!(mcp.url));
+        assert_eq!(ch["resource_matches"], json!(true));
+        assert_eq!(
+            ch["authorization_servers"],
+            json!([format!("{base}/oauth")])
+        );
+        let server = &ch["authorization_server"];
+        assert_eq!(server["issuer"], json!(format!("{base}/oauth")), "{ch}");
+        assert_eq!(
+            server["metadata_url"],
+            json!(format!("{base}/oauth/.well-known/openid-configuration")),
+            "RFC 8414 and the inserted OIDC location answer 404; the appended one is used"
+        );
+        assert_eq!(server["pkce_s256"], json!(true));
+        assert_eq!(server["client_id_metadata_documents"], json!(true));
+        assert_eq!(server["dynamic_registration"], json!(true));
+    }
+
+    // A stored credential the server still rejects is a failed probe, not a pass.
+    let p = test_connection(
+        &api,
+        &admin,
+        &json!({"server_url": mcp.url, "static_headers": {"Authorization": "Bearer wrong-token"}}),
+    )
+    .await;
+    assert_eq!(p["status"], json!("failed"), "{p}");
+    let err = p["error"].as_str().unwrap();
+    assert!(
+        err.contains("credentials rejected") && err.contains("Authorization"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-token"), "a header value leaked: {err}");
+    let mut body = remote(&unique("auth_rejected"), &mcp.url);
+    body["static_headers"] = json!({"Authorization": "Bearer wrong-token"});
+    api.post("/api/v1/tools", Some(&admin), &body)
+        .await
+        .assert_problem(422);
+    // The right one reaches the tools, at the modern revision.
+    let p = test_connection(
+        &api,
+        &admin,
+        &json!({"server_url": mcp.url, "static_headers": {"Authorization": "Bearer test-token"}}),
+    )
+    .await;
+    assert_eq!(p["status"], json!("passed"), "{p}");
+    assert_eq!(p["requires_auth"], json!(false));
+    assert_eq!(p["protocol_version"], json!("2026-07-28"));
+
+    // A challenge that names its metadata: used as named, checked the same way.
+    let named = McpServer::start("auth");
+    let p = test_connection(&api, &admin, &json!({"server_url": named.url})).await;
+    let ch = &p["auth_challenge"];
+    assert_eq!(ch["resource_metadata_source"], json!("challenge"), "{p}");
+    assert_eq!(ch["resource_matches"], json!(true));
+    assert!(
+        ch["authorization_server"].is_null() && ch["discovery_error"].is_string(),
+        "its authorization server publishes no metadata: {ch}"
+    );
+}

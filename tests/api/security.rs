@@ -6,7 +6,7 @@ use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
 use toolreg_core::routes::{
     Access, Route, AUTH_LOGOUT, AUTH_MFA_TOTP_ENROL, AUTH_PASSWORD, AUTH_REFRESH, OAUTH_TOKEN,
-    ROUTES, TOOLS_REPROBE,
+    ROUTES, TOOLS_APPROVE_TOOLS, TOOLS_REPROBE,
 };
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -38,7 +38,7 @@ fn who(route: &Route) -> Who {
         }
         Access::Public if route.function == OAUTH_TOKEN.function => Who::ClientBody,
         Access::Public => Who::Public,
-        Access::AnyPrincipal => Who::AnyPrincipal,
+        Access::AnyPrincipal | Access::Scoped(_) => Who::AnyPrincipal,
         Access::Person => Who::Person,
         Access::Admin => Who::Admin,
         Access::ElevatedAdmin => Who::Elevated,
@@ -81,7 +81,7 @@ const CREDS: [Cred; 11] = [
 /// The status an authorised, well-formed request to `route` gets in this test's setup: the row's
 /// documented success status.
 fn success_status(route: &Route) -> u16 {
-    if route.function == TOOLS_REPROBE.function {
+    if route.function == TOOLS_REPROBE.function || route.function == TOOLS_APPROVE_TOOLS.function {
         return 409; // the matrix's tool is a function tool: authorised, but nothing to probe
     }
     if MALFORMED_CODE_ROUTES.contains(&route.function) {
@@ -162,6 +162,11 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
         "agents-create" => Some(json!({"name": unique("matrix-agent")})),
         "agents-update" => Some(json!({"description": "changed"})),
         "agent-keys-create" => Some(json!({"description": "matrix"})),
+        "policies-create" => Some(json!({"default": "deny", "rules": [
+            {"id": unique("r"), "effect": "deny", "rationale": "MATRIX"}
+        ]})),
+        "policies-simulate" => Some(json!({"version": 1, "limit": 10})),
+        "tools-access" => Some(json!({"scopes": ["matrix:read"]})),
         // Sent form-encoded by the matrix itself.
         "oauth-token" => None,
         _ => {
@@ -288,6 +293,37 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
+    // An allow-all policy, active: agents see the catalog and access requests are allowed. One
+    // decision to read and whose credential to check and revoke.
+    let elevated_admin = api.elevated().await;
+    let r = api
+        .post(
+            "/api/v1/policies",
+            Some(&admin),
+            &json!({"default": "allow"}),
+        )
+        .await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.text);
+    let version = r.body["version"].to_string();
+    let r = api
+        .post(
+            &format!("/api/v1/policies/{version}/activate"),
+            Some(&elevated_admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let tool = new_function_tool(&api, &admin).await;
+    let r = api
+        .post(
+            &format!("/api/v1/tools/{tool}/access"),
+            Some(&admin),
+            &json!({"scopes": ["matrix:read"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decision = r.body["decision_id"].as_str().unwrap().to_owned();
+
     let mut failures = Vec::new();
     let mut checked = 0;
     for route in ROUTES {
@@ -331,9 +367,14 @@ async fn every_route_answers_every_credential_as_its_role_allows() {
                     path = path.replace("{key_id}", &key_id);
                 }
                 path = path.replace("{id}", &id);
+            } else if path.starts_with("/api/v1/decisions/") {
+                path = path.replace("{id}", &decision);
             } else if path.contains("{id}") {
                 path = path.replace("{id}", &new_function_tool(&api, &admin).await);
             }
+            path = path
+                .replace("{version}", &version)
+                .replace("{jti}", &decision);
             let body = body_for(route, &token, cred);
             let header_token = if who(route) == Who::RefreshBody {
                 None

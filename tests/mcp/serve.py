@@ -7,7 +7,12 @@ connections. MCP is spoken by the official ``mcp`` SDK (mcp 2.x: ``MCPServer``);
 are plain asyncio/ASGI servers.
 
 Kinds: streamable-sse, streamable-json, stateless, sse, auth, not-mcp, hang, garbage, dies,
-slow-stream, redirect; and servers whose answers are oversized (all MCP, via the SDK):
+slow-stream, redirect; by protocol era: modern-only (answers only 2026-07-28 requests and refuses
+the handshake era as that revision specifies), legacy-only (answers only the ``initialize``
+handshake, refusing 2026-07-28 requests as a 2025 server does), modern-error (modern-only whose
+tools/list answers HTTP 200 with a JSON-RPC error); auth-discovery (401 without
+``resource_metadata``: the RFC 9728 document is only at the path-specific well-known URI, the
+authorization server's metadata only at its OpenID Connect location); and servers whose answers are oversized (all MCP, via the SDK):
 huge-name (a 500 KB serverInfo.name and a 10 KB version), many-tools (3000 tools with
 150-char names and 400-char descriptions, in pages of 500), huge-error (tools/list answers a
 JSON-RPC error whose message is 500 KB).
@@ -16,6 +21,7 @@ JSON-RPC error whose message is 500 KB).
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
 
@@ -29,8 +35,23 @@ from mcp_types import ListToolsResult, Tool
 AUTH_TOKEN = "test-token"
 
 
-def build_mcp(name: str) -> MCPServer:
-    server = MCPServer(name=name, version="1.2.3")
+class SwitchableTools(MCPServer):
+    """Lists the tools in ``tools_file`` when it exists, else the registered ones."""
+
+    tools_file: str | None = None
+
+    async def list_tools(self):
+        if self.tools_file and os.path.exists(self.tools_file):
+            with open(self.tools_file) as f:
+                return [Tool(name=t["name"], description=t.get("description"),
+                             input_schema=t.get("inputSchema", {"type": "object"}))
+                        for t in json.load(f)]
+        return await super().list_tools()
+
+
+def build_mcp(name: str, tools_file: str | None = None) -> MCPServer:
+    server = SwitchableTools(name=name, version="1.2.3")
+    server.tools_file = tools_file
 
     @server.tool()
     def echo(text: str) -> str:
@@ -122,6 +143,135 @@ def with_bearer_auth(app, port: int):
     return guarded
 
 
+HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+MODERN_VERSIONS = ["2026-07-28"]
+
+
+async def read_body(receive) -> bytes:
+    body = b""
+    while True:
+        msg = await receive()
+        body += msg.get("body", b"")
+        if not msg.get("more_body"):
+            return body
+
+
+async def respond_json(send, status: int, obj, extra=()):
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), *extra]})
+    await send({"type": "http.response.body", "body": json.dumps(obj).encode()})
+
+
+def request_id(body: bytes):
+    try:
+        msg = json.loads(body)
+        return msg.get("id") if isinstance(msg, dict) else None
+    except ValueError:
+        return None
+
+
+def protocol_header(scope):
+    value = dict(scope.get("headers") or []).get(b"mcp-protocol-version")
+    return None if value is None else value.decode("latin-1")
+
+
+def modern_only(app):
+    """Serves 2026-07-28 only. GET/DELETE are 405; a POST without MCP-Protocol-Version is a
+    HeaderMismatch (-32020), one naming a handshake revision an UnsupportedProtocolVersion
+    (-32022) listing the supported revisions, both with 400."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope["method"] != "POST":
+            await send({"type": "http.response.start", "status": 405, "headers": [(b"allow", b"POST")]})
+            return await send({"type": "http.response.body", "body": b""})
+        version = protocol_header(scope)
+        if version is None or version in HANDSHAKE_VERSIONS:
+            rid = request_id(await read_body(receive))
+            if version is None:
+                error = {"code": -32020, "message": "MCP-Protocol-Version header is required "
+                         "(this server supports 2026-07-28 only)"}
+            else:
+                error = {"code": -32022, "message": "Unsupported protocol version",
+                         "data": {"supported": MODERN_VERSIONS, "requested": version}}
+            return await respond_json(send, 400, {"jsonrpc": "2.0", "id": rid, "error": error})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
+def legacy_only(app):
+    """Serves the initialize handshake only: a request naming any other revision in
+    MCP-Protocol-Version is a 400 without a modern error, as 2025 servers answer it."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        version = protocol_header(scope)
+        if version is not None and version not in HANDSHAKE_VERSIONS:
+            await read_body(receive)
+            return await respond_json(send, 400, {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32000,
+                "message": f"Bad Request: Unsupported protocol version: {version} "
+                           f"(supported versions: {', '.join(HANDSHAKE_VERSIONS)})"}})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
+def broken_tool_list(app):
+    """tools/list answers HTTP 200 carrying a JSON-RPC error."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http" and dict(scope.get("headers") or []).get(b"mcp-method") == b"tools/list":
+            rid = request_id(await read_body(receive))
+            return await respond_json(send, 200, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32603, "message": "the tool list is broken"}})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
+def with_discovered_auth(app, port: int):
+    """401 without resource_metadata; RFC 9728 metadata at the path-specific well-known URI only;
+    the authorization server's metadata only where OpenID Connect discovery appends it."""
+    base = f"http://127.0.0.1:{port}"
+    documents = {
+        "/.well-known/oauth-protected-resource/mcp": {
+            "resource": f"{base}/mcp",
+            "authorization_servers": [f"{base}/oauth"],
+            "bearer_methods_supported": ["header"],
+        },
+        "/oauth/.well-known/openid-configuration": {
+            "issuer": f"{base}/oauth",
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/oauth/token",
+            "registration_endpoint": f"{base}/oauth/register",
+            "code_challenge_methods_supported": ["S256"],
+            "client_id_metadata_document_supported": True,
+            "response_types_supported": ["code"],
+        },
+    }
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope["path"] in documents:
+            return await respond_json(send, 200, documents[scope["path"]])
+        if scope["path"].startswith("/.well-known/") or scope["path"].startswith("/oauth"):
+            return await respond_json(send, 404, {"error": "not_found"})
+        headers = dict(scope.get("headers") or [])
+        if headers.get(b"authorization", b"") != f"Bearer {AUTH_TOKEN}".encode():
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"www-authenticate", b'Bearer realm="mcp"'),
+                                    (b"content-type", b"application/json")]})
+            return await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
 def plain(status: int, content_type: bytes, body: bytes, extra=()):
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -169,6 +319,9 @@ async def main() -> None:
     p.add_argument("kind")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--tools-file", default=None,
+                   help="JSON list of tools ({name, description, inputSchema}) read on every "
+                        "tools/list, so a test can change the tool list of a running server")
     args = p.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -188,8 +341,20 @@ async def main() -> None:
     elif args.kind == "streamable-json":
         app = build_mcp("toolreg-test-json").streamable_http_app(json_response=True, transport_security=SECURITY)
     elif args.kind == "stateless":
-        app = build_mcp("toolreg-test-stateless").streamable_http_app(
+        app = build_mcp("toolreg-test-stateless", args.tools_file).streamable_http_app(
             stateless_http=True, json_response=True, transport_security=SECURITY)
+    elif args.kind == "modern-only":
+        app = modern_only(build_mcp("toolreg-test-modern", args.tools_file).streamable_http_app(
+            stateless_http=True, json_response=True, transport_security=SECURITY))
+    elif args.kind == "legacy-only":
+        app = legacy_only(build_mcp("toolreg-test-legacy", args.tools_file).streamable_http_app(
+            transport_security=SECURITY))
+    elif args.kind == "modern-error":
+        app = modern_only(broken_tool_list(build_mcp("toolreg-test-modern-error").streamable_http_app(
+            stateless_http=True, json_response=True, transport_security=SECURITY)))
+    elif args.kind == "auth-discovery":
+        inner = build_mcp("toolreg-test-auth-discovery").streamable_http_app(transport_security=SECURITY)
+        app = with_discovered_auth(inner, port)
     elif args.kind == "sse":
         app = build_mcp("toolreg-test-sse").sse_app(transport_security=SECURITY)
         path = "/sse"

@@ -224,6 +224,28 @@ impl Api {
         self.tokens(&username, password).await.0
     }
 
+    /// Stores `doc` as a policy version and activates it (as an elevated admin): its version.
+    pub async fn activate_policy(&self, doc: &Value) -> u64 {
+        let admin = self.admin().await;
+        let r = self.post("/api/v1/policies", Some(&admin), doc).await;
+        assert!(
+            r.status == 201 || r.status == 200,
+            "store policy: {}",
+            r.text
+        );
+        let version = r.body["version"].as_u64().expect("version");
+        let elevated = self.elevated().await;
+        let r = self
+            .post(
+                &format!("/api/v1/policies/{version}/activate"),
+                Some(&elevated),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "activate policy: {}", r.text);
+        version
+    }
+
     pub async fn admin(&self) -> String {
         self.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await.0
     }

@@ -39,6 +39,8 @@ pub fn stale_tool(name: String, url: &str) -> Tool {
                 valid_until: "2026-01-02T00:00:00.000000Z".into(),
                 outcome,
             }),
+            approved_tools: None,
+            drift: None,
         }),
     }
 }

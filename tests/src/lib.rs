@@ -1,4 +1,5 @@
 pub mod api;
+pub mod bench_policy;
 pub mod fixtures;
 pub mod mcp;
 pub mod proc;

@@ -88,6 +88,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub elevated_token_ttl: Duration,
+    /// How often a warm function re-reads which policy version is active
+    /// (`POLICY_CACHE_TTL_SECONDS`).
+    pub policy_cache_ttl: Duration,
     /// How long the signing keys are cached before a reload (`JWT_KEY_TTL_SECONDS`).
     pub jwt_key_ttl: Duration,
     pub login_rate_limit_ip: RateLimit,
@@ -218,6 +221,14 @@ impl Config {
                 )
                 .map(|d| Duration::from_secs(d * 86_400))?,
             elevated_token_ttl: minutes("ELEVATED_TOKEN_TTL_MINUTES", 5)?,
+            policy_cache_ttl: r
+                .parsed::<u64>(
+                    "POLICY_CACHE_TTL_SECONDS",
+                    30,
+                    |v| *v <= 3600,
+                    "0 to 3600 seconds",
+                )
+                .map(Duration::from_secs)?,
             jwt_key_ttl: r
                 .parsed::<u64>(
                     "JWT_KEY_TTL_SECONDS",

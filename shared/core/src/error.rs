@@ -56,6 +56,14 @@ pub enum AppError {
     /// A fixed-window limit is exhausted until `reset_at` (epoch seconds).
     #[error("rate limited ({limit}) until {reset_at}")]
     RateLimited { limit: u32, reset_at: i64 },
+    /// The policy decision point denied an access request (403 with the decision's fields).
+    #[error("access denied: {rationale}")]
+    AccessDenied {
+        rationale: String,
+        rule_id: Option<String>,
+        decision_id: String,
+        policy_sha256: String,
+    },
     /// A remote tool's probe failed, so nothing was stored.
     #[error("probe failed")]
     ProbeFailed(Box<ProbeOutcome>),

@@ -114,6 +114,8 @@ fn operation(route: &Route) -> Value {
     {
         let description = match name {
             "key_id" => "API key id (its public prefix)".to_owned(),
+            "version" => "Policy version number (1, 2, ...)".to_owned(),
+            "jti" => "The credential's jti (its decision id)".to_owned(),
             _ => format!("The {} id", o.tag.trim_end_matches('s')),
         };
         params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description}));
@@ -129,6 +131,7 @@ fn operation(route: &Route) -> Value {
         "security": match route.access {
             Access::Public => json!([]),
             Access::AnyPrincipal => json!([{"bearer": []}, {"apiKey": []}, {"oauth2": [CATALOG_READ]}]),
+            Access::Scoped(scope) => json!([{"bearer": []}, {"apiKey": []}, {"oauth2": [scope]}]),
             _ => json!([{"bearer": []}]),
         },
     });
@@ -142,6 +145,11 @@ fn operation(route: &Route) -> Value {
             "application/json"
         };
         v["requestBody"] = json!({"required": true, "content": {media: {"schema": r(b)}}});
+        if b == "PolicyDocument" {
+            // Policies may be uploaded as YAML too.
+            v["requestBody"]["content"]["application/yaml"] =
+                json!({"schema": r("PolicyDocument")});
+        }
     }
     v
 }
@@ -171,7 +179,7 @@ fn schemas() -> Value {
         "detected_transport": {"type": ["string", "null"], "enum": ["streamable_http", "sse", null]},
         "requires_auth": {"type": "boolean"},
         "auth_challenge": {"oneOf": [{"type": "null"}, r("AuthChallenge")]},
-        "protocol_version": {"type": ["string", "null"]},
+        "protocol_version": {"type": ["string", "null"], "description": "The protocol revision the probe spoke with the server (2026-07-28, or the one the initialize handshake settled on)"},
         "server_name": {"type": ["string", "null"]},
         "server_version": {"type": ["string", "null"]},
         "tool_count": {"type": ["integer", "null"], "minimum": 0},
@@ -213,6 +221,17 @@ fn schemas() -> Value {
         "TotpConfirmed": {"type": "object", "required": ["totp_enabled", "token_type", "access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"],
                           "properties": {"totp_enabled": {"const": true}, "token_type": {"const": "bearer"}, "access_token": {"type": "string"}, "access_token_expires_at": ts,
                                          "refresh_token": {"type": "string"}, "refresh_token_expires_at": ts}},
+    });
+    // Drift and discovery schemas, apart for the same reason.
+    let drift_and_auth = json!({
+        "ToolDrift": {"type": "object", "required": ["detected_at", "added", "removed", "changed", "partial", "tools_sha256"], "properties": {
+            "detected_at": ts, "added": {"type": "array", "items": {"type": "string"}}, "removed": {"type": "array", "items": {"type": "string"}},
+            "changed": {"type": "array", "items": {"type": "string"}, "description": "Tools whose description or input schema changed"},
+            "partial": {"type": "boolean", "description": "The list is longer than the tools compared by name; the hashes still differ"},
+            "tools_sha256": {"type": "string", "description": "tools_sha256 of the list found: what approve-tools accepts"}}},
+        "AuthServerMetadata": {"type": "object", "required": ["issuer", "metadata_url", "pkce_s256", "client_id_metadata_documents", "dynamic_registration"], "properties": {
+            "issuer": {"type": "string"}, "metadata_url": {"type": "string"}, "pkce_s256": {"type": "boolean"},
+            "client_id_metadata_documents": {"type": "boolean"}, "dynamic_registration": {"type": "boolean"}}}
     });
     let mut all = json!({
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "request_id"], "properties": {
@@ -280,7 +299,84 @@ fn schemas() -> Value {
     if let (Some(all), Value::Object(agents)) = (all.as_object_mut(), agent_schemas()) {
         all.extend(agents);
     }
+    if let (Some(all), Value::Object(policies)) = (all.as_object_mut(), policy_schemas()) {
+        all.extend(policies);
+    }
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), drift_and_auth) {
+        all.extend(more);
+    }
+    let tool_more = json!({
+        "drifted": {"type": "boolean", "description": "Remote tools: the tool list the server lists now differs from the approved one"},
+        "approved_tools_sha256": {"type": ["string", "null"], "description": "tools_sha256 of the approved tool list (null until a probe listed tools)"},
+        "tool_drift": {"oneOf": [{"type": "null"}, r("ToolDrift")]},
+    });
+    let challenge_more = json!({
+        "resource_metadata_source": {"type": "string", "enum": ["challenge", "well_known_path", "well_known_root"]},
+        "resource_matches": {"type": "boolean", "description": "The metadata's resource names the probed URL (RFC 9728 §3.3); a document that does not is not used"},
+        "authorization_server": r("AuthServerMetadata"),
+        "discovery_error": {"type": "string"},
+    });
+    for (schema, more) in [("Tool", tool_more), ("AuthChallenge", challenge_more)] {
+        if let (Some(props), Value::Object(more)) =
+            (all[schema]["properties"].as_object_mut(), more)
+        {
+            props.extend(more);
+        }
+    }
     all
+}
+
+/// Policies, access requests, decisions and credentials.
+fn policy_schemas() -> Value {
+    let ts = json!({"type": "string", "format": "date-time"});
+    let nullable_ts = json!({"type": ["string", "null"], "format": "date-time"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let pointer_list = json!({"type": "array", "items": {"type": "object", "required": ["pointer", "message"], "properties": {
+        "pointer": {"type": "string"}, "message": {"type": "string"}}}});
+    let verdict = json!({"type": "object", "properties": {"decision": {"type": "string", "enum": ["allow", "deny"]},
+        "rationale": {"type": "string"}, "rule_id": {"type": ["string", "null"]}}});
+    json!({
+        "PolicyDocument": {"type": "object", "description": "A policy: `default` (deny|allow) and ordered `rules` (see the README)",
+            "properties": {"default": {"type": "string", "enum": ["deny", "allow"]}, "rules": {"type": "array", "maxItems": 1000, "items": {"type": "object"}}}},
+        "PolicyVersion": {"type": "object", "required": ["version", "sha256", "rules", "active", "warnings", "created_at", "created_by"], "properties": {
+            "version": {"type": "integer", "minimum": 1}, "sha256": {"type": "string"}, "rules": {"type": "integer", "minimum": 0},
+            "active": {"type": "boolean"}, "warnings": pointer_list, "created_at": ts, "created_by": {"type": "string"},
+            "created": {"type": "boolean", "description": "POST: false when the same document was already stored (as this version)"},
+            "document": {"type": "object"}}},
+        "PolicyVersionPage": {"type": "object", "required": ["items", "next_cursor", "active_version"], "properties": {
+            "items": {"type": "array", "items": r("PolicyVersion")}, "next_cursor": {"type": ["string", "null"]},
+            "active_version": {"type": "integer", "minimum": 0}}},
+        "Simulation": {"type": "object", "additionalProperties": false, "properties": {
+            "document": {"oneOf": [{"type": "object"}, {"type": "string"}], "description": "A candidate policy (object, or JSON/YAML text)"},
+            "version": {"type": "integer", "minimum": 1, "description": "Or a stored version"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}}},
+        "SimulationResult": {"type": "object", "required": ["candidate_sha256", "replayed", "allow", "deny", "flipped", "flips"], "properties": {
+            "candidate_sha256": {"type": "string"}, "replayed": {"type": "integer"}, "allow": {"type": "integer"}, "deny": {"type": "integer"},
+            "flipped": {"type": "integer"}, "flips": {"type": "array", "items": {"type": "object", "properties": {
+                "decision_id": {"type": "string"}, "timestamp": ts, "principal_id": {"type": "string"}, "tool_id": {"type": "string"},
+                "tool_name": {"type": "string"}, "before": verdict, "after": verdict}}}}},
+        "AccessRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "scopes": {"type": "array", "maxItems": 32, "items": {"type": "string", "pattern": "^[A-Za-z0-9._:/*-]{1,64}$"}},
+            "purpose": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}}},
+        "AccessGranted": {"type": "object", "required": ["decision", "rationale", "policy_sha256", "decision_id", "credential"], "properties": {
+            "decision": {"const": "allow"}, "rationale": {"type": "string"}, "rule_id": {"type": ["string", "null"]},
+            "policy_sha256": {"type": "string"}, "policy_version": {"type": "integer"}, "decision_id": {"type": "string"},
+            "credential": {"type": "object", "required": ["token", "token_type", "audience", "scope", "expires_in", "expires_at"], "properties": {
+                "token": {"type": "string", "description": "A JWT signed ES256; verify it with /.well-known/jwks.json"},
+                "token_type": {"const": "Bearer"}, "audience": {"type": "string"}, "scope": {"type": "string"},
+                "expires_in": {"type": "integer", "minimum": 1, "maximum": 3600}, "expires_at": ts}}}},
+        "Decision": {"type": "object", "required": ["id", "timestamp", "principal_id", "tool_id", "decision", "rationale", "policy_sha256"], "properties": {
+            "id": {"type": "string"}, "timestamp": ts, "principal_id": {"type": "string"}, "principal_name": {"type": "string"},
+            "tool_id": {"type": "string"}, "tool_name": {"type": "string"}, "requested_scopes": strings, "granted_scopes": strings,
+            "purpose": {"type": ["string", "null"]}, "source_ip": {"type": "string"}, "decision": {"type": "string", "enum": ["allow", "deny"]},
+            "rationale": {"type": "string"}, "rule_id": {"type": ["string", "null"]}, "policy_version": {"type": "integer"},
+            "policy_sha256": {"type": "string"}, "credential_expires_at": nullable_ts, "revoked_at": nullable_ts}},
+        "DecisionPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("Decision")}, "next_cursor": {"type": ["string", "null"]}}},
+        "CredentialStatus": {"type": "object", "required": ["jti", "status", "subject", "tool_id"], "properties": {
+            "jti": {"type": "string"}, "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            "subject": {"type": "string"}, "tool_id": {"type": "string"}, "scope": {"type": "string"},
+            "expires_at": nullable_ts, "revoked_at": nullable_ts}},
+    })
 }
 
 /// Agents, API keys and the OAuth token endpoint.
@@ -376,7 +472,8 @@ pub fn document() -> Value {
             {"name": "users", "description": "People"},
             {"name": "agents", "description": "Agents and their API keys"},
             {"name": "oauth", "description": "OAuth 2.0 client credentials for agents"},
-            {"name": "credentials", "description": "Just-in-time tool credentials"},
+            {"name": "policies", "description": "The policy decision point's policies"},
+            {"name": "credentials", "description": "Access requests, decisions and just-in-time tool credentials"},
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
             {"name": "meta", "description": "Health and documentation"}

@@ -17,6 +17,8 @@ pub struct AppState {
     pub prober: Prober,
     /// Signs tool credentials with KMS and publishes their keys.
     pub signer: crate::crypto::signer::CredentialSigner,
+    /// The active policy, cached per warm function (see `services::policies`).
+    pub policies: crate::services::policies::PolicyCache,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
                 config.jwt_key_ttl,
             ),
             prober,
+            policies: Default::default(),
             signer: crate::crypto::signer::CredentialSigner::new(
                 clients.kms.clone(),
                 config.credential_kms_key_ids.clone(),

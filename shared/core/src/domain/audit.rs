@@ -35,6 +35,11 @@ pub mod action {
     pub const AGENT_KEY_REVOKE: &str = "agent.key.revoke";
     /// An OAuth access token issued (or refused) at `/oauth/token`.
     pub const TOKEN: &str = "auth.token";
+    pub const POLICY_CREATE: &str = "policy.create";
+    pub const POLICY_ACTIVATE: &str = "policy.activate";
+    /// An access request decided (allow or deny), with its decision record.
+    pub const ACCESS_DECISION: &str = "access.decision";
+    pub const CREDENTIAL_REVOKE: &str = "credential.revoke";
     pub const TOOL_CREATE: &str = "tool.create";
     pub const TOOL_UPDATE: &str = "tool.update";
     pub const TOOL_ACTIVATE: &str = "tool.activate";
@@ -42,6 +47,10 @@ pub mod action {
     pub const TOOL_DELETE: &str = "tool.delete";
     pub const TOOL_TEST_CONNECTION: &str = "tool.remote.test_connection";
     pub const TOOL_REPROBE: &str = "tool.remote.reprobe";
+    /// A probe found a tool list other than the approved one (with the probe's result).
+    pub const TOOL_DRIFT: &str = "tool.remote.drift";
+    /// An admin accepted the tool list found.
+    pub const TOOL_APPROVE_TOOLS: &str = "tool.remote.approve_tools";
 }
 
 /// How an audited action ended.

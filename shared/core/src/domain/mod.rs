@@ -2,9 +2,11 @@
 
 pub mod agent;
 pub mod audit;
+pub mod drift;
 pub mod error;
 pub mod mfa;
 pub mod pattern;
+pub mod policy;
 pub mod probe;
 pub mod tool;
 pub mod user;

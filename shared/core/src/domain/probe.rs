@@ -8,6 +8,7 @@
 //! tool_names.len()` says names were left out.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Ends every string that was cut short.
@@ -24,6 +25,8 @@ pub const MAX_TOOL_NAME_CHARS: usize = 128;
 pub const MAX_CHALLENGE_TEXT_CHARS: usize = 1024;
 /// Authorization servers kept from the resource metadata.
 pub const MAX_AUTHORIZATION_SERVERS: usize = 16;
+/// Tools whose fingerprints are kept for the drift diff (the first ones in name order).
+pub const MAX_FINGERPRINTED_TOOLS: usize = 500;
 
 /// The transport a tool asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +63,35 @@ pub struct AuthChallenge {
     pub authorization_servers: Vec<String>,
     #[serde(default)]
     pub resource: Option<String>,
+    /// How the metadata document was found: `challenge` (the `resource_metadata` parameter),
+    /// `well_known_path` or `well_known_root` (RFC 9728 §3.1 discovery when the challenge
+    /// names none). `None` when none was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_metadata_source: Option<String>,
+    /// Whether the document's `resource` names the probed URL (RFC 9728 §3.3); a document
+    /// that does not is recorded but not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_matches: Option<bool>,
+    /// The first authorization server's metadata (RFC 8414, else OpenID Connect discovery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_server: Option<AuthServerMetadata>,
+    /// Why discovery stopped short, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_error: Option<String>,
+}
+
+/// What an authorization server's metadata says about how a client can use it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct AuthServerMetadata {
+    pub issuer: String,
+    /// Where the document was read (`oauth-authorization-server` or `openid-configuration`).
+    pub metadata_url: String,
+    /// `code_challenge_methods_supported` lists `S256`.
+    pub pkce_s256: bool,
+    /// `client_id_metadata_document_supported` is true.
+    pub client_id_metadata_documents: bool,
+    /// It has a `registration_endpoint` (RFC 7591 dynamic client registration).
+    pub dynamic_registration: bool,
 }
 
 /// A probe's result.
@@ -83,6 +115,11 @@ pub struct ProbeOutcome {
     pub tools_sha256: Option<String>,
     pub response_time_ms: u64,
     pub error: Option<String>,
+    /// Tool name → fingerprint of its name, description and input schema (the first
+    /// [`MAX_FINGERPRINTED_TOOLS`] in name order), for the drift diff. Held in memory only:
+    /// the tool keeps what it needs of it (see `domain::drift`).
+    #[serde(skip)]
+    pub tool_fingerprints: BTreeMap<String, String>,
 }
 
 impl ProbeOutcome {
@@ -101,6 +138,7 @@ impl ProbeOutcome {
             tools_sha256: None,
             response_time_ms: elapsed.as_millis() as u64,
             error: Some(bound(&error.into(), MAX_ERROR_CHARS)),
+            tool_fingerprints: BTreeMap::new(),
         }
     }
 
@@ -119,10 +157,27 @@ impl ProbeOutcome {
         for n in &mut self.tool_names {
             bound_in_place(n, MAX_TOOL_NAME_CHARS);
         }
+        if self.tool_fingerprints.len() > MAX_FINGERPRINTED_TOOLS
+            || self
+                .tool_fingerprints
+                .keys()
+                .any(|k| k.chars().count() > MAX_TOOL_NAME_CHARS)
+        {
+            self.tool_fingerprints = std::mem::take(&mut self.tool_fingerprints)
+                .into_iter()
+                .take(MAX_FINGERPRINTED_TOOLS)
+                .map(|(k, v)| (bound(&k, MAX_TOOL_NAME_CHARS), v))
+                .collect();
+        }
         if let Some(ch) = self.auth_challenge.as_mut() {
             cut(&mut ch.www_authenticate, MAX_CHALLENGE_TEXT_CHARS);
             cut(&mut ch.resource_metadata_url, MAX_CHALLENGE_TEXT_CHARS);
             cut(&mut ch.resource, MAX_CHALLENGE_TEXT_CHARS);
+            cut(&mut ch.discovery_error, MAX_CHALLENGE_TEXT_CHARS);
+            if let Some(a) = ch.authorization_server.as_mut() {
+                bound_in_place(&mut a.issuer, MAX_CHALLENGE_TEXT_CHARS);
+                bound_in_place(&mut a.metadata_url, MAX_CHALLENGE_TEXT_CHARS);
+            }
             ch.authorization_servers.truncate(MAX_AUTHORIZATION_SERVERS);
             for s in &mut ch.authorization_servers {
                 bound_in_place(s, MAX_CHALLENGE_TEXT_CHARS);
@@ -188,6 +243,7 @@ mod tests {
             resource_metadata_url: Some("u".repeat(100_000)),
             authorization_servers: vec!["a".repeat(5000); 100],
             resource: Some("r".repeat(5000)),
+            ..Default::default()
         });
         let b = o.bounded();
         assert_eq!(b.server_name.as_ref().unwrap().chars().count(), 256);

@@ -1,5 +1,6 @@
 //! Tools: the catalog's entries, and the validation of everything a client may send for them.
 
+use super::drift::{Drift, ToolList};
 pub use super::error::Errors;
 #[cfg(test)]
 use super::error::FieldError;
@@ -129,6 +130,10 @@ pub struct RemoteConfig {
     pub sealed_headers: Option<SealedHeaders>,
     pub requires_per_user_auth: bool,
     pub last_probe: Option<ProbeRecord>,
+    /// The tool list an admin accepted (the first one seen, or the last approved).
+    pub approved_tools: Option<ToolList>,
+    /// How the latest list found differs from `approved_tools`; `None` when it does not.
+    pub drift: Option<Drift>,
 }
 
 /// What kind of tool it is, with what only that kind has: a function tool always has its input

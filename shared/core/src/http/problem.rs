@@ -66,6 +66,26 @@ pub fn from_error(err: &AppError, request_id: &str) -> ApiResponse {
             r
         }
         Forbidden(d) => problem(403, "forbidden", "Forbidden", d, request_id),
+        AccessDenied {
+            rationale,
+            rule_id,
+            decision_id,
+            policy_sha256,
+        } => {
+            let mut r = problem(
+                403,
+                "access-denied",
+                "Access denied",
+                &format!("the policy denied this request: {rationale}"),
+                request_id,
+            );
+            r.set_problem_field("decision", json!("deny"));
+            r.set_problem_field("rationale", json!(rationale));
+            r.set_problem_field("rule_id", json!(rule_id));
+            r.set_problem_field("decision_id", json!(decision_id));
+            r.set_problem_field("policy_sha256", json!(policy_sha256));
+            r
+        }
         ElevationRequired => problem(
             403,
             "elevation-required",

@@ -74,6 +74,11 @@ impl ApiResponse {
         }
     }
 
+    /// The problem body, while it is still pending (before [`ApiResponse::finish`]).
+    pub fn pending_problem(&self) -> Option<&serde_json::Value> {
+        self.problem.as_ref()
+    }
+
     /// Serialises a pending problem body. Called once, when the response leaves the handler.
     pub fn finish(mut self) -> Self {
         if let Some(p) = self.problem.take() {

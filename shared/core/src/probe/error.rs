@@ -6,6 +6,10 @@ pub(crate) enum ProbeError {
     /// Refused before any request: the URL, its address or a static header is not acceptable.
     #[error("{0}")]
     Refused(String),
+    /// The 2026-07-28 request was refused without a recognised modern error: the server may
+    /// speak an `initialize`-handshake revision instead.
+    #[error("{0}")]
+    Legacy(String),
     /// 400/404/405 on streamable HTTP: the server may speak legacy SSE instead.
     #[error("{0}")]
     Fallback(String),

@@ -6,9 +6,9 @@ use super::client::describe;
 use super::error::{ProbeError, Step};
 use super::sse::{Event, Parser};
 use super::{
-    challenge, ssrf, AuthChallenge, DetectedTransport, ProbeOutcome, ProbeSettings, ProbeStatus,
+    challenge, AuthChallenge, DetectedTransport, ProbeOutcome, ProbeSettings, ProbeStatus,
 };
-use crate::domain::probe::bound;
+use crate::domain::probe::{bound, MAX_FINGERPRINTED_TOOLS};
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -16,8 +16,14 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The protocol revision toolreg asks for; servers may answer with another (newer is fine).
-const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The handshake revision toolreg offers in `initialize`; servers may answer with another.
+pub(super) const HANDSHAKE_VERSION: &str = "2025-11-25";
+/// Revisions reached through the `initialize` handshake.
+pub(super) const HANDSHAKE_VERSIONS: &[&str] =
+    &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+/// Revisions without a handshake (per-request `_meta`), newest first: the prober tries these
+/// before the handshake.
+pub(super) const MODERN_VERSIONS: &[&str] = &["2026-07-28"];
 /// `tools/list` pages followed at most (a server whose cursor never ends must not hold us).
 const MAX_TOOL_PAGES: usize = 50;
 /// Server text quoted inside an error (a JSON-RPC error message, a header, an event), in chars.
@@ -57,7 +63,7 @@ impl Found {
     pub fn into_outcome(self) -> ProbeOutcome {
         let info = self.init.as_ref().and_then(|i| i.get("serverInfo"));
         let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-        let (names, count, hash) = match &self.tools {
+        let (names, count, hash, fingerprints) = match &self.tools {
             Some(tools) => {
                 let mut sorted: Vec<&Value> = tools.iter().collect();
                 sorted.sort_by(|a, b| tool_name(a).cmp(tool_name(b)));
@@ -65,11 +71,19 @@ impl Found {
                     .iter()
                     .map(|t| tool_name(t).to_owned())
                     .collect::<Vec<_>>();
-                let canonical = Value::Array(sorted.into_iter().map(canonical).collect());
-                let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
-                (names, Some(tools.len() as u32), Some(hash))
+                let defs: Vec<Value> = sorted.into_iter().map(definition).collect();
+                let fingerprints = defs
+                    .iter()
+                    .take(MAX_FINGERPRINTED_TOOLS)
+                    .map(|d| {
+                        let h = hex::encode(Sha256::digest(d.to_string().as_bytes()));
+                        (tool_name(d).to_owned(), h[..16].to_owned())
+                    })
+                    .collect();
+                let hash = hex::encode(Sha256::digest(Value::Array(defs).to_string().as_bytes()));
+                (names, Some(tools.len() as u32), Some(hash), fingerprints)
             }
-            None => (Vec::new(), None, None),
+            None => (Vec::new(), None, None, Default::default()),
         };
         ProbeOutcome {
             status: ProbeStatus::Passed,
@@ -84,8 +98,20 @@ impl Found {
             tools_sha256: hash,
             response_time_ms: self.started.elapsed().as_millis() as u64,
             error: None,
+            tool_fingerprints: fingerprints,
         }
     }
+}
+
+/// What an approval covers of a tool, as canonical JSON: its name, description and input
+/// schema. Annotations, output schemas and `_meta` (which servers stamp per response) are left
+/// out, so neither they nor the protocol revision a server is reached by change the hash.
+fn definition(t: &Value) -> Value {
+    canonical(&json!({
+        "name": tool_name(t),
+        "description": t.get("description").cloned().unwrap_or(Value::Null),
+        "inputSchema": t.get("inputSchema").cloned().unwrap_or(Value::Null),
+    }))
 }
 
 fn tool_name(t: &Value) -> &str {
@@ -116,6 +142,8 @@ pub(super) struct Ctx<'a> {
     pub headers: HeaderMap,
     pub progress: &'a Progress,
     pub started: Instant,
+    /// The names of the static headers sent with every request (for the verdict on a 401).
+    pub static_header_names: Vec<String>,
 }
 
 pub(super) fn rpc(id: u64, method: &str, params: Value) -> Value {
@@ -127,7 +155,7 @@ pub(super) fn initialize() -> Value {
         1,
         "initialize",
         json!({
-            "protocolVersion": PROTOCOL_VERSION,
+            "protocolVersion": HANDSHAKE_VERSION,
             "capabilities": {},
             "clientInfo": {"name": "toolreg-prober", "version": env!("CARGO_PKG_VERSION")}
         }),
@@ -212,6 +240,28 @@ impl Ctx<'_> {
             .map_err(|e| ProbeError::Failed(describe(&e, url.as_str())))
     }
 
+    /// POSTs `body` with the extra `headers` (a modern request's routing headers).
+    pub(super) async fn post_with(
+        &self,
+        url: &url::Url,
+        body: &Value,
+        headers: &[(&str, String)],
+    ) -> Step<reqwest::Response> {
+        let mut rb = self
+            .client
+            .post(url.clone())
+            .headers(self.headers.clone())
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        for (k, v) in headers {
+            rb = rb.header(*k, v);
+        }
+        rb.send()
+            .await
+            .map_err(|e| ProbeError::Failed(describe(&e, url.as_str())))
+    }
+
     /// Reads a whole body, refusing more than the cap.
     pub(super) async fn body(&self, mut r: reqwest::Response, what: &str) -> Step<Vec<u8>> {
         let mut out = Vec::new();
@@ -269,71 +319,37 @@ impl Ctx<'_> {
         )))
     }
 
-    /// 401/403: alive and requiring auth. Reads the challenge and, best effort, its metadata.
+    /// 401/403 to a request for `url`: alive and requiring auth, with what the challenge and
+    /// discovery say about authenticating. With static headers sent, the server rejected them:
+    /// a failed probe, never a pass.
     pub(super) async fn auth_required(
         &self,
         r: &reqwest::Response,
+        url: &url::Url,
         transport: DetectedTransport,
-    ) -> Found {
+    ) -> Step<Found> {
         let www = header(r, "www-authenticate");
-        let metadata_url = www
-            .as_deref()
-            .and_then(|h| challenge::param(h, "resource_metadata"));
-        let mut ch = AuthChallenge {
-            www_authenticate: www,
-            resource_metadata_url: metadata_url.clone(),
-            ..Default::default()
-        };
-        if let Some(m) = metadata_url
-            .as_deref()
-            .and_then(|m| url::Url::parse(m).ok())
-        {
-            self.progress
-                .set("while fetching the protected-resource metadata");
-            let literal_ok = self.settings.allow_private_networks
-                || match m.host() {
-                    Some(url::Host::Ipv4(v4)) => ssrf::forbidden_reason(v4.into()).is_none(),
-                    Some(url::Host::Ipv6(v6)) => ssrf::forbidden_reason(v6.into()).is_none(),
-                    _ => true,
-                };
-            if literal_ok && matches!(m.scheme(), "https" | "http") {
-                if let Ok(resp) = self
-                    .client
-                    .get(m)
-                    .header(ACCEPT, "application/json")
-                    .send()
-                    .await
-                {
-                    if resp.status().is_success() {
-                        if let Ok(bytes) = self.body(resp, "the resource metadata").await {
-                            if let Ok(doc) = serde_json::from_slice::<Value>(&bytes) {
-                                ch.authorization_servers = doc
-                                    .get("authorization_servers")
-                                    .and_then(Value::as_array)
-                                    .map(|a| {
-                                        a.iter()
-                                            .filter_map(|s| s.as_str().map(str::to_owned))
-                                            .collect()
-                                    })
-                                    .unwrap_or_default();
-                                ch.resource = doc
-                                    .get("resource")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_owned);
-                            }
-                        }
-                    }
-                }
-            }
+        if !self.static_header_names.is_empty() {
+            let why = www
+                .as_deref()
+                .and_then(|h| challenge::param(h, "error"))
+                .map(|e| format!(" ({})", quoted(&e)))
+                .unwrap_or_default();
+            return Err(ProbeError::Failed(format!(
+                "credentials rejected: the server answered HTTP {}{why} to the stored headers ({})",
+                r.status().as_u16(),
+                self.static_header_names.join(", ")
+            )));
         }
-        Found {
+        let ch = super::discovery::challenge(self, url, www).await;
+        Ok(Found {
             transport,
             requires_auth: true,
             challenge: Some(ch),
             init: None,
             tools: None,
             started: self.started,
-        }
+        })
     }
 }
 

@@ -62,7 +62,7 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
         .map_err(|e| ProbeError::Failed(describe(&e, url.as_str())))?;
     let status = r.status();
     match status.as_u16() {
-        401 | 403 => return Ok(ctx.auth_required(&r, DetectedTransport::Sse).await),
+        401 | 403 => return ctx.auth_required(&r, url, DetectedTransport::Sse).await,
         200 => {}
         _ => return Err(status_problem(status, &r, "the SSE stream request")),
     }
@@ -104,7 +104,7 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
         .set("waiting for the initialize response (legacy SSE)");
     let r = ctx.post(&post_url, &initialize(), None, None).await?;
     match r.status().as_u16() {
-        401 | 403 => return Ok(ctx.auth_required(&r, DetectedTransport::Sse).await),
+        401 | 403 => return ctx.auth_required(&r, url, DetectedTransport::Sse).await,
         s if (200..300).contains(&s) => {
             let _ = ctx.body(r, "initialize").await;
         }

@@ -1,23 +1,32 @@
 //! The prober: proves a remote tool's server is alive and speaks MCP, by speaking MCP to it.
 //!
-//! Streamable HTTP: `initialize` (JSON or SSE answer), `notifications/initialized`,
-//! `tools/list` following cursors, then the session is deleted. Legacy SSE: the `endpoint` event,
-//! POSTs to it, results read from the stream. `auto` tries streamable HTTP first and falls back
-//! to SSE on 400/404/405. 401/403 means alive but requiring auth. Everything runs under one
+//! Streamable HTTP at the 2026-07-28 revision first: `server/discover` and `tools/list`, each a
+//! self-contained POST with its revision in `_meta` and in the `MCP-Protocol-Version` /
+//! `Mcp-Method` headers. A modern refusal (JSON-RPC −32022 or −32020) is retried at a revision
+//! the server names; any other 400/404/405 means an older server, probed with the handshake:
+//! `initialize` (JSON or SSE answer), `notifications/initialized`, `tools/list` following
+//! cursors, then the session is deleted. Legacy SSE: the `endpoint` event, POSTs to it, results
+//! read from the stream. `auto` falls back from streamable HTTP to SSE on 400/404/405. The
+//! outcome's `protocol_version` is the revision the probe spoke. 401/403 means alive but
+//! requiring auth (never a fallback), with the RFC 9728 / RFC 8414 discovery of `discovery`;
+//! with static headers sent it means they were rejected, a failed probe. Everything runs under one
 //! deadline, against addresses checked by `ssrf`, with no redirects and capped bodies; every
 //! failure becomes a `Failed` outcome with a reason a person can act on, never an error, and
 //! every string and list the server controls is bounded before it leaves (see `domain::probe`).
 //!
-//! Layout: `streamable` and `legacy_sse` are the two transports' flows; `exchange` is what they
+//! Layout: `modern` (2026-07-28), `streamable` (handshake) and `legacy_sse` are the flows;
+//! `discovery` reads what a 401/403 says about authenticating; `exchange` is what they
 //! share (requests, answers, the auth challenge, the one `tools/list` paging loop); `client` the
 //! guarded HTTP client; `ssrf` the address rules; `sse` and `challenge` parsers. The value types
 //! live in `domain::probe` and are re-exported here.
 
 pub mod challenge;
 mod client;
+mod discovery;
 mod error;
 mod exchange;
 mod legacy_sse;
+mod modern;
 pub mod sse;
 pub mod ssrf;
 mod streamable;
@@ -125,19 +134,10 @@ async fn run(
     let url = url::Url::parse(&target.url)
         .map_err(|e| ProbeError::Refused(format!("the server URL is not valid ({e})")))?;
     if !settings.allow_private_networks {
-        if let Some(host) = url.host() {
-            let literal: Option<std::net::IpAddr> = match host {
-                url::Host::Ipv4(v4) => Some(v4.into()),
-                url::Host::Ipv6(v6) => Some(v6.into()),
-                url::Host::Domain(_) => None,
-            };
-            if let Some(ip) = literal {
-                if let Some(why) = ssrf::forbidden_reason(ip) {
-                    return Err(ProbeError::Refused(format!(
-                        "address {ip} is {why}; probing it is not allowed"
-                    )));
-                }
-            }
+        if let Some(why) = ssrf::literal_reason(&url) {
+            return Err(ProbeError::Refused(format!(
+                "{why}; probing it is not allowed"
+            )));
         }
     }
     let mut headers = HeaderMap::new();
@@ -155,6 +155,7 @@ async fn run(
         headers,
         progress,
         started: Instant::now(),
+        static_header_names: target.headers.iter().map(|(k, _)| k.clone()).collect(),
     };
     match target.transport {
         TransportPreference::StreamableHttp => streamable::probe(&ctx, &url).await,

@@ -15,6 +15,17 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// Why `u`'s host, when it is a literal address, may not be fetched (names are checked by the
+/// client's resolver when they are resolved).
+pub fn literal_reason(u: &url::Url) -> Option<String> {
+    let ip: IpAddr = match u.host()? {
+        url::Host::Ipv4(v4) => v4.into(),
+        url::Host::Ipv6(v6) => v6.into(),
+        url::Host::Domain(_) => return None,
+    };
+    forbidden_reason(ip).map(|why| format!("address {ip} is {why}"))
+}
+
 fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
     let mask = if prefix == 0 {
         0

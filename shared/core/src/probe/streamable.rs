@@ -1,10 +1,11 @@
-//! Streamable HTTP: `initialize` (answered as JSON or as an SSE stream), `notifications/initialized`,
-//! `tools/list` following cursors, then the session is deleted.
+//! Streamable HTTP: the 2026-07-28 revision first (`modern`); a server that is not modern gets
+//! the handshake: `initialize` (answered as JSON or as an SSE stream),
+//! `notifications/initialized`, `tools/list` following cursors, then the session is deleted.
 
 use super::error::{ProbeError, Step};
 use super::exchange::{
-    has_tools_capability, header, init_result, initialize, list_tools, rpc, status_problem, Ctx,
-    Found, Requester,
+    has_tools_capability, header, init_result, initialize, list_tools, status_problem, Ctx, Found,
+    Requester,
 };
 use super::DetectedTransport;
 use serde_json::{json, Value};
@@ -31,15 +32,27 @@ impl Requester for Posts<'_, '_> {
 }
 
 pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
+    match super::modern::probe(ctx, url).await {
+        Err(ProbeError::Legacy(modern)) => handshake(ctx, url).await.map_err(|e| match e {
+            ProbeError::Fallback(m) => ProbeError::Fallback(format!("{modern}; {m}")),
+            ProbeError::Failed(m) => ProbeError::Failed(format!("{modern}; {m}")),
+            other => other,
+        }),
+        other => other,
+    }
+}
+
+/// The `initialize` handshake (revisions up to 2025-11-25).
+async fn handshake(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
     ctx.progress
         .set("waiting for the initialize response (streamable HTTP)");
     let r = ctx.post(url, &initialize(), None, None).await?;
     let status = r.status();
     match status.as_u16() {
         401 | 403 => {
-            return Ok(ctx
-                .auth_required(&r, DetectedTransport::StreamableHttp)
-                .await)
+            return ctx
+                .auth_required(&r, url, DetectedTransport::StreamableHttp)
+                .await
         }
         400 | 404 | 405 => {
             return Err(ProbeError::Fallback(format!(
@@ -52,14 +65,7 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
     }
     let session = header(&r, "mcp-session-id");
     let msg = ctx.answer(r, 1, "initialize").await?;
-    let init = match init_result(&msg) {
-        Ok(i) => i,
-        // A server on a newer protocol revision may refuse initialize but answer discovery.
-        Err(e) => match discover(ctx, url).await {
-            Some(d) => d,
-            None => return Err(e),
-        },
-    };
+    let init = init_result(&msg)?;
     let proto = init
         .get("protocolVersion")
         .and_then(Value::as_str)
@@ -104,32 +110,4 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
         tools: Some(tools),
         started: ctx.started,
     })
-}
-
-/// `server/discover` (protocol revisions after 2025): a result with `serverInfo` is an MCP server.
-async fn discover(ctx: &Ctx<'_>, url: &url::Url) -> Option<Value> {
-    let r = ctx
-        .post(url, &rpc(9, "server/discover", json!({})), None, None)
-        .await
-        .ok()?;
-    if !r.status().is_success() {
-        return None;
-    }
-    let msg = ctx.answer(r, 9, "server/discover").await.ok()?;
-    let result = msg.get("result")?.clone();
-    result.get("serverInfo")?;
-    let mut init = result.clone();
-    if init.get("protocolVersion").is_none() {
-        if let Some(v) = result
-            .get("supportedVersions")
-            .and_then(|v| v.get(0))
-            .cloned()
-        {
-            init["protocolVersion"] = v;
-        }
-    }
-    if init.get("capabilities").is_none() {
-        init["capabilities"] = json!({});
-    }
-    Some(init)
 }

@@ -2,6 +2,7 @@
 //! [`table`]; this module pairs each row with its handler for the local server, which serves the
 //! whole table, while each Lambda binary serves only its own row and handler.
 
+pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod idempotency;
 pub mod infra;
 pub mod mfa;
 pub mod oauth;
+pub mod policies;
 pub mod table;
 pub mod tools;
 pub mod users;
@@ -132,6 +134,7 @@ pub const HANDLERS: &[Served] = &[
     served!(TOOLS_TEST_CONNECTION => tools::probe::test_connection),
     served!(TOOLS_REPROBE => tools::probe::reprobe),
     served!(TOOLS_PROBES => tools::probe::probes),
+    served!(TOOLS_APPROVE_TOOLS => tools::drift::approve_tools),
     served!(AGENTS_CREATE => agents::create),
     served!(AGENTS_LIST => agents::list),
     served!(AGENTS_GET => agents::get),
@@ -144,6 +147,16 @@ pub const HANDLERS: &[Served] = &[
     served!(OAUTH_TOKEN => oauth::token),
     served!(OAUTH_METADATA => oauth::metadata),
     served!(JWKS => credentials::jwks),
+    served!(POLICIES_CREATE => policies::create),
+    served!(POLICIES_LIST => policies::list),
+    served!(POLICIES_SIMULATE => policies::simulate),
+    served!(POLICIES_GET => policies::get),
+    served!(POLICIES_ACTIVATE => policies::activate),
+    served!(TOOLS_ACCESS => access::request),
+    served!(DECISIONS_LIST => access::list),
+    served!(DECISIONS_GET => access::get),
+    served!(CREDENTIALS_GET => credentials::status),
+    served!(CREDENTIALS_REVOKE => credentials::revoke),
     served!(AUDIT_LIST => audit::list),
     served!(OPENAPI => docs::openapi),
     served!(DOCS => docs::page),
@@ -227,21 +240,25 @@ pub(crate) fn meta(req: &ApiRequest) -> RequestMeta {
     }
 }
 
+/// Any principal; an agent must hold `scope`.
+async fn scoped(state: &AppState, req: &ApiRequest, scope: &str) -> AppResult<Principal> {
+    let p = principal::authenticate(state, req).await?;
+    if let Principal::Agent(a) = &p {
+        if !a.has_scope(scope) {
+            return Err(AppError::Forbidden(format!(
+                "this route needs the {scope} scope"
+            )));
+        }
+    }
+    Ok(p)
+}
+
 /// Authenticates and authorises `req` as the row's [`Access`] demands.
 async fn authorize(state: &AppState, access: Access, req: &ApiRequest) -> AppResult<Caller> {
     Ok(Caller(match access {
         Access::Public => None,
-        Access::AnyPrincipal => {
-            let p = principal::authenticate(state, req).await?;
-            if let Principal::Agent(a) = &p {
-                if !a.has_scope(CATALOG_READ) {
-                    return Err(AppError::Forbidden(format!(
-                        "this route needs the {CATALOG_READ} scope"
-                    )));
-                }
-            }
-            Some(p)
-        }
+        Access::AnyPrincipal => Some(scoped(state, req, CATALOG_READ).await?),
+        Access::Scoped(scope) => Some(scoped(state, req, scope).await?),
         Access::Person => Some(Principal::User(principal::require_user(state, req).await?)),
         Access::Admin => Some(Principal::User(principal::require_admin(state, req).await?)),
         Access::ElevatedAdmin => Some(Principal::User(
@@ -272,10 +289,16 @@ pub async fn dispatch(
                     Ok(()) => idempotency::run(state, route, &req, caller, handler).await,
                     Err(e) => Err(e),
                 };
-                if let (Err(e), Some(actor)) = (&result, actor) {
-                    audit_failure(state, route, &req, &actor, e).await;
+                match result {
+                    Ok(r) => Ok(r),
+                    Err(e) => {
+                        let answer = problem::from_error(&e, &request_id);
+                        if let Some(actor) = actor {
+                            audit_failure(state, route, &req, &actor, &answer).await;
+                        }
+                        Ok(answer)
+                    }
                 }
-                result
             }
             .instrument(span.clone()),
         )
@@ -312,13 +335,14 @@ async fn audit_failure(
     route: &Route,
     req: &ApiRequest,
     actor: &crate::domain::audit::Actor,
-    err: &AppError,
+    answer: &ApiResponse,
 ) {
     if !matches!(route.method, "POST" | "PUT" | "PATCH" | "DELETE") {
         return;
     }
-    let answer = problem::from_error(err, &req.request_id).finish();
-    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let Some(body) = answer.pending_problem() else {
+        return;
+    };
     let detail: String = body["detail"]
         .as_str()
         .unwrap_or_default()
@@ -422,7 +446,12 @@ mod tests {
     fn every_route_resolves_to_itself_and_names_are_unique() {
         let mut names = std::collections::HashSet::new();
         for r in ROUTES {
-            let path = r.path.replace("{id}", "x").replace("{key_id}", "y");
+            let path = r
+                .path
+                .replace("{id}", "x")
+                .replace("{key_id}", "y")
+                .replace("{version}", "1")
+                .replace("{jti}", "j");
             assert_eq!(
                 resolve(r.method, &path).unwrap().0.function,
                 r.function,
@@ -435,6 +464,11 @@ mod tests {
                 r.function
             );
         }
+    }
+
+    #[test]
+    fn the_table_spells_the_tools_access_scope_as_the_domain_does() {
+        assert_eq!(TOOLS_ACCESS_SCOPE, crate::domain::agent::TOOLS_ACCESS);
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Access {
     /// Any principal: a user's access token, or an agent (API key or OAuth access token) that
     /// holds the `catalog:read` scope.
     AnyPrincipal,
+    /// Any principal; an agent must hold this scope (e.g. `tools:access` to ask for tools).
+    Scoped(&'static str),
     /// A person (user or admin), never an agent: self-service routes.
     Person,
     /// An admin's access token.
@@ -155,6 +157,11 @@ const TOOL_LIST_PARAMS: &[Param] = &[
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
         description: "Case-insensitive text in name, display name or description.",
     },
+    Param {
+        name: "drifted",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only remote tools whose tool list drifted from the approved one (true), or only tools that did not drift (false, function tools included).",
+    },
     LIMIT,
     CURSOR,
 ];
@@ -241,6 +248,40 @@ const AGENT_LIST_PARAMS: &[Param] = &[
     LIMIT,
     CURSOR,
 ];
+
+const DECISION_PARAMS: &[Param] = &[
+    Param {
+        name: "principal_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Decisions about this principal (a user id or agent:<id>).",
+    },
+    Param {
+        name: "tool_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Decisions about this tool.",
+    },
+    Param {
+        name: "decision",
+        schema: r#"{"type": "string", "enum": ["allow", "deny"]}"#,
+        description: "Only allowed or only denied requests.",
+    },
+    Param {
+        name: "from_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive lower bound (RFC 3339).",
+    },
+    Param {
+        name: "to_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive upper bound (RFC 3339).",
+    },
+    LIMIT,
+    CURSOR,
+];
+
+/// The scope an agent needs to ask for tool access (a leaf module: spelled here, checked equal
+/// to `domain::agent::TOOLS_ACCESS` by a unit test).
+pub const TOOLS_ACCESS_SCOPE: &str = "tools:access";
 
 pub const HEALTH: Route = Route {
     method: "GET",
@@ -1095,6 +1136,35 @@ pub const TOOLS_PROBES: Route = Route {
     memory: 128,
 };
 
+pub const TOOLS_APPROVE_TOOLS: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/approve-tools",
+    function: "tools-approve-tools",
+    access: Access::Admin,
+    openapi: Operation {
+        summary:
+            "Accept the tool list a remote tool's server lists now and clear its drift (idempotent)",
+        tag: "tools",
+        request: None,
+        status: 200,
+        response: Content::Json("Tool"),
+        query: &[],
+        problems: WRITE,
+        if_match: true,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
 pub const AUDIT_LIST: Route = Route {
     method: "GET",
     path: "/api/v1/audit-events",
@@ -1534,6 +1604,292 @@ pub const JWKS: Route = Route {
     memory: 128,
 };
 
+pub const POLICIES_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies",
+    function: "policies-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Store a policy version (JSON, or YAML with a YAML content type)",
+        tag: "policies",
+        request: Some("PolicyDocument"),
+        status: 200,
+        response: Content::Json("PolicyVersion"),
+        query: &[],
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        if_match: false,
+        location: true,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const POLICIES_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/policies",
+    function: "policies-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List policy versions, newest first",
+        tag: "policies",
+        request: None,
+        status: 200,
+        response: Content::Json("PolicyVersionPage"),
+        query: PAGE_PARAMS,
+        problems: &[400, 401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const POLICIES_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/policies/{version}",
+    function: "policies-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get a policy version with its document",
+        tag: "policies",
+        request: None,
+        status: 200,
+        response: Content::Json("PolicyVersion"),
+        query: &[],
+        problems: &[401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const POLICIES_ACTIVATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies/{version}/activate",
+    function: "policies-activate",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Make a policy version the active one",
+        tag: "policies",
+        request: None,
+        status: 200,
+        response: Content::Json("PolicyVersion"),
+        query: &[],
+        problems: &[401, 403, 404, 409, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "PutItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const POLICIES_SIMULATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies/simulate",
+    function: "policies-simulate",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Replay recent decisions against a candidate policy",
+        tag: "policies",
+        request: Some("Simulation"),
+        status: 200,
+        response: Content::Json("SimulationResult"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 413, 415, 422, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 512,
+};
+
+pub const TOOLS_ACCESS: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/access",
+    function: "tools-access",
+    access: Access::Scoped(TOOLS_ACCESS_SCOPE),
+    openapi: Operation {
+        summary: "Ask for access to a tool: a policy decision and, when allowed, a credential",
+        tag: "credentials",
+        request: Some("AccessRequest"),
+        status: 200,
+        response: Content::Json("AccessGranted"),
+        query: &[],
+        problems: &[400, 401, 403, 404, 413, 415, 422, 429, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: true,
+        signing: &["Sign", "GetPublicKey"],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const DECISIONS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/decisions",
+    function: "decisions-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List access decisions, newest first",
+        tag: "credentials",
+        request: None,
+        status: 200,
+        response: Content::Json("DecisionPage"),
+        query: DECISION_PARAMS,
+        problems: &[400, 401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const DECISIONS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/decisions/{id}",
+    function: "decisions-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get an access decision",
+        tag: "credentials",
+        request: None,
+        status: 200,
+        response: Content::Json("Decision"),
+        query: &[],
+        problems: &[401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const CREDENTIALS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/credentials/{jti}",
+    function: "credentials-get",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "The state of a credential (active, expired, revoked), for tool servers that check online",
+        tag: "credentials",
+        request: None,
+        status: 200,
+        response: Content::Json("CredentialStatus"),
+        query: &[],
+        problems: &[401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: true,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const CREDENTIALS_REVOKE: Route = Route {
+    method: "POST",
+    path: "/api/v1/credentials/{jti}/revoke",
+    function: "credentials-revoke",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Revoke a credential",
+        tag: "credentials",
+        request: None,
+        status: 200,
+        response: Content::Json("CredentialStatus"),
+        query: &[],
+        problems: &[401, 403, 404, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
 pub const ROUTES: &[&Route] = &[
     &HEALTH,
     &AUTH_LOGIN,
@@ -1563,6 +1919,7 @@ pub const ROUTES: &[&Route] = &[
     &TOOLS_TEST_CONNECTION,
     &TOOLS_REPROBE,
     &TOOLS_PROBES,
+    &TOOLS_APPROVE_TOOLS,
     &AGENTS_CREATE,
     &AGENTS_LIST,
     &AGENTS_GET,
@@ -1575,6 +1932,16 @@ pub const ROUTES: &[&Route] = &[
     &OAUTH_TOKEN,
     &OAUTH_METADATA,
     &JWKS,
+    &POLICIES_CREATE,
+    &POLICIES_LIST,
+    &POLICIES_SIMULATE,
+    &POLICIES_GET,
+    &POLICIES_ACTIVATE,
+    &TOOLS_ACCESS,
+    &DECISIONS_LIST,
+    &DECISIONS_GET,
+    &CREDENTIALS_GET,
+    &CREDENTIALS_REVOKE,
     &AUDIT_LIST,
     &OPENAPI,
     &DOCS,
@@ -1609,7 +1976,10 @@ mod tests {
     /// stamp and the pepper: every route agents may call needs those permissions.
     #[test]
     fn routes_agents_may_call_can_check_api_keys() {
-        for r in ROUTES.iter().filter(|r| r.access == Access::AnyPrincipal) {
+        for r in ROUTES
+            .iter()
+            .filter(|r| matches!(r.access, Access::AnyPrincipal | Access::Scoped(_)))
+        {
             assert!(r.iam.pepper, "{} must read the pepper", r.function);
             for action in ["GetItem", "UpdateItem"] {
                 assert!(

@@ -7,10 +7,12 @@
 //! a tool never keeps showing an earlier `passed` because its latest probe went wrong.
 
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::drift::Drift;
 use crate::domain::probe::{ProbeOutcome, ProbeStatus};
 use crate::domain::tool::ToolId;
 use crate::domain::tool::{ProbeRecord, Tool};
 use crate::error::AppError;
+use crate::services::tools::drift::drift_event;
 use crate::services::tools::{probe_and_apply, probe_history_expiry};
 use crate::state::AppState;
 use crate::store::tools::ToolWriteError;
@@ -34,10 +36,42 @@ pub struct RunSummary {
     pub errors: usize,
     /// Due tools not started because the deadline was near.
     pub deferred: usize,
+    /// Probed tools whose tool list was found to differ from the approved one (a drift not
+    /// recorded before), each audited as `tool.remote.drift`.
+    pub drifted: usize,
+}
+
+/// The run's numbers as one CloudWatch embedded-metric-format record (a JSON line on stdout,
+/// which Lambda's log stream turns into metrics `toolreg/ReprobeDrifted`, … per function).
+pub fn emf_record(summary: &RunSummary, timestamp_ms: i64, function: &str) -> serde_json::Value {
+    let metrics = [
+        ("ReprobeDue", summary.due),
+        ("ReprobeProbed", summary.probed),
+        ("ReprobePassed", summary.passed),
+        ("ReprobeFailed", summary.failed),
+        ("ReprobeErrors", summary.errors),
+        ("ReprobeDeferred", summary.deferred),
+        ("ReprobeDrifted", summary.drifted),
+    ];
+    let mut record = json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "toolreg",
+                "Dimensions": [["Function"]],
+                "Metrics": metrics.iter().map(|(n, _)| json!({"Name": n, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        },
+        "Function": function,
+    });
+    for (name, value) in metrics {
+        record[name] = json!(value);
+    }
+    record
 }
 
 enum One {
-    Passed,
+    Passed { drifted: bool },
     Failed,
     Skipped,
     Error,
@@ -76,7 +110,7 @@ async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
             return One::Error;
         }
     }
-    let (new, record) = match probe_and_apply(state, &old, SYSTEM_ACTOR).await {
+    let (new, record, drift) = match probe_and_apply(state, &old, SYSTEM_ACTOR).await {
         Ok(x) => x,
         Err(e) => {
             // The tool cannot be probed as configured (its headers do not open): that is a
@@ -87,10 +121,10 @@ async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
                 &old,
                 "the probe could not start: the tool's stored headers could not be opened",
             );
-            return write(state, &old, &new, &record, meta).await;
+            return write(state, &old, &new, &record, None, meta).await;
         }
     };
-    match write(state, &old, &new, &record, meta).await {
+    match write(state, &old, &new, &record, drift.as_ref(), meta).await {
         One::Error => {
             // Whatever stopped the write (a result DynamoDB refuses, say), the stored status
             // must not stay `passed` from an earlier probe: record a plain failure instead.
@@ -99,7 +133,7 @@ async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
                 &old,
                 "the probe's result could not be recorded; the probe counts as failed",
             );
-            write(state, &old, &new, &record, meta).await
+            write(state, &old, &new, &record, None, meta).await
         }
         other => other,
     }
@@ -126,12 +160,14 @@ fn failed_instead(state: &AppState, old: &Tool, why: &str) -> (Tool, ProbeRecord
     (new, record)
 }
 
-/// Writes the probed tool, its history record and the audit event, conditional on `old`.
+/// Writes the probed tool, its history record and the audit events (the probe's, and the drift
+/// it found), conditional on `old`.
 async fn write(
     state: &AppState,
     old: &Tool,
     new: &Tool,
     record: &ProbeRecord,
+    drift: Option<&Drift>,
     meta: &RequestMeta,
 ) -> One {
     let passed = record.outcome.status == ProbeStatus::Passed;
@@ -147,12 +183,22 @@ async fn write(
     )
     .target("tool", &old.id.to_string())
     .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "scheduled": true}));
+    let drift_ev = drift.map(|d| drift_event(new, d, record, &actor, meta));
+    let mut audits = vec![&ev];
+    audits.extend(drift_ev.as_ref());
     match state
         .store
-        .update_tool(old, new, Some((record, probe_history_expiry(state))), &ev)
+        .update_tool_audited(
+            old,
+            new,
+            Some((record, probe_history_expiry(state))),
+            &audits,
+        )
         .await
     {
-        Ok(()) if passed => One::Passed,
+        Ok(()) if passed => One::Passed {
+            drifted: drift.is_some(),
+        },
         Ok(()) => One::Failed,
         Err(ToolWriteError::Stale) => One::Skipped,
         Err(e) => {
@@ -198,9 +244,10 @@ pub async fn run(
     for r in results {
         match r {
             None => summary.deferred += 1,
-            Some(One::Passed) => {
+            Some(One::Passed { drifted }) => {
                 summary.probed += 1;
-                summary.passed += 1
+                summary.passed += 1;
+                summary.drifted += usize::from(drifted);
             }
             Some(One::Failed) => {
                 summary.probed += 1;
@@ -210,6 +257,43 @@ pub async fn run(
             Some(One::Error) => summary.errors += 1,
         }
     }
-    tracing::info!(request_id, summary = ?summary, "reprobe run finished");
+    tracing::info!(
+        request_id,
+        summary = ?summary,
+        drifted = summary.drifted,
+        "reprobe run finished"
+    );
+    let emf = emf_record(&summary, crate::time::now().timestamp_millis(), "reprobe");
+    println!("{emf}");
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_summary_is_an_emf_record_with_the_drift_count() {
+        let s = RunSummary {
+            due: 5,
+            probed: 4,
+            passed: 3,
+            failed: 1,
+            drifted: 2,
+            ..Default::default()
+        };
+        let r = emf_record(&s, 1_800_000_000_000, "reprobe");
+        let m = &r["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(m["Namespace"], "toolreg");
+        assert_eq!(m["Dimensions"], json!([["Function"]]));
+        // Every metric named in the directive has its value at the top level.
+        for metric in m["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(r[name].is_u64(), "{name}");
+            assert_eq!(metric["Unit"], "Count");
+        }
+        assert_eq!(r["ReprobeDrifted"], 2);
+        assert_eq!(r["Function"], "reprobe");
+        assert_eq!(r["_aws"]["Timestamp"], 1_800_000_000_000_i64);
+    }
 }

@@ -5,6 +5,7 @@
 use super::item::Item;
 use super::StoreError;
 use crate::domain::audit::{Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::drift::{Drift, ToolList};
 use crate::domain::tool::{
     ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
     ToolType,
@@ -239,6 +240,27 @@ fn remote_tool(active: bool) -> Tool {
                 valid_until: "2026-11-23T11:00:00.000000Z".into(),
                 outcome: outcome(),
             }),
+            approved_tools: Some(ToolList {
+                sha256: "ab".into(),
+                tools: [("echo".to_string(), "0123456789abcdef".to_string())].into(),
+                partial: false,
+            }),
+            drift: Some(Drift {
+                detected_at: "2026-11-22T11:00:00.000000Z".into(),
+                added: vec!["add".into()],
+                removed: vec![],
+                changed: vec!["echo".into()],
+                partial: false,
+                current: ToolList {
+                    sha256: "cd".into(),
+                    tools: [
+                        ("add".to_string(), "1111111111111111".to_string()),
+                        ("echo".to_string(), "2222222222222222".to_string()),
+                    ]
+                    .into(),
+                    partial: false,
+                },
+            }),
         }),
     }
 }
@@ -303,6 +325,8 @@ fn remote_tool_item_is_due_only_while_active() {
         "transport_preference",
         "last_probe",
         "probe_valid_until",
+        "approved_tools",
+        "tool_drift",
     ]);
     assert_eq!(
         shape(&it),
@@ -310,6 +334,7 @@ fn remote_tool_item_is_due_only_while_active() {
             &strings,
             &[
                 ("is_active", "BOOL"),
+                ("drifted", "BOOL"),
                 ("tags", "L"),
                 ("version", "N"),
                 ("header_names", "L"),
@@ -339,14 +364,31 @@ fn remote_tool_item_is_due_only_while_active() {
 }
 
 #[test]
+fn remote_tool_items_stored_before_drift_tracking_still_read() {
+    let mut it = super::tools::to_item(&remote_tool(true)).unwrap();
+    assert_eq!(it["drifted"], AttributeValue::Bool(true));
+    for gone in ["approved_tools", "tool_drift", "drifted"] {
+        it.remove(gone);
+    }
+    let t = super::tools::from_item(it).unwrap();
+    let r = t.remote().unwrap();
+    assert_eq!((&r.approved_tools, &r.drift), (&None, &None));
+}
+
+#[test]
 fn remote_tool_without_headers_or_probe() {
     let mut t = remote_tool(true);
     let r = t.remote_mut().unwrap();
     r.sealed_headers = None;
     r.last_probe = None;
     r.header_names = vec![];
+    r.approved_tools = None;
+    r.drift = None;
     let it = super::tools::to_item(&t).unwrap();
+    assert_eq!(it["drifted"], AttributeValue::Bool(false));
     for absent in [
+        "approved_tools",
+        "tool_drift",
         "headers_key",
         "headers_nonce",
         "headers_ciphertext",

@@ -1,8 +1,11 @@
 //! Tool items, their name guards and their probe records.
 
+use super::cursor::Must;
 use super::item::{self, Entity, Item, KeyItem};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
+#[cfg(doc)]
+use crate::domain::drift::{Drift, ToolList};
 use crate::domain::tool::{
     ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
     ToolType,
@@ -74,6 +77,16 @@ pub struct ToolItem {
     pub last_probe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub probe_valid_until: Option<String>,
+    /// JSON text of the approved [`ToolList`] (remote tools that have listed tools).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub approved_tools: Option<String>,
+    /// JSON text of the [`Drift`] from the approved list, while there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tool_drift: Option<String>,
+    /// Remote tools: whether `tool_drift` is set (what `?drifted=` filters on). Absent on
+    /// function tools and on remote tools stored before drift was tracked.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drifted: Option<bool>,
     /// Set in place by [`Store::claim_probe`]; never written with the item, so the next write
     /// of the tool drops the claim.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -128,6 +141,15 @@ impl TryFrom<&Tool> for ToolItem {
             headers_ciphertext: sealed.map(|h| h.ciphertext.clone()),
             last_probe: probe.map(|p| item::to_json("last_probe", p)).transpose()?,
             probe_valid_until: probe.map(|p| p.valid_until.clone()),
+            approved_tools: remote
+                .and_then(|r| r.approved_tools.as_ref())
+                .map(|l| item::to_json("approved_tools", l))
+                .transpose()?,
+            tool_drift: remote
+                .and_then(|r| r.drift.as_ref())
+                .map(|d| item::to_json("tool_drift", d))
+                .transpose()?,
+            drifted: remote.map(|r| r.drift.is_some()),
             probe_claimed_until: None,
         })
     }
@@ -185,6 +207,16 @@ impl TryFrom<ToolItem> for Tool {
                         .last_probe
                         .as_deref()
                         .map(|p| item::from_json("last_probe", p))
+                        .transpose()?,
+                    approved_tools: it
+                        .approved_tools
+                        .as_deref()
+                        .map(|l| item::from_json("approved_tools", l))
+                        .transpose()?,
+                    drift: it
+                        .tool_drift
+                        .as_deref()
+                        .map(|d| item::from_json("tool_drift", d))
                         .transpose()?,
                 })
             }
@@ -354,6 +386,8 @@ pub struct ToolFilter {
     pub tag: Option<String>,
     /// Lower-cased search text.
     pub q: Option<String>,
+    /// Only tools whose tool list drifted (`true`) or did not (`false`, function tools too).
+    pub drifted: Option<bool>,
 }
 
 /// A page of tools and the cursor for the next.
@@ -438,10 +472,19 @@ impl Store {
         probe: Option<(&ProbeRecord, i64)>,
         audit: &AuditEvent,
     ) -> Result<(), ToolWriteError> {
-        let mut items = vec![
-            put_if_version(&self.table, new, old.version)?,
-            super::audit::put(&self.table, audit)?,
-        ];
+        self.update_tool_audited(old, new, probe, &[audit]).await
+    }
+
+    /// [`Store::update_tool`] with several audit events (a probe result and the drift it found),
+    /// all in the one transaction.
+    pub async fn update_tool_audited(
+        &self,
+        old: &Tool,
+        new: &Tool,
+        probe: Option<(&ProbeRecord, i64)>,
+        audits: &[&AuditEvent],
+    ) -> Result<(), ToolWriteError> {
+        let mut items = vec![put_if_version(&self.table, new, old.version)?];
         let renamed = old.name.to_lowercase() != new.name.to_lowercase();
         if renamed {
             items.push(put_new(&self.table, guard_item(&new.name, new.id)?));
@@ -454,6 +497,9 @@ impl Store {
                 &old.id.to_string(),
             ));
         }
+        for ev in audits {
+            items.push(super::audit::put(&self.table, ev)?);
+        }
         if let Some((p, expires_at)) = probe {
             items.push(put_new(&self.table, probe_item(new.id, p, expires_at)?));
         }
@@ -461,7 +507,7 @@ impl Store {
             .await
             .map_err(|e| match e.failed_condition_index() {
                 Some(0) => ToolWriteError::Stale,
-                Some(2) if renamed => ToolWriteError::NameTaken,
+                Some(1) if renamed => ToolWriteError::NameTaken,
                 _ if e.is_conflict() => ToolWriteError::Stale,
                 _ => ToolWriteError::Store(e),
             })
@@ -611,6 +657,23 @@ impl Store {
                 aws_sdk_dynamodb::types::AttributeValue::Bool(a),
             );
         }
+        match f.drifted {
+            Some(true) => {
+                filters.push("drifted = :dr");
+                q.values.insert(
+                    ":dr".into(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                );
+            }
+            Some(false) => {
+                filters.push("(attribute_not_exists(drifted) OR drifted = :dr)");
+                q.values.insert(
+                    ":dr".into(),
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+                );
+            }
+            None => {}
+        }
         if let Some(tag) = &f.tag {
             filters.push("contains(tags, :tag)");
             q.values.insert(":tag".into(), item::s(tag));
@@ -622,22 +685,15 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
-                        ("PK", Must::StartWith("TOOL#")),
-                        ("SK", Must::Equal(keys::TOOL_SK)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
+                ("PK", Must::StartWith("TOOL#")),
+                ("SK", Must::Equal(keys::TOOL_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(ToolPage {
             items: page
@@ -670,22 +726,15 @@ impl Store {
         q.values
             .insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                let pk = keys::tool_pk(tool_id);
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("PK", Must::Equal(&pk)),
-                        ("SK", Must::StartWith(keys::PROBE_SK_PREFIX)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let pk = keys::tool_pk(tool_id);
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("PK", Must::Equal(&pk)),
+                ("SK", Must::StartWith(keys::PROBE_SK_PREFIX)),
+            ],
+        )?;
         let first_page = start.is_none();
         // The first page also holds the tool item: ask for one more.
         let want = if first_page { limit + 1 } else { limit };

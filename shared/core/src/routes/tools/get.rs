@@ -7,7 +7,8 @@ use crate::routes::Caller;
 use crate::services::tools::get as svc;
 use crate::state::AppState;
 
-pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
-    let t = svc::get(state, tool_id(req)?).await?;
+pub async fn get(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
+    let t = svc::get_visible(state, &p, tool_id(req)?).await?;
     tool_response(200, &t)
 }

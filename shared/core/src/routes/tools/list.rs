@@ -15,11 +15,12 @@ const LIST_KEYS: &[&str] = &[
     "is_active",
     "tag",
     "q",
+    "drifted",
     "limit",
     "cursor",
 ];
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let bad = |name: &str, allowed: &str| {
@@ -40,6 +41,7 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
             ),
         },
         is_active: query::flag(&q, "is_active")?,
+        drifted: query::flag(&q, "drifted")?,
         tag: match q.get("tag") {
             None => None,
             Some(v) if v.is_empty() || v.len() > 64 => {
@@ -57,7 +59,8 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
             Some(v) => Some(v.to_lowercase()),
         },
     };
-    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let p = caller.principal()?;
+    let page = svc::list_visible(state, &p, &f, limit, q.get("cursor").map(String::as_str)).await?;
     sorted_json(
         200,
         &Page {

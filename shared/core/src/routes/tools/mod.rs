@@ -2,18 +2,21 @@
 //! What they share: the tool as clients see it, and the id in the path.
 
 pub mod create;
+pub mod drift;
 pub mod get;
 pub mod lifecycle;
 pub mod list;
 pub mod probe;
 pub mod update;
 
+use crate::domain::drift::Drift;
 use crate::domain::tool::{ProbeRecord, RiskLevel, Tool, ToolId, ToolKind, ToolType};
 use crate::error::AppResult;
+pub(super) use crate::http::body::present;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
 use crate::services::tools as svc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A tool as clients see it: header names, never values.
 #[derive(Serialize)]
@@ -48,7 +51,37 @@ pub enum KindView<'a> {
         static_header_names: &'a [String],
         requires_per_user_auth: bool,
         probe: Option<&'a ProbeRecord>,
+        /// The tool list found differs from the approved one.
+        drifted: bool,
+        /// `tools_sha256` of the approved tool list (`null` until a probe listed tools).
+        approved_tools_sha256: Option<&'a str>,
+        tool_drift: Option<DriftView<'a>>,
     },
+}
+
+/// How the tool list found differs from the approved one.
+#[derive(Serialize)]
+pub struct DriftView<'a> {
+    pub detected_at: &'a str,
+    pub added: &'a [String],
+    pub removed: &'a [String],
+    pub changed: &'a [String],
+    pub partial: bool,
+    /// `tools_sha256` of the list found (what approving accepts).
+    pub tools_sha256: &'a str,
+}
+
+impl<'a> From<&'a Drift> for DriftView<'a> {
+    fn from(d: &'a Drift) -> Self {
+        Self {
+            detected_at: &d.detected_at,
+            added: &d.added,
+            removed: &d.removed,
+            changed: &d.changed,
+            partial: d.partial,
+            tools_sha256: &d.current.sha256,
+        }
+    }
 }
 
 impl<'a> From<&'a Tool> for ToolView<'a> {
@@ -75,6 +108,9 @@ impl<'a> From<&'a Tool> for ToolView<'a> {
                     static_header_names: &r.header_names,
                     requires_per_user_auth: r.requires_per_user_auth,
                     probe: r.last_probe.as_ref(),
+                    drifted: r.drift.is_some(),
+                    approved_tools_sha256: r.approved_tools.as_ref().map(|l| l.sha256.as_str()),
+                    tool_drift: r.drift.as_ref().map(DriftView::from),
                 },
             },
         }
@@ -105,13 +141,4 @@ pub(crate) fn tool_response(status: u16, t: &Tool) -> AppResult<ApiResponse> {
 fn tool_id(req: &ApiRequest) -> AppResult<ToolId> {
     let raw = req.path_param("id");
     ToolId::parse(raw).ok_or_else(|| svc::get::not_found(raw))
-}
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }

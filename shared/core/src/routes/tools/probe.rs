@@ -56,11 +56,16 @@ pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     tool_response(200, &t)
 }
 
-pub async fn probes(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn probes(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, &["limit", "cursor"])?;
     let limit = query::limit(&q)?;
     // After the query: a malformed query is a 400 whatever the id.
     let id = tool_id(req)?;
+    let p = caller.principal()?;
+    if let crate::auth::principal::Principal::Agent(_) = p {
+        // An agent sees the history of tools it may see only.
+        crate::services::tools::get::get_visible(state, &p, id).await?;
+    }
     let (items, next_cursor) =
         svc::probes(state, id, limit, q.get("cursor").map(String::as_str)).await?;
     sorted_json(200, &Page { items, next_cursor })

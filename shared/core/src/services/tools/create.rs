@@ -6,6 +6,7 @@ use super::{
 use crate::auth::principal::UserPrincipal;
 use crate::crypto::envelope;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
+use crate::domain::drift;
 use crate::domain::tool::{
     self, Errors, RemoteConfig, RiskLevel, Tool, ToolId, ToolKind, ToolType,
 };
@@ -111,6 +112,8 @@ pub async fn create(
                 header_names: headers.keys().cloned().collect(),
                 sealed_headers: sealed,
                 requires_per_user_auth: body.requires_per_user_auth.unwrap_or(false),
+                approved_tools: drift::ToolList::of(&record.outcome),
+                drift: None,
                 last_probe: Some(record),
             })
         }

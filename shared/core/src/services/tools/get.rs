@@ -12,3 +12,23 @@ pub(crate) fn not_found(id: impl std::fmt::Display) -> AppError {
 pub async fn get(state: &AppState, id: ToolId) -> AppResult<Tool> {
     state.store.get_tool(id).await?.ok_or_else(|| not_found(id))
 }
+
+/// The tool, if `p` may see it: agents see only tools the active policy could allow them
+/// (`services::access::visible`); any other answers as if it did not exist.
+pub async fn get_visible(
+    state: &AppState,
+    p: &crate::auth::principal::Principal,
+    id: ToolId,
+) -> AppResult<Tool> {
+    use crate::auth::principal::Principal;
+    let Principal::Agent(_) = p else {
+        return get(state, id).await;
+    };
+    let (t, active) = tokio::join!(get(state, id), state.policies.get(state));
+    let (t, active) = (t?, active?);
+    if crate::services::access::visible(p, &active.policy, &t) {
+        Ok(t)
+    } else {
+        Err(not_found(id))
+    }
+}

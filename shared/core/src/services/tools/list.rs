@@ -25,3 +25,24 @@ pub async fn list(
     );
     Ok(state.store.list_tools(f, limit, cursor, &scope).await?)
 }
+
+/// The page as `p` may see it: an agent sees only tools the active policy could allow it
+/// (`services::access::visible`), so its pages may hold fewer than `limit` items; the cursor
+/// still walks the whole catalog. The policy is cached, so this costs no extra read.
+pub async fn list_visible(
+    state: &AppState,
+    p: &crate::auth::principal::Principal,
+    f: &ToolFilter,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<ToolPage> {
+    use crate::auth::principal::Principal;
+    let Principal::Agent(_) = p else {
+        return list(state, f, limit, cursor).await;
+    };
+    let (page, active) = tokio::join!(list(state, f, limit, cursor), state.policies.get(state));
+    let (mut page, active) = (page?, active?);
+    page.items
+        .retain(|t| crate::services::access::visible(p, &active.policy, t));
+    Ok(page)
+}

@@ -3,6 +3,7 @@
 //! here.
 
 pub mod create;
+pub mod drift;
 pub mod get;
 pub mod lifecycle;
 pub mod list;

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::auth::principal::UserPrincipal;
 use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
+use crate::domain::drift::Drift;
 use crate::domain::error::DomainError;
 use crate::domain::tool::{self, Errors, IfMatch, ProbeRecord, Tool, ToolId};
 use crate::error::AppResult;
@@ -99,7 +100,7 @@ pub async fn reprobe(
         return Err(DomainError::NotRemote.into());
     }
     enforce_probe_limits(state, p, meta).await?;
-    let (new, record) = probe_and_apply(state, &old, &p.user_id).await?;
+    let (new, record, drift) = probe_and_apply(state, &old, &p.user_id).await?;
     let outcome = if record.outcome.status == ProbeStatus::Passed {
         Outcome::Success
     } else {
@@ -108,34 +109,39 @@ pub async fn reprobe(
     let ev = AuditEvent::new(action::TOOL_REPROBE, outcome, &p.actor(), meta)
         .target("tool", &old.id.to_string())
         .details(json!({"probe_status": record.outcome.status, "error": record.outcome.error, "version": new.version}));
+    let drift_ev = drift.map(|d| super::drift::drift_event(&new, &d, &record, &p.actor(), meta));
+    let mut audits = vec![&ev];
+    audits.extend(drift_ev.as_ref());
     state
         .store
-        .update_tool(
+        .update_tool_audited(
             &old,
             &new,
             Some((&record, probe_history_expiry(state))),
-            &ev,
+            &audits,
         )
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;
     Ok(new)
 }
 
-/// Probes `old` with its stored headers and returns the tool with the new result applied.
+/// Probes `old` with its stored headers and returns the tool with the new result (and its tool
+/// list) applied, and the drift the probe found, if it found a new one.
 pub async fn probe_and_apply(
     state: &AppState,
     old: &Tool,
     by: &str,
-) -> AppResult<(Tool, ProbeRecord)> {
+) -> AppResult<(Tool, ProbeRecord, Option<Drift>)> {
     let headers = open_headers(state, old).await?;
     let mut new = old.clone();
     let r = new.remote_mut().ok_or(DomainError::NotRemote)?;
     let record = run_probe(state, &r.server_url, r.transport_preference, &headers).await;
     r.last_probe = Some(record.clone());
+    let drift = super::drift::apply_probe(&mut new, &record);
     new.version = old.version + 1;
     new.updated_at = now_stamp();
     new.updated_by = by.to_owned();
-    Ok((new, record))
+    Ok((new, record, drift))
 }
 
 /// A tool's probe history, newest first: one query (the tool item shares the partition, so

@@ -155,6 +155,7 @@ pub async fn update(
     check_if_match(&old, if_match)?;
 
     let mut probe_record = None;
+    let mut found_drift = None;
     if reprobe {
         enforce_probe_limits(state, p, meta).await?;
         let headers = match &new_headers {
@@ -177,6 +178,7 @@ pub async fn update(
                 };
             }
             r.last_probe = Some(record.clone());
+            found_drift = super::drift::apply_probe(&mut new, &record);
             probe_record = Some(record);
         }
     }
@@ -192,15 +194,21 @@ pub async fn update(
             "server_url": url_change.map(|(from, to)| json!({"from": from, "to": to})),
             "static_headers_dropped": headers_dropped,
         }));
+    let drift_ev = found_drift
+        .as_ref()
+        .zip(probe_record.as_ref())
+        .map(|(d, rec)| super::drift::drift_event(&new, d, rec, &p.actor(), meta));
+    let mut audits = vec![&ev];
+    audits.extend(drift_ev.as_ref());
     state
         .store
-        .update_tool(
+        .update_tool_audited(
             &old,
             &new,
             probe_record
                 .as_ref()
                 .map(|r| (r, probe_history_expiry(state))),
-            &ev,
+            &audits,
         )
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;

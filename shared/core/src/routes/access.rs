@@ -1,0 +1,83 @@
+//! `POST /api/v1/tools/{id}/access` and `/api/v1/decisions/*`: the policy decision point.
+
+use super::meta;
+use super::Caller;
+use crate::error::{AppError, AppResult};
+use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::services::access as svc;
+use crate::state::AppState;
+use crate::store::decisions::DecisionFilter;
+use serde_json::{json, Value};
+
+pub async fn request(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.principal()?;
+    let b: svc::AccessBody = body::parse_json(req)?;
+    let granted = svc::request_access(state, &p, req.path_param("id"), b, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &granted).with_header("cache-control", "no-store"))
+}
+
+const LIST_KEYS: &[&str] = &[
+    "principal_id",
+    "tool_id",
+    "decision",
+    "from_timestamp",
+    "to_timestamp",
+    "limit",
+    "cursor",
+];
+
+fn stamp_param(
+    q: &std::collections::HashMap<String, String>,
+    name: &str,
+) -> AppResult<Option<String>> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) => crate::time::parse(v)
+            .map(|t| Some(crate::time::stamp(t)))
+            .ok_or_else(|| AppError::BadRequest(format!("{name} must be an RFC 3339 date-time"))),
+    }
+}
+
+fn id_param(
+    q: &std::collections::HashMap<String, String>,
+    name: &str,
+) -> AppResult<Option<String>> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() || v.len() > 128 => Err(AppError::BadRequest(format!(
+            "{name} must be 1 to 128 characters"
+        ))),
+        Some(v) => Ok(Some(v.clone())),
+    }
+}
+
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let q = query::parse(&req.raw_query, LIST_KEYS)?;
+    let limit = query::limit(&q)?;
+    let f = DecisionFilter {
+        principal_id: id_param(&q, "principal_id")?,
+        tool_id: id_param(&q, "tool_id")?,
+        decision: match q.get("decision").map(String::as_str) {
+            None => None,
+            Some(d @ ("allow" | "deny")) => Some(d.to_owned()),
+            Some(_) => {
+                return Err(AppError::BadRequest(
+                    "decision must be allow or deny".into(),
+                ))
+            }
+        },
+        from: stamp_param(&q, "from_timestamp")?,
+        to: stamp_param(&q, "to_timestamp")?,
+    };
+    let page = svc::list_decisions(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let items: Vec<Value> = page.items.iter().map(svc::decision_view).collect();
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": page.next_cursor}),
+    ))
+}
+
+pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let d = svc::get_decision(state, req.path_param("id")).await?;
+    Ok(ApiResponse::json(200, &svc::decision_view(&d)))
+}

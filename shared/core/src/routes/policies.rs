@@ -1,0 +1,132 @@
+//! `/api/v1/policies/*` (admins; activation needs an elevated admin).
+
+use super::meta;
+use super::Caller;
+use crate::error::{AppError, AppResult};
+use crate::http::body::MAX_BODY_BYTES;
+use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::services::{access, policies as svc};
+use crate::state::AppState;
+use crate::store::policies::PolicyVersionItem;
+use serde_json::{json, Value};
+
+/// A version as clients see it; `document` only where asked for (a single version).
+fn view(v: &PolicyVersionItem, active: u64, with_document: bool) -> AppResult<Value> {
+    let warnings: Value = serde_json::from_str(&v.warnings).unwrap_or_else(|_| json!([]));
+    let mut out = json!({
+        "version": v.version,
+        "sha256": v.sha256,
+        "rules": v.rule_count,
+        "active": v.version == active,
+        "warnings": warnings,
+        "created_at": v.created_at,
+        "created_by": v.created_by,
+    });
+    if with_document {
+        out["document"] = serde_json::from_str(&v.document).map_err(AppError::internal)?;
+    }
+    Ok(out)
+}
+
+/// The uploaded document: JSON (`application/json`) or YAML (`application/yaml`,
+/// `application/x-yaml`, `text/yaml`).
+fn document_text(req: &ApiRequest) -> AppResult<String> {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    let mime = req
+        .header("content-type")
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let yaml = matches!(
+        mime.as_str(),
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
+    );
+    if !(yaml || mime == "application/json" || mime.ends_with("+json")) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let text = String::from_utf8(req.body.clone())
+        .map_err(|_| AppError::BadRequest("the policy document is not UTF-8".into()))?;
+    if text.trim().is_empty() {
+        return Err(AppError::BadRequest(
+            "the request body is empty; send a policy document".into(),
+        ));
+    }
+    if !yaml {
+        // JSON must be JSON (YAML would accept more): a syntax error is a 400.
+        let v: Value = serde_json::from_str(&text).map_err(|e| {
+            AppError::BadRequest(format!("the request body is not valid JSON: {e}"))
+        })?;
+        if !v.is_object() {
+            return Err(AppError::field("", "the policy must be a JSON object"));
+        }
+    }
+    Ok(text)
+}
+
+pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let text = document_text(req)?;
+    let stored = svc::create(state, &p, &text, &meta(req)).await?;
+    let active = svc::active_version(state).await?;
+    let mut v = view(&stored.version, active, false)?;
+    v["warnings"] = json!(stored.warnings);
+    // One status whether the version is new or the same document was stored before: the
+    // answer says which.
+    v["created"] = json!(stored.created);
+    Ok(ApiResponse::json(200, &v).with_header(
+        "location",
+        &format!("/api/v1/policies/{}", stored.version.version),
+    ))
+}
+
+const LIST_KEYS: &[&str] = &["limit", "cursor"];
+
+pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let q = query::parse(&req.raw_query, LIST_KEYS)?;
+    let limit = query::limit(&q)?;
+    let (page, active) = tokio::join!(
+        svc::list(state, limit, q.get("cursor").map(String::as_str)),
+        svc::active_version(state)
+    );
+    let (page, active) = (page?, active?);
+    let items = page
+        .items
+        .iter()
+        .map(|v| view(v, active, false))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": items, "next_cursor": page.next_cursor, "active_version": active}),
+    ))
+}
+
+pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let version = svc::version_of(req.path_param("version"))?;
+    let (v, active) = tokio::join!(svc::get(state, version), svc::active_version(state));
+    Ok(ApiResponse::json(200, &view(&v?, active?, true)?))
+}
+
+pub async fn activate(
+    state: &AppState,
+    req: &ApiRequest,
+    caller: Caller,
+) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    let version = svc::version_of(req.path_param("version"))?;
+    let v = svc::activate(state, &p, version, &meta(req)).await?;
+    Ok(ApiResponse::json(200, &view(&v, version, false)?))
+}
+
+pub async fn simulate(
+    state: &AppState,
+    req: &ApiRequest,
+    _caller: Caller,
+) -> AppResult<ApiResponse> {
+    let b: access::SimulateBody = body::parse_json(req)?;
+    Ok(ApiResponse::json(200, &access::simulate(state, b).await?))
+}
