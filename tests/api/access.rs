@@ -80,7 +80,8 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
 
     // Before any policy is active, everything is denied and agents see nothing.
     let r = access(&api, &key, &ci, &json!({"scopes": ["repo:read"]})).await;
-    r.assert_problem(404);
+    r.assert_problem(403);
+    assert_eq!(r.body["rationale"], json!("DEFAULT_DENY"));
     let r = api.get("/api/v1/tools?limit=100", Some(&key)).await;
     assert!(r.names().is_empty(), "{}", r.text);
 
@@ -223,6 +224,22 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
     assert_eq!(v["valid"], json!(false));
     assert!(v["error"].as_str().unwrap().contains("Expired"), "{v}");
 
+    // Guards come before the policy, each with its own rationale.
+    api.post(
+        &format!("/api/v1/tools/{other}/deactivate"),
+        Some(&admin),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let r = access(&api, &key, &other, &json!({"scopes": []})).await;
+    r.assert_problem(403);
+    assert_eq!(r.body["rationale"], json!("TOOL_INACTIVE"));
+    let r = access(&api, &key, &risky, &json!({"scopes": ["repo:read"]})).await;
+    r.assert_problem(403);
+    assert_eq!(r.body["rationale"], json!("HIGH_RISK"));
+    assert_eq!(r.body["rule_id"], json!("no-high-risk"));
+
     // Denials carry their rationale and decision id.
     let r = access(&api, &key, &ci, &json!({"scopes": ["admin:all"]})).await;
     r.assert_problem(403);
@@ -250,7 +267,9 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
         .iter()
         .map(|d| d["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [denied.as_str()]);
+    // Newest first: the scope refusal, the high-risk rule, the inactive guard, the first default.
+    assert_eq!(ids.len(), 4, "{}", r.text);
+    assert_eq!(ids[0], denied.as_str());
     let r = api
         .get(&format!("/api/v1/decisions/{jti}"), Some(&admin))
         .await;
