@@ -16,6 +16,7 @@ mod mfa;
 mod oauth;
 mod openapi;
 mod oversize;
+mod policies;
 mod remote;
 mod reprobe;
 mod schemathesis;

@@ -249,11 +249,9 @@ pub async fn request_access(
     };
     let id = ToolId::parse(tool_id).ok_or_else(not_found)?;
     let (tool, active) = tokio::join!(state.store.get_tool(id), state.policies.get(state));
+    // Every request for an existing tool is decided and recorded, even one for a tool the
+    // caller's listing hides: the guards and the policy answer it (403 with the rationale).
     let (tool, active) = (tool?.ok_or_else(not_found)?, active?);
-    // An agent sees only tools it could use: any other answers as if it did not exist.
-    if !visible(p, &active.policy, &tool) {
-        return Err(not_found());
-    }
     let facts = Facts::new(p, &tool, &b, meta);
     let mut decision = facts.decide(&active.policy);
     let decision_id = uuid::Uuid::now_v7().to_string();
