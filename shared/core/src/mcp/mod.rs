@@ -104,7 +104,10 @@ pub fn server_info() -> Value {
 /// that is not plain printable ASCII travels wrapped). `None` for a malformed sentinel.
 pub fn decode_header_value(v: &str) -> Option<String> {
     use base64::Engine;
-    match v.strip_prefix("=?base64?").and_then(|r| r.strip_suffix("?=")) {
+    match v
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
         None => Some(v.to_owned()),
         Some(payload) => base64::engine::general_purpose::STANDARD
             .decode(payload)

@@ -30,6 +30,10 @@ const INSTRUCTIONS: &str = "toolreg is a registry of AI-agent tools. Use search_
     tools you may use, get_tool for one tool's schema or server, and request_access to ask the \
     registry's policy for a short-lived credential for a tool.";
 
+/// How long a client may cache `server/discover` and `tools/list` (2026-07-28): both are the
+/// same for every caller and change only with a deployment.
+const CACHE_TTL_MS: u64 = 300_000;
+
 /// Which era a request speaks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Era {
@@ -42,7 +46,9 @@ fn status_of(era: Era, code: i64) -> u16 {
     match (era, code) {
         (
             _,
-            code::PARSE_ERROR | code::INVALID_REQUEST | code::UNSUPPORTED_PROTOCOL_VERSION
+            code::PARSE_ERROR
+            | code::INVALID_REQUEST
+            | code::UNSUPPORTED_PROTOCOL_VERSION
             | code::HEADER_MISMATCH,
         ) => 400,
         (Era::Modern, code::INVALID_PARAMS) => 400,
@@ -266,10 +272,14 @@ async fn modern_method(
             "supportedVersions": MODERN_VERSIONS,
             "capabilities": capabilities(),
             "instructions": INSTRUCTIONS,
-            "ttlMs": 0,
-            "cacheScope": "private",
+            "ttlMs": CACHE_TTL_MS,
+            "cacheScope": "public",
         })),
-        "tools/list" => Ok(json!({"tools": tools::definitions()})),
+        "tools/list" => Ok(json!({
+            "tools": tools::definitions(),
+            "ttlMs": CACHE_TTL_MS,
+            "cacheScope": "public",
+        })),
         "tools/call" => call(state, req, p, params).await,
         other => Err(unknown_method(other)),
     }
@@ -339,7 +349,10 @@ async fn call(
     if !tools::offers(name) {
         return Err(RpcError::new(
             code::INVALID_PARAMS,
-            format!("Unknown tool: {}", name.chars().take(64).collect::<String>()),
+            format!(
+                "Unknown tool: {}",
+                name.chars().take(64).collect::<String>()
+            ),
         ));
     }
     let args = match params.get("arguments") {

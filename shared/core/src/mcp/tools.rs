@@ -227,8 +227,10 @@ fn failure_of(e: AppError, req: &ApiRequest) -> Value {
         }
         AppError::RateLimited { limit, reset_at } => failure(
             format!("rate limit of {limit} exceeded; retry after {reset_at} (epoch seconds)"),
-            Some(json!({"decision": "deny", "rationale": "RATE_LIMIT_EXCEEDED",
-                        "retry_at": reset_at})),
+            Some(
+                json!({"decision": "deny", "rationale": "RATE_LIMIT_EXCEEDED",
+                        "retry_at": reset_at}),
+            ),
         ),
         AppError::BadRequest(d)
         | AppError::NotFound(d)
@@ -247,7 +249,10 @@ fn failure_of(e: AppError, req: &ApiRequest) -> Value {
         other => {
             tracing::error!(error = %other, "an MCP tool call failed");
             failure(
-                format!("the registry failed to answer (request id {})", req.request_id),
+                format!(
+                    "the registry failed to answer (request id {})",
+                    req.request_id
+                ),
                 None,
             )
         }
@@ -397,14 +402,8 @@ async fn search_tools(state: &AppState, p: &Principal, args: Value) -> Result<Va
     let phrase = a.query.trim().to_lowercase();
     let terms: Vec<String> = phrase.split_whitespace().map(str::to_owned).collect();
     // One read of the catalog index; the filters run here so DynamoDB reads no further.
-    let page = list_svc::list_visible(
-        state,
-        p,
-        &ToolFilter::default(),
-        SEARCH_CATALOG_BOUND,
-        None,
-    )
-    .await?;
+    let page = list_svc::list_visible(state, p, &ToolFilter::default(), SEARCH_CATALOG_BOUND, None)
+        .await?;
     let scanned = page.items.len();
     let mut hits: Vec<(u32, &Tool)> = page
         .items
@@ -506,7 +505,9 @@ async fn get_tool(state: &AppState, p: &Principal, args: Value) -> Result<Value,
         (id, name) => resolve(state, p, id.as_deref(), name.as_deref()).await?,
     };
     let view = serde_json::to_value(ToolView::from(&t)).map_err(AppError::internal)?;
-    Ok(success(json!({"tool": view, "probe_status": probe_word(&t)})))
+    Ok(success(
+        json!({"tool": view, "probe_status": probe_word(&t)}),
+    ))
 }
 
 #[derive(Deserialize)]
