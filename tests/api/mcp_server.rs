@@ -668,3 +668,74 @@ async fn protocol_errors_are_json_rpc_errors_and_tool_failures_are_results() {
     .await;
     assert_eq!(r.body["result"]["isError"], json!(true), "{}", r.text);
 }
+
+/// Runs the MCP Inspector CLI (installed by `make test` in .npm-tools/) against `s`'s /mcp.
+fn inspector(s: &Server, token: &str, args: &[&str]) -> Value {
+    let bin = repo_root().join(".npm-tools/node_modules/.bin/mcp-inspector");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make inspector` (make test does)",
+        bin.display()
+    );
+    let home = tempfile_dir();
+    let out = std::process::Command::new(bin)
+        .env("HOME", &home)
+        .args(["--cli", &s.url("/mcp"), "--transport", "http"])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args(args)
+        .output()
+        .expect("run the MCP Inspector CLI");
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(
+        out.status.success(),
+        "the Inspector failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the Inspector printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// A fresh directory under target/ for one Inspector run's home (where it keeps its catalog).
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = repo_root()
+        .join("target/test-logs")
+        .join(unique("inspector"));
+    std::fs::create_dir_all(&d).expect("create the Inspector's home");
+    d
+}
+
+#[tokio::test]
+async fn the_mcp_inspector_cli_lists_and_calls_the_tools() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let tool = function_tool(&api, &admin, "low", &["inspected"], "Seen by the Inspector").await;
+    let name = tool["name"].as_str().unwrap();
+    let listed = inspector(s, &admin, &["--method", "tools/list"]);
+    let names: Vec<&str> = listed["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["search_tools", "get_tool", "request_access"]);
+    let got = inspector(
+        s,
+        &admin,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "get_tool",
+            "--tool-arg",
+            &format!("name={name}"),
+        ],
+    );
+    assert_eq!(got["isError"], json!(false), "{got}");
+    assert_eq!(got["structuredContent"]["tool"]["id"], tool["id"], "{got}");
+}
