@@ -16,6 +16,7 @@ mod mcp_server;
 mod oauth;
 mod openapi;
 mod oversize;
+mod policies;
 mod remote;
 mod reprobe;
 mod schemathesis;
