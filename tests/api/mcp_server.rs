@@ -265,17 +265,15 @@ async fn the_sdk_client_searches_reads_and_asks_for_access_at_both_revisions() {
             .get(&format!("/api/v1/decisions/{deny_id}"), Some(&admin))
             .await;
         assert_eq!(d.body["decision"], json!("deny"), "{}", d.text);
-        // A hidden tool is not found, by name as by id.
+        // A tool hidden from the listing is still decided, as over REST: denied, recorded.
         let hidden = nth_call(&out, "request_access", 2);
         assert_eq!(hidden["is_error"], json!(true), "{hidden}");
-        assert!(hidden["structured"].is_null(), "{hidden}");
-        assert!(
-            !hidden["text"]
-                .as_str()
-                .unwrap()
-                .contains(risky["id"].as_str().unwrap()),
-            "a hidden tool's id leaks: {hidden}"
+        assert_eq!(
+            hidden["structured"]["rationale"],
+            json!("HIGH_RISK"),
+            "{hidden}"
         );
+        assert_eq!(hidden["structured"]["rule_id"], json!("no-high-risk"));
     }
 
     // A person sees the whole catalog, the high-risk tool included.

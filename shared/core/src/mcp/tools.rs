@@ -5,7 +5,8 @@
 //! (unknown tool, bad arguments, a policy's deny, a missing scope, an unavailable dependency)
 //! is a result with `isError: true`, never an HTTP error. Who may see what is the REST API's
 //! rule: agents see only tools the active policy could allow them (`services::access::visible`),
-//! and a hidden tool answers exactly as a missing one does.
+//! and a hidden tool answers `search_tools` and `get_tool` exactly as a missing one does; an
+//! access request for it is decided and recorded, as `POST /tools/{id}/access` does.
 
 use crate::auth::principal::Principal;
 use crate::domain::agent::TOOLS_ACCESS;
@@ -537,11 +538,25 @@ async fn request_access(
             ));
         }
     }
-    // An id names the tool directly (the access service checks visibility); a name is looked
-    // up first, as the caller may see it.
+    // As `POST /tools/{id}/access`: every request for an existing tool is decided and recorded,
+    // one the caller's listing hides included (the guards and the policy answer it). A name is
+    // looked up first.
+    let missing = || {
+        AppError::NotFound(format!(
+            "no tool {:?}",
+            a.tool.chars().take(128).collect::<String>()
+        ))
+    };
     let tool_id = match ToolId::parse(&a.tool) {
         Some(id) => id.to_string(),
-        None => resolve(state, p, None, Some(&a.tool)).await?.id.to_string(),
+        None if a.tool.is_empty() || a.tool.chars().count() > 128 => return Err(missing()),
+        None => state
+            .store
+            .find_tool_by_name(&a.tool)
+            .await?
+            .ok_or_else(missing)?
+            .id
+            .to_string(),
     };
     let body = AccessBody {
         scopes: a.scopes,
@@ -551,10 +566,7 @@ async fn request_access(
         Ok(granted) => Ok(success(
             serde_json::to_value(&granted).map_err(AppError::internal)?,
         )),
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
-            "no tool {:?}",
-            a.tool.chars().take(128).collect::<String>()
-        ))),
+        Err(AppError::NotFound(_)) => Err(missing()),
         Err(e) => Err(e),
     }
 }
