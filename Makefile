@@ -1,6 +1,6 @@
 # toolreg — every task a developer or CI runs. `make dev` and `make test` set up everything they
 # need on a fresh machine (Amazon DynamoDB Local from Maven Central; a project virtualenv with
-# moto and the MCP SDK; the Rust build).
+# moto and the MCP SDK; the MCP Inspector CLI from npm, in .npm-tools/; the Rust build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -9,13 +9,24 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench venv dynamodb-local clean infra
+.PHONY: dev test lint fmt build package bench venv dynamodb-local inspector clean infra
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## The MCP Inspector CLI (needs node and npm), pinned, kept in .npm-tools/: tests/api/mcp_server.rs
+## lists and calls /mcp's tools with it.
+INSPECTOR_VERSION := 2.12.0
+INSPECTOR := .npm-tools/node_modules/.bin/mcp-inspector
+inspector: .npm-tools/.installed-$(INSPECTOR_VERSION)
+
+.npm-tools/.installed-$(INSPECTOR_VERSION):
+	mkdir -p .npm-tools
+	npm install --prefix .npm-tools --no-audit --no-fund --silent @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
 	touch $@
 
 ## Amazon DynamoDB Local (needs java and mvn), kept in .dynamodb-local/.
@@ -28,7 +39,7 @@ dev: venv dynamodb-local
 	scripts/dev.sh
 
 ## Run every test against a local stack the tests start themselves.
-test: venv dynamodb-local
+test: venv dynamodb-local inspector
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
 

@@ -351,3 +351,17 @@ async fn an_allow_all_policy_lets_an_oauth_agent_use_any_active_tool() {
     assert_eq!(r.body["rationale"], json!("DEFAULT_ALLOW"));
     assert_eq!(r.body["credential"]["scope"], json!("x:read"));
 }
+
+#[tokio::test]
+async fn a_decision_listing_with_an_empty_time_range_is_a_400_not_a_500() {
+    let api = Api::new(toolreg_tests::stack::server());
+    let admin = api.admin().await;
+    let r = api
+        .get(
+            "/api/v1/decisions?from_timestamp=2026-01-02T00:00:00Z&to_timestamp=2026-01-01T00:00:00Z",
+            Some(&admin),
+        )
+        .await;
+    r.assert_problem(400);
+    assert!(r.text.contains("after to_timestamp"), "{}", r.text);
+}

@@ -306,7 +306,18 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             http_event("GET", "/api/v1/audit-events?limit=3", p, &[], auth, None),
             200,
         ),
-        "openapi" | "docs" | "oauth-metadata" | "jwks" => {
+        "mcp" => (
+            http_event(
+                "POST",
+                p,
+                p,
+                &[],
+                auth,
+                Some(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
+            ),
+            200,
+        ),
+        "openapi" | "docs" | "oauth-metadata" | "oauth-protected-resource" | "jwks" => {
             (http_event("GET", p, p, &[], &[], None), 200)
         }
         // No form: an RFC 6749 invalid_request.

@@ -12,6 +12,7 @@ mod keys;
 mod lambda;
 mod limits;
 mod load;
+mod mcp_server;
 mod mfa;
 mod oauth;
 mod openapi;

@@ -28,10 +28,18 @@ async fn the_document_has_exactly_the_routes_of_the_route_table() {
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{path} {method} has responses"
             );
-            // Errors are problems, except the OAuth token endpoint's RFC 6749 errors.
+            // Errors are problems, except the OAuth token endpoint's RFC 6749 errors and the MCP
+            // endpoint's JSON-RPC errors (its refusals before any message is read stay problems).
             let oauth = path == "/api/v1/oauth/token";
+            let mcp = path == "/mcp";
             for (code, resp) in op["responses"].as_object().unwrap() {
-                if code.as_str() >= "400" && oauth {
+                if mcp && ["400", "404", "413"].contains(&code.as_str()) {
+                    assert_eq!(
+                        resp["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/JsonRpcResponse",
+                        "{path} {method} {code} is a JSON-RPC error"
+                    );
+                } else if code.as_str() >= "400" && oauth {
                     assert_eq!(
                         resp["content"]["application/json"]["schema"]["$ref"],
                         "#/components/schemas/OAuthError",

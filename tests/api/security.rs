@@ -167,6 +167,7 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
         ]})),
         "policies-simulate" => Some(json!({"version": 1, "limit": 10})),
         "tools-access" => Some(json!({"scopes": ["matrix:read"]})),
+        "mcp" => Some(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
         // Sent form-encoded by the matrix itself.
         "oauth-token" => None,
         _ => {

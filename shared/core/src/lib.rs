@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod lambda;
 pub mod logging;
+pub mod mcp;
 pub mod openapi;
 pub mod probe;
 pub mod routes;

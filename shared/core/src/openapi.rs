@@ -88,6 +88,27 @@ fn operation(route: &Route) -> Value {
         Content::None => {}
     }
     responses.insert(o.status.to_string(), ok);
+    if o.request == Some("JsonRpcMessage") {
+        // MCP: a notification is accepted with no body; a JSON-RPC error travels as JSON-RPC,
+        // with the status the protocol revision maps its code to.
+        responses.insert(
+            "202".into(),
+            json!({"description": "A notification (or a posted response) was accepted",
+                   "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}}),
+        );
+        for (s, what) in [
+            (400, "A malformed message, an invalid envelope or params, routing headers that do not match the body (-32020), or an unsupported protocol revision (-32022)"),
+            (404, "A method this server does not offer (2026-07-28)"),
+            (413, "Body too large"),
+        ] {
+            responses.insert(
+                s.to_string(),
+                json!({"description": what,
+                       "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+                       "content": {"application/json": {"schema": r("JsonRpcResponse")}}}),
+            );
+        }
+    }
     if is_form(o.request) {
         // The OAuth token endpoint answers RFC 6749 §5.2 errors, which OAuth clients parse.
         for s in [400, 401, 429, 500, 503] {
@@ -423,6 +444,24 @@ fn agent_schemas() -> Value {
             "grant_types_supported": {"type": "array", "items": {"type": "string"}},
             "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
             "scopes_supported": {"type": "array", "items": {"type": "string"}}}},
+        "JsonRpcMessage": {"type": "object", "required": ["jsonrpc", "method"],
+            "description": "One JSON-RPC 2.0 request (with id) or notification (without) of the Model Context Protocol",
+            "properties": {
+                "jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer"]},
+                "method": {"type": "string", "examples": ["initialize", "server/discover", "tools/list", "tools/call"]},
+                "params": {"type": "object"}}},
+        "JsonRpcResponse": {"type": "object", "required": ["jsonrpc", "id"], "properties": {
+            "jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer", "null"]},
+            "result": {"type": "object"},
+            "error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "integer"}, "message": {"type": "string"}, "data": {}}}}},
+        "ProtectedResourceMetadata": {"type": "object", "required": ["resource", "authorization_servers"], "properties": {
+            "resource": {"type": "string"},
+            "authorization_servers": {"type": "array", "items": {"type": "string"}},
+            "bearer_methods_supported": {"type": "array", "items": {"type": "string"}},
+            "scopes_supported": {"type": "array", "items": {"type": "string"}},
+            "resource_name": {"type": "string"},
+            "resource_documentation": {"type": "string"}}},
         "Jwks": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object",
             "required": ["kty", "crv", "x", "y", "kid", "alg"], "properties": {
                 "kty": {"const": "EC"}, "crv": {"const": "P-256"}, "x": {"type": "string"}, "y": {"type": "string"},
@@ -476,6 +515,7 @@ pub fn document() -> Value {
             {"name": "credentials", "description": "Access requests, decisions and just-in-time tool credentials"},
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
+            {"name": "mcp", "description": "The catalog as an MCP server, and its protected-resource metadata"},
             {"name": "meta", "description": "Health and documentation"}
         ],
         "paths": paths,

@@ -69,6 +69,14 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
         from: stamp_param(&q, "from_timestamp")?,
         to: stamp_param(&q, "to_timestamp")?,
     };
+    // As the audit listing: an empty range is the caller's mistake (DynamoDB refuses it).
+    if let (Some(from), Some(to)) = (&f.from, &f.to) {
+        if from > to {
+            return Err(AppError::BadRequest(
+                "from_timestamp is after to_timestamp".into(),
+            ));
+        }
+    }
     let page = svc::list_decisions(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
     let items: Vec<Value> = page.items.iter().map(svc::decision_view).collect();
     Ok(ApiResponse::json(

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod health;
 pub mod idempotency;
 pub mod infra;
+pub mod mcp;
 pub mod mfa;
 pub mod oauth;
 pub mod policies;
@@ -158,6 +159,8 @@ pub const HANDLERS: &[Served] = &[
     served!(CREDENTIALS_GET => credentials::status),
     served!(CREDENTIALS_REVOKE => credentials::revoke),
     served!(AUDIT_LIST => audit::list),
+    served!(MCP => mcp::serve),
+    served!(OAUTH_PROTECTED_RESOURCE => mcp::resource_metadata),
     served!(OPENAPI => docs::openapi),
     served!(DOCS => docs::page),
 ];
@@ -307,6 +310,10 @@ pub async fn dispatch(
         Ok(r) => r,
         Err(e) => problem::from_error(&e, &request_id),
     };
+    // The one route-keyed hook: MCP clients find the token endpoint from /mcp's refusals.
+    if route.function == MCP.function {
+        mcp::challenge(state, &req, &mut resp);
+    }
     if req.method == "HEAD" {
         resp.body.clear();
     }

@@ -151,7 +151,7 @@ pub async fn token(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
 
 /// The service's base URL: configured, or from the request (API Gateway sets `Host` and
 /// `X-Forwarded-Proto`).
-fn base_url(state: &AppState, req: &ApiRequest) -> String {
+pub(crate) fn base_url(state: &AppState, req: &ApiRequest) -> String {
     if let Some(b) = &state.config.public_base_url {
         return b.clone();
     }

@@ -1890,6 +1890,68 @@ pub const CREDENTIALS_REVOKE: Route = Route {
     memory: 128,
 };
 
+pub const MCP: Route = Route {
+    method: "POST",
+    path: "/mcp",
+    function: "mcp",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "The catalog as an MCP server (streamable HTTP, JSON answers; revisions 2026-07-28 and 2025-11-25)",
+        tag: "mcp",
+        request: Some("JsonRpcMessage"),
+        status: 200,
+        response: Content::Json("JsonRpcResponse"),
+        query: &[],
+        problems: &[401, 403, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "UpdateItem",
+            "PutItem",
+            "TransactWriteItems",
+        ],
+        index: true,
+        kms: &[],
+        secret: true,
+        pepper: true,
+        signing: &["Sign", "GetPublicKey"],
+    },
+    timeout: 15,
+    memory: 256,
+};
+
+pub const OAUTH_PROTECTED_RESOURCE: Route = Route {
+    method: "GET",
+    path: "/.well-known/oauth-protected-resource",
+    function: "oauth-protected-resource",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 protected resource metadata of the MCP endpoint (RFC 9728)",
+        tag: "mcp",
+        request: None,
+        status: 200,
+        response: Content::Json("ProtectedResourceMetadata"),
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
 pub const ROUTES: &[&Route] = &[
     &HEALTH,
     &AUTH_LOGIN,
@@ -1943,6 +2005,8 @@ pub const ROUTES: &[&Route] = &[
     &CREDENTIALS_GET,
     &CREDENTIALS_REVOKE,
     &AUDIT_LIST,
+    &MCP,
+    &OAUTH_PROTECTED_RESOURCE,
     &OPENAPI,
     &DOCS,
 ];

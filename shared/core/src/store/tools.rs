@@ -705,6 +705,21 @@ impl Store {
         })
     }
 
+    /// The tool named `name` (case-insensitive), from the catalog index (GSI1 `TOOLS` /
+    /// `<name_lower>`): one query. The index is eventually consistent, as every listing is.
+    pub async fn find_tool_by_name(&self, name: &str) -> Result<Option<Tool>, StoreError> {
+        let mut q = PageQuery {
+            index: Some(keys::GSI1),
+            key_condition: "GSI1PK = :pk AND GSI1SK = :sk".into(),
+            forward: true,
+            ..Default::default()
+        };
+        q.values.insert(":pk".into(), item::s(keys::TOOLS_INDEX_PK));
+        q.values.insert(":sk".into(), item::s(name.to_lowercase()));
+        let page = self.query_page(&q, None, 1).await?;
+        page.items.into_iter().next().map(from_item).transpose()
+    }
+
     /// A tool's probe history, newest first, and whether the tool exists. Reads the partition
     /// backwards from the tool item (`TOOL` sorts after every `PROBE#…` key), so a first page
     /// sees the tool item too and one query answers both questions.

@@ -32,3 +32,22 @@ pub async fn get_visible(
         Err(not_found(id))
     }
 }
+
+/// The tool named `name`, if `p` may see it (as [`get_visible`]); `None` when there is none
+/// or it is hidden from `p`, so the two cannot be told apart.
+pub async fn find_visible(
+    state: &AppState,
+    p: &crate::auth::principal::Principal,
+    name: &str,
+) -> AppResult<Option<Tool>> {
+    use crate::auth::principal::Principal;
+    let Principal::Agent(_) = p else {
+        return Ok(state.store.find_tool_by_name(name).await?);
+    };
+    let (t, active) = tokio::join!(
+        state.store.find_tool_by_name(name),
+        state.policies.get(state)
+    );
+    let (t, active) = (t?, active?);
+    Ok(t.filter(|t| crate::services::access::visible(p, &active.policy, t)))
+}
