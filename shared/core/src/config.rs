@@ -113,6 +113,10 @@ pub struct Config {
     /// Adds an `X-Toolreg-Aws-Calls` header to every response (local stack and tests only), so
     /// tests can hold each route to its round-trip budget.
     pub expose_call_counts: bool,
+    /// The reverse-DNS namespace the MCP Registry API names servers under
+    /// (`REGISTRY_NAMESPACE`, default `io.toolreg.local`): a tool `github` is served as
+    /// `io.toolreg.local/github`.
+    pub registry_namespace: String,
 }
 
 /// A named configuration error: which variable and what is wrong with it.
@@ -291,6 +295,23 @@ impl Config {
                 "a whole number from 1 to 256",
             )?,
             expose_call_counts: r.flag("TOOLREG_EXPOSE_CALL_COUNTS")?,
+            registry_namespace: {
+                let ns = r.string("REGISTRY_NAMESPACE", "io.toolreg.local")?;
+                let ns = ns.trim().to_owned();
+                if ns.len() > 100
+                    || !ns
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                {
+                    return Err(ConfigError {
+                        variable: "REGISTRY_NAMESPACE",
+                        problem: format!(
+                            "expected a reverse-DNS name of letters, digits, . and - (at most 100), got {ns:?}"
+                        ),
+                    });
+                }
+                ns
+            },
         })
     }
 }
@@ -358,6 +379,7 @@ mod tests {
             }
         );
         assert!(!c.probe_allow_private_networks);
+        assert_eq!(c.registry_namespace, "io.toolreg.local");
     }
 
     #[test]
@@ -368,5 +390,13 @@ mod tests {
         assert_eq!(err.variable, "LOGIN_RATE_LIMIT_IP");
         let err = with(&[("PROBE_ALLOW_PRIVATE_NETWORKS", "yes please")]).unwrap_err();
         assert!(err.to_string().contains("PROBE_ALLOW_PRIVATE_NETWORKS"));
+        let err = with(&[("REGISTRY_NAMESPACE", "com.example/tools")]).unwrap_err();
+        assert_eq!(err.variable, "REGISTRY_NAMESPACE");
+        assert_eq!(
+            with(&[("REGISTRY_NAMESPACE", "com.example.tools")])
+                .unwrap()
+                .registry_namespace,
+            "com.example.tools"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod infra;
 pub mod oauth;
 pub mod policies;
+pub mod registry;
 pub mod table;
 pub mod tools;
 pub mod users;
@@ -155,6 +156,12 @@ pub const HANDLERS: &[Served] = &[
     served!(AUDIT_LIST => audit::list),
     served!(OPENAPI => docs::openapi),
     served!(DOCS => docs::page),
+    served!(REGISTRY_SERVERS_LIST => registry::list),
+    served!(REGISTRY_SERVER_VERSIONS => registry::versions),
+    served!(REGISTRY_SERVER_VERSION => registry::version),
+    served!(REGISTRY_SERVERS_LIST_PREFLIGHT => registry::preflight),
+    served!(REGISTRY_SERVER_VERSIONS_PREFLIGHT => registry::preflight),
+    served!(REGISTRY_SERVER_VERSION_PREFLIGHT => registry::preflight),
 ];
 
 /// The handler of `route` (the local server).
@@ -442,7 +449,8 @@ mod tests {
                 .replace("{id}", "x")
                 .replace("{key_id}", "y")
                 .replace("{version}", "1")
-                .replace("{jti}", "j");
+                .replace("{jti}", "j")
+                .replace("{name}", "n");
             assert_eq!(
                 resolve(r.method, &path).unwrap().0.function,
                 r.function,
