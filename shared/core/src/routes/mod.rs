@@ -179,7 +179,8 @@ pub enum MatchError {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-/// The path parameters of `path` when it matches `template`.
+/// The path parameters of `path` when it matches `template`, each the raw (still encoded)
+/// segment.
 pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -192,11 +193,10 @@ pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, Stri
             if ps.is_empty() {
                 return None;
             }
-            let value = url::form_urlencoded::parse(format!("v={ps}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            params.insert(name.to_owned(), value);
+            // The raw segment, still percent-encoded, as API Gateway passes path parameters:
+            // a handler that takes encoded values (a registry server name's `%2F`) decodes
+            // them itself, the same way behind API Gateway and on the local server.
+            params.insert(name.to_owned(), (*ps).to_owned());
         } else if ts != ps {
             return None;
         }
@@ -309,6 +309,9 @@ pub async fn dispatch(
         resp.body.clear();
     }
     resp.header("x-request-id", &request_id);
+    if cors(route) {
+        resp.header("access-control-allow-origin", "*");
+    }
     if state.config.expose_call_counts {
         resp.header("x-toolreg-aws-calls", &counts.header_value());
     }
