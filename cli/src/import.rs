@@ -136,7 +136,9 @@ fn new_tool(server: &Value) -> Result<(String, NewTool), (String, String)> {
             "streamable-http" => TransportPreference::StreamableHttp,
             "sse" => TransportPreference::Sse,
             other => {
-                reasons.push(format!("remote type {other:?} is not streamable-http or sse"));
+                reasons.push(format!(
+                    "remote type {other:?} is not streamable-http or sse"
+                ));
                 continue;
             }
         };
@@ -202,7 +204,9 @@ fn reason_of(e: &AppError) -> String {
     match e {
         AppError::ProbeFailed(o) => format!(
             "probe failed: {}",
-            o.error.as_deref().unwrap_or("the server did not answer as an MCP server")
+            o.error
+                .as_deref()
+                .unwrap_or("the server did not answer as an MCP server")
         ),
         AppError::Validation(errors) => errors
             .iter()

@@ -15,6 +15,7 @@ mod load;
 mod oauth;
 mod openapi;
 mod oversize;
+mod registry;
 mod remote;
 mod reprobe;
 mod schemathesis;

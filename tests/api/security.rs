@@ -84,6 +84,9 @@ fn success_status(route: &Route) -> u16 {
     if route.function == TOOLS_REPROBE.function || route.function == TOOLS_APPROVE_TOOLS.function {
         return 409; // the matrix's tool is a function tool: authorised, but nothing to probe
     }
+    if route.path.starts_with("/v0.1/servers/{name}") && route.method == "GET" {
+        return 404; // the matrix names no registry server: authorised, but nothing there
+    }
     route.openapi.status
 }
 

@@ -114,7 +114,9 @@ fn operation(route: &Route) -> Value {
     {
         let registry = route.path.starts_with("/v0.1/");
         let description = match name {
-            "name" if registry => "The server's reverse-DNS name, URL-encoded (io.toolreg.local%2Fgithub)".to_owned(),
+            "name" if registry => {
+                "The server's reverse-DNS name, URL-encoded (io.toolreg.local%2Fgithub)".to_owned()
+            }
             "version" if registry => "The server version, or latest".to_owned(),
             "key_id" => "API key id (its public prefix)".to_owned(),
             "version" => "Policy version number (1, 2, ...)".to_owned(),

@@ -182,17 +182,14 @@ async fn named(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<
         .filter(|n| crate::domain::tool::validate_name(n).is_ok())
         .ok_or_else(not_found)?;
     let p = caller.principal()?;
-    let (tool, active) = tokio::join!(
-        state.store.get_tool_by_name(tool_name),
-        async {
-            match &p {
-                crate::auth::principal::Principal::Agent(_) => {
-                    state.policies.get(state).await.map(Some)
-                }
-                _ => Ok(None),
+    let (tool, active) = tokio::join!(state.store.get_tool_by_name(tool_name), async {
+        match &p {
+            crate::auth::principal::Principal::Agent(_) => {
+                state.policies.get(state).await.map(Some)
             }
+            _ => Ok(None),
         }
-    );
+    });
     let tool = tool?.ok_or_else(not_found)?;
     let shown = tool.is_active
         && tool.tool_type() == ToolType::Remote
@@ -231,12 +228,14 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     };
     let updated_since = match q.get("updated_since") {
         None => None,
-        Some(v) => Some(crate::time::stamp(crate::time::parse(v).ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "updated_since must be an RFC 3339 date-time, got {:?}",
-                v.chars().take(64).collect::<String>()
-            ))
-        })?)),
+        Some(v) => Some(crate::time::stamp(crate::time::parse(v).ok_or_else(
+            || {
+                AppError::BadRequest(format!(
+                    "updated_since must be an RFC 3339 date-time, got {:?}",
+                    v.chars().take(64).collect::<String>()
+                ))
+            },
+        )?)),
     };
     let version = match q.get("version").map(String::as_str) {
         None | Some("latest") => None,
@@ -281,20 +280,15 @@ pub async fn versions(
     let q = query::parse(&req.raw_query, ONE_KEYS)?;
     query::flag(&q, "include_deleted")?;
     let (_, tool) = named(state, req, caller).await?;
-    let e = entry(&state.config.registry_namespace, &tool).ok_or_else(|| {
-        AppError::Internal("a remote tool has no remote configuration".into())
-    })?;
+    let e = entry(&state.config.registry_namespace, &tool)
+        .ok_or_else(|| AppError::Internal("a remote tool has no remote configuration".into()))?;
     Ok(json_response(
         &json!({"servers": [e], "metadata": {"count": 1}}),
     ))
 }
 
 /// `GET /v0.1/servers/{name}/versions/{version}`: the version, or `latest`.
-pub async fn version(
-    state: &AppState,
-    req: &ApiRequest,
-    caller: Caller,
-) -> AppResult<ApiResponse> {
+pub async fn version(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, ONE_KEYS)?;
     query::flag(&q, "include_deleted")?;
     let raw = req.path_param("version");
@@ -311,9 +305,8 @@ pub async fn version(
             )))
         }
     }
-    let e = entry(&state.config.registry_namespace, &tool).ok_or_else(|| {
-        AppError::Internal("a remote tool has no remote configuration".into())
-    })?;
+    let e = entry(&state.config.registry_namespace, &tool)
+        .ok_or_else(|| AppError::Internal("a remote tool has no remote configuration".into()))?;
     Ok(json_response(&e))
 }
 

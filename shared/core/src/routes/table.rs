@@ -1914,7 +1914,6 @@ pub const REGISTRY_SERVER_VERSION_PREFLIGHT: Route = Route {
     memory: 128,
 };
 
-
 pub const ROUTES: &[&Route] = &[
     &HEALTH,
     &AUTH_LOGIN,
