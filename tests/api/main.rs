@@ -15,6 +15,7 @@ mod load;
 mod oauth;
 mod openapi;
 mod oversize;
+mod policies;
 mod registry;
 mod remote;
 mod reprobe;

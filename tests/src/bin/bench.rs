@@ -302,6 +302,16 @@ async fn main() {
         .unwrap();
     }
     {
+        // The cold-start runs above deactivated the bench tool (tools-deactivate): agents see,
+        // and may ask for, active tools only.
+        let r = api
+            .post(
+                &format!("/api/v1/tools/{tool_id}/activate"),
+                Some(&admin),
+                &json!({}),
+            )
+            .await;
+        assert!(r.status < 400, "activate: {}", r.text);
         let count = 200;
         let started_cpu = cpu_seconds(pid);
         let mut last = None;

@@ -17,6 +17,7 @@ use crate::domain::probe::ProbeStatus as ProbeVerdict;
 use crate::domain::tool::{RiskLevel, Tool, ToolId, ToolKind, ToolType};
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::body::present;
 use crate::services::ratelimit::{self, Check};
 use crate::state::AppState;
 use crate::store::decisions::{DecisionFilter, DecisionItem, DecisionPage, RevokeError};
@@ -248,11 +249,9 @@ pub async fn request_access(
     };
     let id = ToolId::parse(tool_id).ok_or_else(not_found)?;
     let (tool, active) = tokio::join!(state.store.get_tool(id), state.policies.get(state));
+    // Every request for an existing tool is decided and recorded, even one for a tool the
+    // caller's listing hides: the guards and the policy answer it (403 with the rationale).
     let (tool, active) = (tool?.ok_or_else(not_found)?, active?);
-    // An agent sees only tools it could use: any other answers as if it did not exist.
-    if !visible(p, &active.policy, &tool) {
-        return Err(not_found());
-    }
     let facts = Facts::new(p, &tool, &b, meta);
     let mut decision = facts.decide(&active.policy);
     let decision_id = uuid::Uuid::now_v7().to_string();
@@ -498,15 +497,6 @@ pub struct SimulateBody {
     pub version: Option<u64>,
     #[serde(default, deserialize_with = "present")]
     pub limit: Option<usize>,
-}
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
 
 /// Replays the newest recorded decisions against a candidate policy: the counts, and every

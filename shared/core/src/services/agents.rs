@@ -10,20 +10,12 @@ use crate::auth::principal::UserPrincipal;
 use crate::domain::agent::{self, Agent, ApiKey, MAX_ACTIVE_KEYS};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::body::present;
 use crate::services::ratelimit;
 use crate::state::AppState;
 use crate::store::agents::{AgentFilter, AgentWriteError, Page};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
 
 /// `POST /agents` body.
 #[derive(Debug, Deserialize)]
@@ -197,26 +189,6 @@ pub async fn list(
     Ok(state.store.list_agents(f, limit, cursor, &scope).await?)
 }
 
-/// Checks `If-Match` against the agent's current ETag (`*` matches any existing agent).
-fn check_if_match(a: &Agent, if_match: Option<&str>) -> AppResult<()> {
-    match if_match.map(str::trim) {
-        None | Some("*") => Ok(()),
-        Some(v) => {
-            let etag = a.etag();
-            if v.split(',')
-                .map(str::trim)
-                .any(|e| e == etag || e.trim_start_matches("W/") == etag)
-            {
-                Ok(())
-            } else {
-                Err(AppError::PreconditionFailed(format!(
-                    "If-Match {v} does not match the current ETag {etag}"
-                )))
-            }
-        }
-    }
-}
-
 /// What an edit of an agent does: the new agent and the audit details, or nothing to do.
 type Edit = Option<(Agent, Value)>;
 
@@ -237,7 +209,7 @@ where
 {
     for _ in 0..3 {
         let old = get(state, id).await?;
-        check_if_match(&old, if_match)?;
+        super::check_if_match(old.version, if_match)?;
         let Some((mut new, details)) = edit(&old)? else {
             return Ok(old);
         };

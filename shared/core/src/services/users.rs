@@ -22,6 +22,7 @@ use crate::auth::principal::{verify_token, UserPrincipal};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::body::present;
 use crate::services::auth::TokenPair;
 use crate::services::ratelimit::{self, Check};
 use crate::state::AppState;
@@ -29,15 +30,6 @@ use crate::store::tokens::{family_started_ms, new_family_id};
 use crate::store::users::{UserFilter, UserPage, UserWriteError};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
 
 /// `POST /users` body.
 #[derive(Debug, Deserialize)]
@@ -192,26 +184,6 @@ pub async fn list(
     state.store.list_users(f, limit, cursor, &scope).await
 }
 
-/// Checks `If-Match` against the user's current ETag (`*` matches any existing user).
-fn check_if_match(u: &User, if_match: Option<&str>) -> AppResult<()> {
-    match if_match.map(str::trim) {
-        None | Some("*") => Ok(()),
-        Some(v) => {
-            let etag = u.etag();
-            if v.split(',')
-                .map(str::trim)
-                .any(|e| e == etag || e.trim_start_matches("W/") == etag)
-            {
-                Ok(())
-            } else {
-                Err(AppError::PreconditionFailed(format!(
-                    "If-Match {v} does not match the current ETag {etag}"
-                )))
-            }
-        }
-    }
-}
-
 /// What an edit of a user does: the new user and the audit details, or nothing to do.
 type Edit = Option<(User, Value)>;
 
@@ -232,7 +204,7 @@ where
 {
     for _ in 0..3 {
         let old = get(state, id).await?;
-        check_if_match(&old, if_match)?;
+        super::check_if_match(old.version, if_match)?;
         let Some((mut new, details)) = edit(&old)? else {
             return Ok(old);
         };

@@ -6,6 +6,7 @@
 //! on the agent's `version` and `keys_rev`; creating or revoking a key bumps `keys_rev`, so a
 //! key made while the agent changes makes one of the two transactions fail and retry.
 
+use super::cursor::Must;
 use super::item::{self, Entity, Item};
 use super::{keys, put_new, Store, StoreError};
 use crate::domain::agent::{Agent, ApiKey};
@@ -391,22 +392,15 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
-                        ("PK", Must::StartWith("AGENT#")),
-                        ("SK", Must::Equal(keys::AGENT_SK)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
+                ("PK", Must::StartWith("AGENT#")),
+                ("SK", Must::Equal(keys::AGENT_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(Page {
             items: page
@@ -459,22 +453,15 @@ impl Store {
             ..Default::default()
         };
         q.values.insert(":pk".into(), item::s(index_pk.clone()));
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("GSI1PK", Must::Equal(&index_pk)),
-                        ("PK", Must::StartWith("APIKEY#")),
-                        ("SK", Must::Equal(keys::API_KEY_SK)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(&index_pk)),
+                ("PK", Must::StartWith("APIKEY#")),
+                ("SK", Must::Equal(keys::API_KEY_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(Page {
             items: page

@@ -4,6 +4,7 @@
 //! credential's `jti`; revoking the credential marks the decision (`revoked_at`), so a tool's
 //! server that checks online reads one item.
 
+use super::cursor::Must;
 use super::item::{self, Entity};
 use super::{keys, put_new, Store, StoreError};
 use crate::domain::audit::AuditEvent;
@@ -164,22 +165,15 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
-                        ("PK", Must::StartWith("DECISION#")),
-                        ("SK", Must::Equal(keys::DECISION_SK)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
+                ("PK", Must::StartWith("DECISION#")),
+                ("SK", Must::Equal(keys::DECISION_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(DecisionPage {
             items: item::from_items(page.items)?,

@@ -288,6 +288,25 @@ impl PageQuery {
     }
 }
 
+impl PageQuery {
+    /// Where a listing resumes: `cursor` decoded for `scope` and checked to lie within the
+    /// listing (`rules`), so a forged or foreign cursor is a 400, never a DynamoDB error.
+    pub fn start_from(
+        &self,
+        scope: &str,
+        cursor: Option<&str>,
+        rules: &[(&str, cursor::Must<'_>)],
+    ) -> Result<Option<Item>, StoreError> {
+        cursor
+            .map(|c| {
+                let c = cursor::decode(scope, c, self.key_names())?;
+                cursor::within(&c, rules)?;
+                Ok(c.key)
+            })
+            .transpose()
+    }
+}
+
 /// A page of items and where to resume, if anything may remain.
 pub(crate) struct Page {
     pub items: Vec<Item>,

@@ -6,6 +6,7 @@
 //! the head's active pointer in one transaction with a check that the version exists and the
 //! audit event.
 
+use super::cursor::Must;
 use super::item::{self, Entity};
 use super::{keys, put_new, Store, StoreError};
 use crate::domain::audit::AuditEvent;
@@ -183,21 +184,14 @@ impl Store {
         };
         q.values.insert(":pk".into(), item::s(keys::POLICIES_PK));
         q.values.insert(":v".into(), item::s("V#"));
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("PK", Must::Equal(keys::POLICIES_PK)),
-                        ("SK", Must::StartWith("V#")),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("PK", Must::Equal(keys::POLICIES_PK)),
+                ("SK", Must::StartWith("V#")),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(VersionPage {
             items: item::from_items(page.items)?,

@@ -1,5 +1,6 @@
 //! Tool items, their name guards and their probe records.
 
+use super::cursor::Must;
 use super::item::{self, Entity, Item, KeyItem};
 use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
@@ -705,22 +706,15 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
-                        ("PK", Must::StartWith("TOOL#")),
-                        ("SK", Must::Equal(keys::TOOL_SK)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
+                ("PK", Must::StartWith("TOOL#")),
+                ("SK", Must::Equal(keys::TOOL_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(ToolPage {
             items: page
@@ -753,22 +747,15 @@ impl Store {
         q.values
             .insert(":lo".into(), item::s(keys::PROBE_SK_PREFIX));
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
-        let start = match cursor {
-            Some(c) => {
-                use super::cursor::Must;
-                let c = super::cursor::decode(scope, c, q.key_names())?;
-                let pk = keys::tool_pk(tool_id);
-                super::cursor::within(
-                    &c,
-                    &[
-                        ("PK", Must::Equal(&pk)),
-                        ("SK", Must::StartWith(keys::PROBE_SK_PREFIX)),
-                    ],
-                )?;
-                Some(c.key)
-            }
-            None => None,
-        };
+        let pk = keys::tool_pk(tool_id);
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("PK", Must::Equal(&pk)),
+                ("SK", Must::StartWith(keys::PROBE_SK_PREFIX)),
+            ],
+        )?;
         let first_page = start.is_none();
         // The first page also holds the tool item: ask for one more.
         let want = if first_page { limit + 1 } else { limit };

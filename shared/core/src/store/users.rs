@@ -1,5 +1,6 @@
 //! User items and the username guard that makes usernames unique case-insensitively.
 
+use super::cursor::Must;
 use super::item::{self, Entity, Item};
 use super::tokens::RefreshRecord;
 use super::{keys, put_new, sdk_error, Store, StoreError};
@@ -249,14 +250,15 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = match cursor {
-            Some(c) => Some(
-                super::cursor::decode(scope, c, q.key_names())
-                    .map_err(|e| crate::error::AppError::BadRequest(e.to_string()))?
-                    .key,
-            ),
-            None => None,
-        };
+        let start = q.start_from(
+            scope,
+            cursor,
+            &[
+                ("GSI1PK", Must::Equal(keys::USERS_INDEX_PK)),
+                ("PK", Must::StartWith("USER#")),
+                ("SK", Must::Equal(keys::USER_SK)),
+            ],
+        )?;
         let page = self.query_page(&q, start, limit).await?;
         Ok(UserPage {
             items: page

@@ -12,10 +12,11 @@ pub mod update;
 use crate::domain::drift::Drift;
 use crate::domain::tool::{ProbeRecord, RiskLevel, Tool, ToolId, ToolKind, ToolType};
 use crate::error::AppResult;
+pub(super) use crate::http::body::present;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
 use crate::services::tools as svc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A tool as clients see it: header names, never values.
 #[derive(Serialize)]
@@ -140,13 +141,4 @@ pub(crate) fn tool_response(status: u16, t: &Tool) -> AppResult<ApiResponse> {
 fn tool_id(req: &ApiRequest) -> AppResult<ToolId> {
     let raw = req.path_param("id");
     ToolId::parse(raw).ok_or_else(|| svc::get::not_found(raw))
-}
-
-/// An optional field that, when present, must not be `null` (absent means "not given").
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
