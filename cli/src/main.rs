@@ -1,6 +1,8 @@
 //! `toolreg`: the operator's command line. Works against the local stack and AWS alike: it reads
 //! the same environment as the functions (TABLE_NAME, JWT_SECRET_ARN, KMS_KEY_ID, AWS_*).
 
+mod import;
+
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use toolreg_core::state::AppState;
@@ -11,6 +13,10 @@ const USAGE: &str = "usage:
   toolreg user create --username NAME --role user|admin
                                        create a user; the password is read like seed-admin's
   toolreg reprobe --once               re-probe every stale active remote tool once, then exit
+  toolreg import FILE|DIR              create remote tools from official MCP registry server.json
+                                       files (FILE, or every *.json in DIR), probing each, 4 at a
+                                       time; reports created / skipped / failed (exit 2 if any
+                                       failed)
   toolreg routes                       print the route table as JSON (infra/routes.json)
   toolreg functions                    print each function's permissions (infra/functions.json)
   toolreg bins DIR                     write the route binaries and their [[bin]] entries into
@@ -96,6 +102,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             Ok(())
         }
+        ["import", path] => import::run(std::path::Path::new(path)).await,
         ["routes"] => {
             // The route table as JSON (infra/routes.json), for scripts/gen_template.py.
             print!("{}", toolreg_core::routes::infra::routes_json());

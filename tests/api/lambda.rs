@@ -322,6 +322,34 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
         }
         // No form: an RFC 6749 invalid_request.
         "oauth-token" => (http_event("POST", p, p, &[], &[], None), 400),
+        "registry-servers-list" => (http_event("GET", p, p, &[], auth, None), 200),
+        // API Gateway passes the server name still URL-encoded; no such server here.
+        "registry-server-versions" | "registry-server-version" => {
+            let name = "io.toolreg.local%2Fno_such_server";
+            let concrete = p.replace("{name}", name).replace("{version}", "latest");
+            let params: &[(&str, &str)] = &[("name", name), ("version", "latest")];
+            let params = if p.contains("{version}") {
+                params
+            } else {
+                &params[..1]
+            };
+            (http_event("GET", &concrete, p, params, auth, None), 404)
+        }
+        // CORS preflights: public.
+        "registry-servers-list-preflight"
+        | "registry-server-versions-preflight"
+        | "registry-server-version-preflight" => {
+            let concrete = p
+                .replace("{name}", "io.toolreg.local%2Fx")
+                .replace("{version}", "latest");
+            let params: &[(&str, &str)] =
+                &[("name", "io.toolreg.local%2Fx"), ("version", "latest")];
+            let n = p.matches('{').count();
+            (
+                http_event("OPTIONS", &concrete, p, &params[..n], &[], None),
+                204,
+            )
+        }
         // Any other route: its binary refuses an anonymous request as its row demands, which
         // shows the binary is wired to its row and the dispatcher (the route's own tests cover
         // its behaviour).

@@ -18,6 +18,7 @@ mod oauth;
 mod openapi;
 mod oversize;
 mod policies;
+mod registry;
 mod remote;
 mod reprobe;
 mod schemathesis;

@@ -87,6 +87,9 @@ fn success_status(route: &Route) -> u16 {
     if MALFORMED_CODE_ROUTES.contains(&route.function) {
         return 422; // the matrix has no authenticator to read codes from: it sends a bad one
     }
+    if route.path.starts_with("/v0.1/servers/{name}") && route.method == "GET" {
+        return 404; // the matrix names no registry server: authorised, but nothing there
+    }
     route.openapi.status
 }
 

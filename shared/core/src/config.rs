@@ -115,6 +115,10 @@ pub struct Config {
     pub expose_call_counts: bool,
     /// `REQUIRE_ADMIN_MFA`: an admin whose session has no second factor may only enrol one.
     pub require_admin_mfa: bool,
+    /// The reverse-DNS namespace the MCP Registry API names servers under
+    /// (`REGISTRY_NAMESPACE`, default `io.toolreg.local`): a tool `github` is served as
+    /// `io.toolreg.local/github`.
+    pub registry_namespace: String,
 }
 
 /// A named configuration error: which variable and what is wrong with it.
@@ -294,6 +298,23 @@ impl Config {
             )?,
             expose_call_counts: r.flag("TOOLREG_EXPOSE_CALL_COUNTS")?,
             require_admin_mfa: r.flag("REQUIRE_ADMIN_MFA")?,
+            registry_namespace: {
+                let ns = r.string("REGISTRY_NAMESPACE", "io.toolreg.local")?;
+                let ns = ns.trim().to_owned();
+                if ns.len() > 100
+                    || !ns
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                {
+                    return Err(ConfigError {
+                        variable: "REGISTRY_NAMESPACE",
+                        problem: format!(
+                            "expected a reverse-DNS name of letters, digits, . and - (at most 100), got {ns:?}"
+                        ),
+                    });
+                }
+                ns
+            },
         })
     }
 }
@@ -362,6 +383,7 @@ mod tests {
         );
         assert!(!c.probe_allow_private_networks);
         assert!(!c.require_admin_mfa);
+        assert_eq!(c.registry_namespace, "io.toolreg.local");
     }
 
     #[test]
@@ -372,5 +394,13 @@ mod tests {
         assert_eq!(err.variable, "LOGIN_RATE_LIMIT_IP");
         let err = with(&[("PROBE_ALLOW_PRIVATE_NETWORKS", "yes please")]).unwrap_err();
         assert!(err.to_string().contains("PROBE_ALLOW_PRIVATE_NETWORKS"));
+        let err = with(&[("REGISTRY_NAMESPACE", "com.example/tools")]).unwrap_err();
+        assert_eq!(err.variable, "REGISTRY_NAMESPACE");
+        assert_eq!(
+            with(&[("REGISTRY_NAMESPACE", "com.example.tools")])
+                .unwrap()
+                .registry_namespace,
+            "com.example.tools"
+        );
     }
 }

@@ -133,7 +133,12 @@ fn operation(route: &Route) -> Value {
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
     {
+        let registry = route.path.starts_with("/v0.1/");
         let description = match name {
+            "name" if registry => {
+                "The server's reverse-DNS name, URL-encoded (io.toolreg.local%2Fgithub)".to_owned()
+            }
+            "version" if registry => "The server version, or latest".to_owned(),
             "key_id" => "API key id (its public prefix)".to_owned(),
             "version" => "Policy version number (1, 2, ...)".to_owned(),
             "jti" => "The credential's jti (its decision id)".to_owned(),
@@ -323,6 +328,9 @@ fn schemas() -> Value {
     if let (Some(all), Value::Object(policies)) = (all.as_object_mut(), policy_schemas()) {
         all.extend(policies);
     }
+    if let (Some(all), Value::Object(registry)) = (all.as_object_mut(), registry_schemas()) {
+        all.extend(registry);
+    }
     if let (Some(all), Value::Object(more)) = (all.as_object_mut(), drift_and_auth) {
         all.extend(more);
     }
@@ -474,6 +482,49 @@ fn agent_schemas() -> Value {
     })
 }
 
+/// The MCP Registry API's shapes: the official registry's `ServerList` and `ServerResponse`,
+/// restricted to what toolreg serves (remotes only, one version per server).
+fn registry_schemas() -> Value {
+    let ts = json!({"type": "string", "format": "date-time"});
+    let nullable_string = json!({"type": ["string", "null"]});
+    let header = json!({"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "description": {"type": "string"},
+        "isRequired": {"type": "boolean"}, "isSecret": {"type": "boolean"}}});
+    json!({
+        "RegistryServer": {"type": "object", "required": ["name", "description", "version"], "properties": {
+            "$schema": {"type": "string", "format": "uri"},
+            "name": {"type": "string", "minLength": 3, "maxLength": 200, "pattern": "^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$"},
+            "title": {"type": "string", "minLength": 1, "maxLength": 100},
+            "description": {"type": "string", "minLength": 1, "maxLength": 100},
+            "version": {"type": "string", "maxLength": 255},
+            "remotes": {"type": "array", "items": {"type": "object", "required": ["type", "url"], "properties": {
+                "type": {"type": "string", "enum": ["streamable-http", "sse"]},
+                "url": {"type": "string", "pattern": "^https?://[^\\s]+$"},
+                "headers": {"type": "array", "items": header}}}}}},
+        "RegistryServerResponse": {"type": "object", "required": ["server", "_meta"], "properties": {
+            "server": {"$ref": "#/components/schemas/RegistryServer"},
+            "_meta": {"type": "object", "properties": {
+                "io.modelcontextprotocol.registry/official": {"type": "object", "additionalProperties": false,
+                    "required": ["status", "publishedAt", "updatedAt", "isLatest"], "properties": {
+                    "status": {"type": "string", "enum": ["active", "deprecated", "deleted"]},
+                    "publishedAt": ts, "updatedAt": ts, "isLatest": {"type": "boolean"}}},
+                "io.toolreg/status": {"type": "object", "description": "toolreg's state of the tool", "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"},
+                    "probeStatus": {"type": ["string", "null"], "enum": ["passed", "failed", "stale", null]},
+                    "probedAt": nullable_string, "probeError": nullable_string,
+                    "protocolVersion": nullable_string, "toolCount": {"type": ["integer", "null"], "minimum": 0},
+                    "toolsSha256": nullable_string, "approvedToolsSha256": nullable_string,
+                    "drifted": {"type": "boolean"}, "requiresPerUserAuth": {"type": "boolean"},
+                    "riskLevel": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+                    "tags": {"type": "array", "items": {"type": "string"}}}}}}}},
+        "RegistryServerList": {"type": "object", "required": ["servers", "metadata"], "properties": {
+            "servers": {"type": "array", "items": {"$ref": "#/components/schemas/RegistryServerResponse"}},
+            "metadata": {"type": "object", "required": ["count"], "properties": {
+                "nextCursor": {"type": "string", "description": "Pass as cursor for the next page; absent on the last"},
+                "count": {"type": "integer", "minimum": 0}}}}},
+    })
+}
+
 fn scopes() -> Value {
     Value::Object(
         SCOPES
@@ -516,7 +567,8 @@ pub fn document() -> Value {
             {"name": "tools", "description": "The catalog"},
             {"name": "audit", "description": "The audit log"},
             {"name": "mcp", "description": "The catalog as an MCP server, and its protected-resource metadata"},
-            {"name": "meta", "description": "Health and documentation"}
+            {"name": "meta", "description": "Health and documentation"},
+            {"name": "registry", "description": "The MCP Registry API (v0.1): active remote tools as server.json entries"}
         ],
         "paths": paths,
         "components": {

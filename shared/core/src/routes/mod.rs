@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod mfa;
 pub mod oauth;
 pub mod policies;
+pub mod registry;
 pub mod table;
 pub mod tools;
 pub mod users;
@@ -163,6 +164,12 @@ pub const HANDLERS: &[Served] = &[
     served!(OAUTH_PROTECTED_RESOURCE => mcp::resource_metadata),
     served!(OPENAPI => docs::openapi),
     served!(DOCS => docs::page),
+    served!(REGISTRY_SERVERS_LIST => registry::list),
+    served!(REGISTRY_SERVER_VERSIONS => registry::versions),
+    served!(REGISTRY_SERVER_VERSION => registry::version),
+    served!(REGISTRY_SERVERS_LIST_PREFLIGHT => registry::preflight),
+    served!(REGISTRY_SERVER_VERSIONS_PREFLIGHT => registry::preflight),
+    served!(REGISTRY_SERVER_VERSION_PREFLIGHT => registry::preflight),
 ];
 
 /// The handler of `route` (the local server).
@@ -180,7 +187,8 @@ pub enum MatchError {
     MethodNotAllowed(Vec<&'static str>),
 }
 
-/// The path parameters of `path` when it matches `template`.
+/// The path parameters of `path` when it matches `template`, each the raw (still encoded)
+/// segment.
 pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -193,11 +201,10 @@ pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, Stri
             if ps.is_empty() {
                 return None;
             }
-            let value = url::form_urlencoded::parse(format!("v={ps}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            params.insert(name.to_owned(), value);
+            // The raw segment, still percent-encoded, as API Gateway passes path parameters:
+            // a handler that takes encoded values (a registry server name's `%2F`) decodes
+            // them itself, the same way behind API Gateway and on the local server.
+            params.insert(name.to_owned(), (*ps).to_owned());
         } else if ts != ps {
             return None;
         }
@@ -318,6 +325,9 @@ pub async fn dispatch(
         resp.body.clear();
     }
     resp.header("x-request-id", &request_id);
+    if cors(route) {
+        resp.header("access-control-allow-origin", "*");
+    }
     if state.config.expose_call_counts {
         resp.header("x-toolreg-aws-calls", &counts.header_value());
     }
@@ -458,7 +468,8 @@ mod tests {
                 .replace("{id}", "x")
                 .replace("{key_id}", "y")
                 .replace("{version}", "1")
-                .replace("{jti}", "j");
+                .replace("{jti}", "j")
+                .replace("{name}", "n");
             assert_eq!(
                 resolve(r.method, &path).unwrap().0.function,
                 r.function,

@@ -1952,6 +1952,162 @@ pub const OAUTH_PROTECTED_RESOURCE: Route = Route {
     memory: 128,
 };
 
+const REGISTRY_LIST_PARAMS: &[Param] = &[
+    CURSOR,
+    LIMIT,
+    Param {
+        name: "search",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 200}"#,
+        description: "Case-insensitive text in the server's name, title or description (a full server name searches by its last part).",
+    },
+    Param {
+        name: "updated_since",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Only servers changed at or after this RFC 3339 time.",
+    },
+    Param {
+        name: "version",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 255}"#,
+        description: "latest (every server: each has one version), or an exact version.",
+    },
+    INCLUDE_DELETED,
+];
+const INCLUDE_DELETED: Param = Param {
+    name: "include_deleted",
+    schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+    description: "Accepted for compatibility: deleted servers are never served.",
+};
+/// What the registry's read routes may touch: the catalog index (and the policy, for agents).
+const REGISTRY_IAM: Iam = Iam {
+    dynamodb: &["Query", "GetItem", "UpdateItem"],
+    index: true,
+    kms: &[],
+    secret: true,
+    pepper: true,
+    signing: &[],
+};
+const PREFLIGHT_IAM: Iam = Iam {
+    dynamodb: &[],
+    index: false,
+    kms: &[],
+    secret: false,
+    pepper: false,
+    signing: &[],
+};
+const PREFLIGHT_OPERATION: Operation = Operation {
+    summary: "CORS preflight for MCP Registry API clients in browsers",
+    tag: "registry",
+    request: None,
+    status: 204,
+    response: Content::None,
+    query: &[],
+    problems: &[],
+    if_match: false,
+    location: false,
+};
+
+/// Whether answers on `route` carry `Access-Control-Allow-Origin: *`: the MCP Registry API,
+/// which browser clients read with bearer tokens (never cookies).
+pub fn cors(route: &Route) -> bool {
+    route.path.starts_with("/v0.1/")
+}
+
+pub const REGISTRY_SERVERS_LIST: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers",
+    function: "registry-servers-list",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: the active remote tools as server.json entries",
+        tag: "registry",
+        request: None,
+        status: 200,
+        response: Content::Json("RegistryServerList"),
+        query: REGISTRY_LIST_PARAMS,
+        problems: &[400, 401, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: REGISTRY_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
+pub const REGISTRY_SERVER_VERSIONS: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers/{name}/versions",
+    function: "registry-server-versions",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: a server's versions (its one current version)",
+        tag: "registry",
+        request: None,
+        status: 200,
+        response: Content::Json("RegistryServerList"),
+        query: &[INCLUDE_DELETED],
+        problems: READ,
+        if_match: false,
+        location: false,
+    },
+    iam: REGISTRY_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
+pub const REGISTRY_SERVER_VERSION: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers/{name}/versions/{version}",
+    function: "registry-server-version",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: one version of a server (or latest)",
+        tag: "registry",
+        request: None,
+        status: 200,
+        response: Content::Json("RegistryServerResponse"),
+        query: &[INCLUDE_DELETED],
+        problems: READ,
+        if_match: false,
+        location: false,
+    },
+    iam: REGISTRY_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
+pub const REGISTRY_SERVERS_LIST_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers",
+    function: "registry-servers-list-preflight",
+    access: Access::Public,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
+pub const REGISTRY_SERVER_VERSIONS_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers/{name}/versions",
+    function: "registry-server-versions-preflight",
+    access: Access::Public,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
+pub const REGISTRY_SERVER_VERSION_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers/{name}/versions/{version}",
+    function: "registry-server-version-preflight",
+    access: Access::Public,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
+    timeout: 15,
+    memory: 128,
+};
+
 pub const ROUTES: &[&Route] = &[
     &HEALTH,
     &AUTH_LOGIN,
@@ -2009,6 +2165,12 @@ pub const ROUTES: &[&Route] = &[
     &OAUTH_PROTECTED_RESOURCE,
     &OPENAPI,
     &DOCS,
+    &REGISTRY_SERVERS_LIST,
+    &REGISTRY_SERVER_VERSIONS,
+    &REGISTRY_SERVER_VERSION,
+    &REGISTRY_SERVERS_LIST_PREFLIGHT,
+    &REGISTRY_SERVER_VERSIONS_PREFLIGHT,
+    &REGISTRY_SERVER_VERSION_PREFLIGHT,
 ];
 
 /// The scheduled re-prober: a function with no route.

@@ -388,6 +388,8 @@ pub struct ToolFilter {
     pub q: Option<String>,
     /// Only tools whose tool list drifted (`true`) or did not (`false`, function tools too).
     pub drifted: Option<bool>,
+    /// Only tools changed at or after this stored timestamp (`time::stamp` form).
+    pub updated_since: Option<String>,
 }
 
 /// A page of tools and the cursor for the next.
@@ -454,6 +456,21 @@ impl Store {
                 Some(1) => ToolWriteError::NameTaken,
                 _ => ToolWriteError::Store(e),
             })
+    }
+
+    /// The tool named `name` (case-insensitively, as names are unique): one query of the
+    /// catalog index on its name key.
+    pub async fn get_tool_by_name(&self, name: &str) -> Result<Option<Tool>, StoreError> {
+        let mut q = PageQuery {
+            index: Some(keys::GSI1),
+            key_condition: "GSI1PK = :pk AND GSI1SK = :sk".into(),
+            forward: true,
+            ..Default::default()
+        };
+        q.values.insert(":pk".into(), item::s(keys::TOOLS_INDEX_PK));
+        q.values.insert(":sk".into(), item::s(name.to_lowercase()));
+        let page = self.query_page(&q, None, 1).await?;
+        page.items.into_iter().next().map(from_item).transpose()
     }
 
     pub async fn get_tool(&self, id: ToolId) -> Result<Option<Tool>, StoreError> {
@@ -681,6 +698,10 @@ impl Store {
         if let Some(text) = &f.q {
             filters.push("contains(search_text, :q)");
             q.values.insert(":q".into(), item::s(text));
+        }
+        if let Some(since) = &f.updated_since {
+            filters.push("updated_at >= :us");
+            q.values.insert(":us".into(), item::s(since));
         }
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));

@@ -58,6 +58,7 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
             }
             Some(v) => Some(v.to_lowercase()),
         },
+        updated_since: None,
     };
     let p = caller.principal()?;
     let page = svc::list_visible(state, &p, &f, limit, q.get("cursor").map(String::as_str)).await?;

@@ -18,9 +18,14 @@ pub async fn list(
         f.risk_level.map(|r| r.as_str()).unwrap_or(""),
         f.is_active.map(|a| a.to_string()).unwrap_or_default(),
         ratelimit::key_of(&format!(
-            "{}\n{}",
+            "{}\n{}{}",
             f.q.as_deref().unwrap_or(""),
-            f.tag.as_deref().unwrap_or("")
+            f.tag.as_deref().unwrap_or(""),
+            // Appended only when set, so cursors issued without it stay valid.
+            f.updated_since
+                .as_deref()
+                .map(|s| format!("\nupdated_since={s}"))
+                .unwrap_or_default()
         ))
     );
     Ok(state.store.list_tools(f, limit, cursor, &scope).await?)
