@@ -392,24 +392,21 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
-                ("PK", Must::StartWith("AGENT#")),
-                ("SK", Must::Equal(keys::AGENT_SK)),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(agent_from)
-                .collect::<Result<_, _>>()?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
+                    ("PK", Must::StartWith("AGENT#")),
+                    ("SK", Must::Equal(keys::AGENT_SK)),
+                ],
+                limit,
+                agent_from,
+            )
+            .await?;
+        Ok(Page { items, next_cursor })
     }
 
     /// Stores a new key and the agent with the key added (`new_agent`, from `old_agent`), with
@@ -453,24 +450,21 @@ impl Store {
             ..Default::default()
         };
         q.values.insert(":pk".into(), item::s(index_pk.clone()));
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("GSI1PK", Must::Equal(&index_pk)),
-                ("PK", Must::StartWith("APIKEY#")),
-                ("SK", Must::Equal(keys::API_KEY_SK)),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(key_from)
-                .collect::<Result<_, _>>()?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("GSI1PK", Must::Equal(&index_pk)),
+                    ("PK", Must::StartWith("APIKEY#")),
+                    ("SK", Must::Equal(keys::API_KEY_SK)),
+                ],
+                limit,
+                key_from,
+            )
+            .await?;
+        Ok(Page { items, next_cursor })
     }
 
     /// Marks the key revoked and stores the agent without it, with the audit event. A key

@@ -165,20 +165,21 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
-                ("PK", Must::StartWith("DECISION#")),
-                ("SK", Must::Equal(keys::DECISION_SK)),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(DecisionPage {
-            items: item::from_items(page.items)?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
+                    ("PK", Must::StartWith("DECISION#")),
+                    ("SK", Must::Equal(keys::DECISION_SK)),
+                ],
+                limit,
+                item::from_item,
+            )
+            .await?;
+        Ok(DecisionPage { items, next_cursor })
     }
 
     /// The newest `n` decisions (simulation), newest first.

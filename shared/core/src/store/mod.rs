@@ -378,6 +378,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One page of a listing, decoded: resumes at `cursor` (decoded for `scope` and checked to
+    /// lie within `rules`, see [`PageQuery::start_from`]), reads up to `limit` matching items,
+    /// and answers them with the cursor of the next page.
+    pub(crate) async fn list_page<T>(
+        &self,
+        q: &PageQuery,
+        scope: &str,
+        cursor: Option<&str>,
+        rules: &[(&str, cursor::Must<'_>)],
+        limit: usize,
+        decode: impl Fn(Item) -> Result<T, StoreError>,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let start = q.start_from(scope, cursor, rules)?;
+        let page = self.query_page(q, start, limit).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        Ok((items, page.resume.map(|k| cursor::encode(scope, &k, None))))
+    }
+}
+
 /// The key attributes of `item` named in `names`.
 pub(crate) fn key_of(item: &Item, names: &[&str]) -> Item {
     names

@@ -184,19 +184,20 @@ impl Store {
         };
         q.values.insert(":pk".into(), item::s(keys::POLICIES_PK));
         q.values.insert(":v".into(), item::s("V#"));
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("PK", Must::Equal(keys::POLICIES_PK)),
-                ("SK", Must::StartWith("V#")),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(VersionPage {
-            items: item::from_items(page.items)?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("PK", Must::Equal(keys::POLICIES_PK)),
+                    ("SK", Must::StartWith("V#")),
+                ],
+                limit,
+                item::from_item,
+            )
+            .await?;
+        Ok(VersionPage { items, next_cursor })
     }
 
     /// Points the head at `version` (which must exist), with the audit event.

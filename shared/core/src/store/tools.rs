@@ -706,24 +706,21 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
-                ("PK", Must::StartWith("TOOL#")),
-                ("SK", Must::Equal(keys::TOOL_SK)),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(ToolPage {
-            items: page
-                .items
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<_, _>>()?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
+                    ("PK", Must::StartWith("TOOL#")),
+                    ("SK", Must::Equal(keys::TOOL_SK)),
+                ],
+                limit,
+                from_item,
+            )
+            .await?;
+        Ok(ToolPage { items, next_cursor })
     }
 
     /// The tool named `name` (case-insensitive), from the catalog index (GSI1 `TOOLS` /

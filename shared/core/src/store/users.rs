@@ -260,24 +260,21 @@ impl Store {
         if !filters.is_empty() {
             q.filter = Some(filters.join(" AND "));
         }
-        let start = q.start_from(
-            scope,
-            cursor,
-            &[
-                ("GSI1PK", Must::Equal(keys::USERS_INDEX_PK)),
-                ("PK", Must::StartWith("USER#")),
-                ("SK", Must::Equal(keys::USER_SK)),
-            ],
-        )?;
-        let page = self.query_page(&q, start, limit).await?;
-        Ok(UserPage {
-            items: page
-                .items
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<_, _>>()?,
-            next_cursor: page.resume.map(|k| super::cursor::encode(scope, &k, None)),
-        })
+        let (items, next_cursor) = self
+            .list_page(
+                &q,
+                scope,
+                cursor,
+                &[
+                    ("GSI1PK", Must::Equal(keys::USERS_INDEX_PK)),
+                    ("PK", Must::StartWith("USER#")),
+                    ("SK", Must::Equal(keys::USER_SK)),
+                ],
+                limit,
+                from_item,
+            )
+            .await?;
+        Ok(UserPage { items, next_cursor })
     }
 
     /// Some active admin other than `except_id`, if there is one.
