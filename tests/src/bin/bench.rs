@@ -52,8 +52,192 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// The figures `make bench` holds instruction counts to.
+const COMMITTED_INSTRUCTIONS: &str = "docs/benchmarks-instructions.json";
+
+/// An MCP `tools/call` of `search_tools`, with the headers the 2026-07-28 revision asks for.
+fn mcp_search() -> (Value, [(&'static str, &'static str); 4]) {
+    (
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": "search_tools", "arguments": {"query": "bench"},
+                          "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                    "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "search_tools"),
+            ("accept", "application/json, text/event-stream"),
+        ],
+    )
+}
+
+/// Instructions per request of the routes that carry the most traffic, with the `local`
+/// server under callgrind on its own table, and the Markdown section with the gate's verdict.
+/// Returns the section and the regressions (empty: the gate passes).
+async fn instructions_section() -> (String, Vec<String>) {
+    use std::collections::BTreeMap;
+    use toolreg_tests::instructions::{regressions, Callgrind, TOLERANCE};
+    let env = server_env(
+        &Endpoints::shared(),
+        &[("RUST_LOG", "warn"), ("ACCESS_TOKEN_TTL_MINUTES", "600")],
+    );
+    let cg = Callgrind::start(env);
+    let api = Api::new(&cg.server);
+    let (admin, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let tool = api
+        .post("/api/v1/tools", Some(&admin), &json!({"tool_type": "function", "name": unique("icount"), "risk_level": "low", "input_schema": {"type": "object"}}))
+        .await;
+    let tool_id = tool.body["id"].as_str().expect("a tool").to_owned();
+    api.activate_policy(&json!({"default": "allow"})).await;
+    let agent_id = api
+        .create_agent(&admin, &json!({"name": unique("icount-agent")}))
+        .await;
+    let (_, agent_key) = api.agent_key(&admin, &agent_id).await;
+    let agent_token = api
+        .oauth_token(
+            Some((&agent_id, &agent_key)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await
+        .body["access_token"]
+        .as_str()
+        .expect("an agent token")
+        .to_owned();
+    let (search, mcp_headers) = mcp_search();
+    // label, method, path, body (None for POST /tools: a fresh name each time), credential.
+    let cases: Vec<(&str, &str, String, Option<Value>, &str)> = vec![
+        ("GET /health", "GET", "/health".into(), None, ""),
+        (
+            "GET /auth/me",
+            "GET",
+            "/api/v1/auth/me".into(),
+            None,
+            &admin,
+        ),
+        (
+            "GET /tools?limit=20",
+            "GET",
+            "/api/v1/tools?limit=20".into(),
+            None,
+            &admin,
+        ),
+        (
+            "GET /tools/{id}",
+            "GET",
+            format!("/api/v1/tools/{tool_id}"),
+            None,
+            &admin,
+        ),
+        (
+            "GET /audit-events?limit=20",
+            "GET",
+            "/api/v1/audit-events?limit=20".into(),
+            None,
+            &admin,
+        ),
+        ("POST /tools", "POST", "/api/v1/tools".into(), None, &admin),
+        (
+            "PATCH /tools/{id}",
+            "PATCH",
+            format!("/api/v1/tools/{tool_id}"),
+            Some(json!({"description": "bench"})),
+            &admin,
+        ),
+        (
+            "GET /tools (agent API key)",
+            "GET",
+            "/api/v1/tools?limit=20".into(),
+            None,
+            &agent_key,
+        ),
+        (
+            "GET /tools (agent OAuth token)",
+            "GET",
+            "/api/v1/tools?limit=20".into(),
+            None,
+            &agent_token,
+        ),
+        (
+            "POST /tools/{id}/access (agent)",
+            "POST",
+            format!("/api/v1/tools/{tool_id}/access"),
+            Some(json!({"scopes": ["bench:read"]})),
+            &agent_token,
+        ),
+        (
+            "POST /mcp search_tools (agent)",
+            "POST",
+            "/mcp".into(),
+            Some(search),
+            &agent_token,
+        ),
+    ];
+    let mut now: BTreeMap<String, u64> = BTreeMap::new();
+    for (label, method, path, body, cred) in &cases {
+        let send = |i: usize| {
+            let body = body.clone().unwrap_or_else(|| {
+                json!({"tool_type": "function", "name": format!("icount_{i}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]), "risk_level": "low", "input_schema": {"type": "object"}})
+            });
+            let body = (*method != "GET").then_some(body);
+            let token = (!cred.is_empty()).then_some(*cred);
+            let headers: &[(&str, &str)] = if *path == "/mcp" { &mcp_headers } else { &[] };
+            let api = &api;
+            async move {
+                let r = api.send(method, path, token, body.as_ref(), headers).await;
+                assert!(r.status < 400, "{label}: {} {}", r.status, r.text);
+            }
+        };
+        for i in 0..3 {
+            send(1000 + i).await;
+        }
+        now.insert((*label).to_owned(), cg.per_request(20, send).await);
+    }
+    let root = toolreg_tests::proc::repo_root();
+    let path = root.join(COMMITTED_INSTRUCTIONS);
+    let committed: BTreeMap<String, u64> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let accept = std::env::var_os("BENCH_ACCEPT").is_some() || committed.is_empty();
+    let failed = if accept {
+        Vec::new()
+    } else {
+        regressions(&committed, &now)
+    };
+    let mut md = format!("## Instructions per request (callgrind)\n\nThe `local` server under `valgrind --tool=callgrind`, its own table, 20 requests per route after 3 unmeasured ones; counts are the server's own instructions (all threads) divided by 20. Unlike times they repeat run to run, so `make bench` fails when a route grows by more than {:.0}% against `{COMMITTED_INSTRUCTIONS}` (`make bench BENCH_ACCEPT=1` records new figures after a deliberate change).\n\n| route | instructions/request | committed | change |\n|---|---|---|---|\n", TOLERANCE * 100.0);
+    for (route, count) in &now {
+        let (base, change) = match committed.get(route) {
+            Some(b) => (
+                b.to_string(),
+                format!("{:+.1}%", (*count as f64 / *b as f64 - 1.0) * 100.0),
+            ),
+            None => ("new".into(), String::new()),
+        };
+        writeln!(md, "| {route} | {count} | {base} | {change} |").unwrap();
+    }
+    if failed.is_empty() {
+        md.push_str("\nGate: passed.\n");
+    } else {
+        writeln!(md, "\nGate: **failed**: {}.", failed.join("; ")).unwrap();
+    }
+    if accept {
+        let text = serde_json::to_string_pretty(&now).unwrap() + "\n";
+        std::fs::write(&path, text).expect("write the committed instruction counts");
+    }
+    (md, failed)
+}
+
 #[tokio::main]
 async fn main() {
+    // `bench instructions`: only the instruction counts and their gate (a few minutes).
+    if std::env::args().nth(1).as_deref() == Some("instructions") {
+        let (md, failed) = instructions_section().await;
+        println!("{md}");
+        if !failed.is_empty() {
+            std::process::exit(1);
+        }
+        return;
+    }
     // Tokens must outlive the run (the default 15 minutes does not).
     let env = server_env(
         &Endpoints::shared(),
@@ -109,9 +293,17 @@ async fn main() {
     writeln!(md, "- commit: `{commit}{dirty}`").unwrap();
     writeln!(
         md,
-        "- command: `make bench` (runs `target/release/bench`, built with the bench profile)\n"
+        "- command: `make bench` (runs `scripts/bench-peer.sh`, then `target/release/bench`, built with the bench profile)\n"
     )
     .unwrap();
+    let root = toolreg_tests::proc::repo_root();
+    md.push_str(&toolreg_tests::bench_peer::section(
+        &root.join("target/bench/peer"),
+    ));
+    let (section, failed) = instructions_section().await;
+    md.push('\n');
+    md.push_str(&section);
+    md.push('\n');
 
     // 1. Cold start and memory through the Lambda Runtime API.
     writeln!(md, "## Cold start and peak memory per function\n\nProcess spawn → first response through the Runtime API, first request authorised where the route needs it (so it includes the Secrets Manager key fetch). Median and max of 5 launches; peak RSS is VmHWM after the first response. Budgets: < 50 ms, < 40 MB.\n").unwrap();
@@ -396,7 +588,6 @@ async fn main() {
     let _ = std::fs::write(&out_path, &md);
     // 4. Artefact sizes.
     writeln!(md, "\n## Artefact size per function\n").unwrap();
-    let root = toolreg_tests::proc::repo_root();
     let zips: Vec<_> = fns
         .iter()
         .map(|(f, _)| (f, root.join(format!("target/lambda/{f}/bootstrap.zip"))))
@@ -422,7 +613,7 @@ async fn main() {
 
     let _ = std::fs::write(&out_path, &md);
     // 5. Re-probe throughput against MCP servers with 50 ms of added latency.
-    writeln!(md, "\n## Re-probe throughput\n\nStale active remote tools re-probed in-process by `services::reprobe::run` against a stateless MCP server with 50 ms added per response (a probe is 3 exchanges: ~150 ms + DynamoDB Local's writes).\n\n| concurrency | tools | seconds | probes/s |\n|---|---|---|---|").unwrap();
+    writeln!(md, "\n## Re-probe throughput\n\nStale active remote tools re-probed in-process by `services::reprobe::run` (one invocation) against a stateless MCP server with 50 ms added per response (a 2026-07-28 probe is 2 exchanges, `server/discover` and `tools/list`: ~100 ms, then the probe's DynamoDB transaction). Target: ≥ 200 probes/s at the default concurrency.\n\n| concurrency | tools | seconds | probes/s |\n|---|---|---|---|").unwrap();
     let slow = McpServer::start_with("stateless", &["--latency-ms", "50"]);
     for concurrency in [16usize, 64] {
         let env2 = server_env(
@@ -434,7 +625,7 @@ async fn main() {
         );
         let s2 = Server::start_with_env(env2);
         let state = s2.state().await;
-        let tools = 64;
+        let tools = 256;
         for i in 0..tools {
             let t = toolreg_tests::fixtures::stale_tool(format!("bench_{i}"), &slow.url);
             let ev = toolreg_core::domain::audit::AuditEvent::new(
@@ -468,4 +659,8 @@ async fn main() {
     let out = root.join("docs/benchmarks.md");
     std::fs::write(&out, md).expect("write docs/benchmarks.md");
     println!("wrote {}", out.display());
+    if !failed.is_empty() {
+        eprintln!("instruction-count gate failed:\n  {}", failed.join("\n  "));
+        std::process::exit(1);
+    }
 }
