@@ -321,7 +321,10 @@ pub async fn dispatch(
                     Err(e) => {
                         let answer = problem::from_error(&e, &request_id);
                         if let Some(actor) = actor {
-                            audit_failure(state, route, &req, &actor, &answer).await;
+                            // Boxed, as every rarely taken path with a store call here: the
+                            // request's future is moved several times, and its size is that
+                            // of its largest branch.
+                            Box::pin(audit_failure(state, route, &req, &actor, &answer)).await;
                         }
                         Ok(answer)
                     }
