@@ -80,7 +80,8 @@ pub async fn run(
     }
 }
 
-fn is_write(method: &str) -> bool {
+#[inline]
+pub(crate) fn is_write(method: &str) -> bool {
     matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 

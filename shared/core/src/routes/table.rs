@@ -77,6 +77,19 @@ pub struct Iam {
     pub signing: &'static [&'static str],
 }
 
+impl Iam {
+    /// Whether the function calls AWS at all (`health`, `openapi` and `docs` do not).
+    /// Inlined so that a Lambda binary, whose row is a constant, folds it (`lambda::cold_start`).
+    #[inline]
+    pub const fn uses_aws(&self) -> bool {
+        !self.dynamodb.is_empty()
+            || !self.kms.is_empty()
+            || self.secret
+            || self.pepper
+            || !self.signing.is_empty()
+    }
+}
+
 /// A deployed Lambda function with no route (the scheduled re-prober).
 #[derive(Clone, Copy, Debug)]
 pub struct Function {
