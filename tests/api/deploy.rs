@@ -157,7 +157,13 @@ fn route_binaries_are_generated_from_the_table() {
             infra::bin_source(s),
             "{file} is stale: run `make infra`"
         );
-        assert!(src.contains(&format!("serve(&{},", s.row)), "{file}");
+        assert!(
+            src.contains(&format!(
+                "const ROUTE: &'static Route = &routes::{};",
+                s.row
+            )),
+            "{file}"
+        );
     }
     assert_eq!(HANDLERS.len(), ROUTES.len());
 }

@@ -141,25 +141,39 @@ fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Self {
-        let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
-            .interceptor(CallCounter(Service::DynamoDb))
-            .build();
-        let kms = aws_sdk_kms::config::Builder::from(sdk)
-            .interceptor(CallCounter(Service::Kms))
-            .build();
-        let secrets = aws_sdk_secretsmanager::config::Builder::from(sdk)
-            .interceptor(CallCounter(Service::SecretsManager))
-            .build();
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
-            kms: aws_sdk_kms::Client::from_conf(kms),
-            secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
+            dynamodb: dynamodb(sdk),
+            kms: kms(sdk),
+            secrets: secrets(sdk),
         }
     }
 
     pub async fn from_env() -> Self {
         Self::new(&sdk_config().await)
     }
+}
+
+/// One client per service, so a Lambda binary builds (and links) only the ones its route uses
+/// (`AppState::for_route`).
+pub fn dynamodb(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(CallCounter(Service::DynamoDb))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+pub fn kms(sdk: &SdkConfig) -> aws_sdk_kms::Client {
+    let conf = aws_sdk_kms::config::Builder::from(sdk)
+        .interceptor(CallCounter(Service::Kms))
+        .build();
+    aws_sdk_kms::Client::from_conf(conf)
+}
+
+pub fn secrets(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
+        .interceptor(CallCounter(Service::SecretsManager))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(conf)
 }
 
 /// True when an SDK error means the service could not be reached or did not answer in time,

@@ -155,6 +155,24 @@ impl KeyCache {
         }
     }
 
+    /// Loads the set ahead of the first request (a function's init). A failure is logged and
+    /// not remembered, so the first request tries again instead of being refused.
+    pub async fn prefetch(&self) {
+        let inner = &self.inner;
+        let _guard = inner.loading.lock().await;
+        if inner.read().keys.is_some() {
+            return;
+        }
+        match inner.load().await {
+            Ok(keys) => {
+                let _ = inner.store(Ok(keys));
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, secret = %inner.secret_id, "prefetching keys failed; the first request loads them");
+            }
+        }
+    }
+
     /// For a token whose `kid` is not in the set: reloads at most once per interval, waiting
     /// only for its own reload (a real rotation needs the new key now), never for another's.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<KeySet>, AppError> {

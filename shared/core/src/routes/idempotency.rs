@@ -98,7 +98,8 @@ async fn run_keyed(
     }
 }
 
-fn is_write(method: &str) -> bool {
+#[inline]
+pub(crate) fn is_write(method: &str) -> bool {
     matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 

@@ -267,6 +267,27 @@ pub(crate) fn meta(req: &ApiRequest) -> RequestMeta {
     }
 }
 
+/// Where the dispatcher reads a route's row from. The local server passes the row it looked up
+/// (`&'static Route`); a Lambda binary passes a type whose row is a compile-time constant
+/// (`lambda::Row`), so every branch on the row below folds when the binary is compiled and the
+/// authentication, idempotency and audit code its route never runs is not linked into it.
+///
+/// The rule that keeps this true: code that branches on the row only *picks* a future (boxed, so
+/// the one that stays is reached through its own vtable) and awaits it afterwards. An `.await`
+/// inside a branch would keep that branch's code in the `async` state machine even when the
+/// branch can never be taken.
+pub trait RowOf: Copy + Send + Sync + 'static {
+    fn route(self) -> &'static Route;
+}
+
+impl RowOf for &'static Route {
+    fn route(self) -> &'static Route {
+        self
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// Any principal; an agent must hold `scope`.
 async fn scoped(state: &AppState, req: &ApiRequest, scope: &str) -> AppResult<Principal> {
     let p = principal::authenticate(state, req).await?;
@@ -280,28 +301,73 @@ async fn scoped(state: &AppState, req: &ApiRequest, scope: &str) -> AppResult<Pr
     Ok(p)
 }
 
-/// Authenticates and authorises `req` as the row's [`Access`] demands.
-async fn authorize(state: &AppState, access: Access, req: &ApiRequest) -> AppResult<Caller> {
-    Ok(Caller(match access {
-        Access::Public => None,
-        Access::AnyPrincipal => Some(scoped(state, req, CATALOG_READ).await?),
-        Access::Scoped(scope) => Some(scoped(state, req, scope).await?),
-        Access::Person => Some(Principal::User(principal::require_user(state, req).await?)),
-        Access::Admin => Some(Principal::User(principal::require_admin(state, req).await?)),
-        Access::ElevatedAdmin => Some(Principal::User(
-            principal::require_elevated(state, req).await?,
-        )),
-    }))
+/// The check the row's [`Access`] demands, authenticating and authorising `req`.
+fn authorize<'a, R: RowOf>(
+    state: &'a AppState,
+    row: R,
+    req: &'a ApiRequest,
+) -> BoxFuture<'a, AppResult<Caller>> {
+    let user = |p: UserPrincipal| Caller(Some(Principal::User(p)));
+    match row.route().access {
+        Access::Public => Box::pin(std::future::ready(Ok(Caller(None)))),
+        Access::AnyPrincipal => {
+            Box::pin(async move { Ok(Caller(Some(scoped(state, req, CATALOG_READ).await?))) })
+        }
+        Access::Scoped(scope) => {
+            Box::pin(async move { Ok(Caller(Some(scoped(state, req, scope).await?))) })
+        }
+        Access::Person => {
+            Box::pin(async move { principal::require_user(state, req).await.map(user) })
+        }
+        Access::Admin => {
+            Box::pin(async move { principal::require_admin(state, req).await.map(user) })
+        }
+        Access::ElevatedAdmin => {
+            Box::pin(async move { principal::require_elevated(state, req).await.map(user) })
+        }
+    }
 }
 
-/// Serves `req` with `route` and its `handler`: logging span, AWS call counting, authorisation
+/// The handler, through the idempotency-key store when a principal may send one (a public
+/// route has no principal to scope a key to, so it never links the store's idempotency code).
+fn run_handler<'a, R: RowOf>(
+    state: &'a AppState,
+    row: R,
+    req: &'a ApiRequest,
+    caller: Caller,
+    handler: Handler,
+) -> HandlerFuture<'a> {
+    match row.route().access {
+        Access::Public => handler(state, req, caller),
+        _ => Box::pin(idempotency::run(state, row.route(), req, caller, handler)),
+    }
+}
+
+/// Recording a refused write by an authenticated caller, when the row can have one.
+fn audit_refusal<'a, R: RowOf>(
+    state: &'a AppState,
+    row: R,
+    req: &'a ApiRequest,
+    actor: Option<&'a crate::domain::audit::Actor>,
+    answer: &'a ApiResponse,
+) -> Option<BoxFuture<'a, ()>> {
+    let route = row.route();
+    if route.access == Access::Public || !idempotency::is_write(route.method) {
+        return None;
+    }
+    let actor = actor?;
+    Some(Box::pin(audit_failure(state, route, req, actor, answer)))
+}
+
+/// Serves `req` with `row` and its `handler`: logging span, AWS call counting, authorisation
 /// from the row, error mapping, request id.
-pub async fn dispatch(
+pub async fn dispatch<R: RowOf>(
     state: &AppState,
-    route: &Route,
+    row: R,
     handler: Handler,
     req: ApiRequest,
 ) -> ApiResponse {
+    let route = row.route();
     let counts = Arc::new(CallCounts::default());
     let request_id = req.request_id.clone();
     let span = tracing::info_span!("request", request_id = %request_id, route = route.function);
@@ -310,21 +376,20 @@ pub async fn dispatch(
         .scope(
             Arc::clone(&counts),
             async {
-                let caller = authorize(state, route.access, &req).await?;
+                let caller = authorize(state, row, &req).await?;
                 let actor = caller.0.as_ref().map(Principal::actor);
                 let result = match mfa::admin_gate(state, route, &caller) {
-                    Ok(()) => idempotency::run(state, route, &req, caller, handler).await,
+                    Ok(()) => run_handler(state, row, &req, caller, handler).await,
                     Err(e) => Err(e),
                 };
                 match result {
                     Ok(r) => Ok(r),
                     Err(e) => {
                         let answer = problem::from_error(&e, &request_id);
-                        if let Some(actor) = actor {
-                            // Boxed, as every rarely taken path with a store call here: the
-                            // request's future is moved several times, and its size is that
-                            // of its largest branch.
-                            Box::pin(audit_failure(state, route, &req, &actor, &answer)).await;
+                        if let Some(audit) =
+                            audit_refusal(state, row, &req, actor.as_ref(), &answer)
+                        {
+                            audit.await;
                         }
                         Ok(answer)
                     }
@@ -374,9 +439,6 @@ async fn audit_failure(
     actor: &crate::domain::audit::Actor,
     answer: &ApiResponse,
 ) {
-    if !matches!(route.method, "POST" | "PUT" | "PATCH" | "DELETE") {
-        return;
-    }
     let Some(body) = answer.pending_problem() else {
         return;
     };

@@ -40,7 +40,7 @@ pub async fn run_probe(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
-    let outcome: ProbeOutcome = state.prober.probe(&target).await;
+    let outcome: ProbeOutcome = state.prober().probe(&target).await;
     let probed_at = crate::time::now();
     let stale = chrono::Duration::from_std(state.config.probe_stale_after)
         .unwrap_or(chrono::Duration::hours(24));
