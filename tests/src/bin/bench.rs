@@ -71,6 +71,26 @@ fn mcp_search() -> (Value, [(&'static str, &'static str); 4]) {
     )
 }
 
+/// An agent with a key and an OAuth token, under an allow-all policy: (id, key, token).
+async fn allowed_agent(api: &Api, admin: &str) -> (String, String, String) {
+    api.activate_policy(&json!({"default": "allow"})).await;
+    let agent_id = api
+        .create_agent(admin, &json!({"name": unique("bench-agent")}))
+        .await;
+    let (_, agent_key) = api.agent_key(admin, &agent_id).await;
+    let agent_token = api
+        .oauth_token(
+            Some((&agent_id, &agent_key)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await
+        .body["access_token"]
+        .as_str()
+        .expect("an agent token")
+        .to_owned();
+    (agent_id, agent_key, agent_token)
+}
+
 /// Twenty more function tools, so that listings measure full pages of 20 (as the peer's
 /// harness does).
 async fn seed_tools(api: &Api, admin: &str) {
@@ -100,21 +120,7 @@ async fn instructions_section() -> (String, Vec<String>) {
         .await;
     let tool_id = tool.body["id"].as_str().expect("a tool").to_owned();
     seed_tools(&api, &admin).await;
-    api.activate_policy(&json!({"default": "allow"})).await;
-    let agent_id = api
-        .create_agent(&admin, &json!({"name": unique("icount-agent")}))
-        .await;
-    let (_, agent_key) = api.agent_key(&admin, &agent_id).await;
-    let agent_token = api
-        .oauth_token(
-            Some((&agent_id, &agent_key)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await
-        .body["access_token"]
-        .as_str()
-        .expect("an agent token")
-        .to_owned();
+    let (_, agent_key, agent_token) = allowed_agent(&api, &admin).await;
     let (search, mcp_headers) = mcp_search();
     // label, method, path, body (None for POST /tools: a fresh name each time), credential.
     let cases: Vec<(&str, &str, String, Option<Value>, &str)> = vec![
@@ -331,22 +337,7 @@ async fn main() {
         .post("/api/v1/tools", Some(&admin), &json!({"tool_type": "remote", "name": unique("bench_remote"), "risk_level": "low", "server_url": mcp.url, "static_headers": {"X-Key": "bench"}}))
         .await;
     let remote_id = remote.body["id"].as_str().unwrap().to_owned();
-    // An agent with a key and an OAuth token, under an allow-all policy.
-    api.activate_policy(&json!({"default": "allow"})).await;
-    let agent_id = api
-        .create_agent(&admin, &json!({"name": unique("bench-agent")}))
-        .await;
-    let (_, agent_key) = api.agent_key(&admin, &agent_id).await;
-    let agent_token = api
-        .oauth_token(
-            Some((&agent_id, &agent_key)),
-            &[("grant_type", "client_credentials")],
-        )
-        .await
-        .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (agent_id, agent_key, agent_token) = allowed_agent(&api, &admin).await;
 
     let mut md = String::new();
     let commit = sh("git rev-parse --short HEAD");
