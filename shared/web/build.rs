@@ -65,6 +65,8 @@ fn main() {
     }
     out.push_str(&table("CONSOLE_ASSETS", &console_assets));
     out.push_str(&table("DOCS_VENDOR", &docs));
+    // A plain flag, so the pages that ask do not link the bundles themselves.
+    let _ = writeln!(out, "pub const DOCS_VENDORED: bool = {};", !docs.is_empty());
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("assets.rs");
     std::fs::write(dest, out).unwrap();
 }

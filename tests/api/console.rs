@@ -117,3 +117,61 @@ async fn swagger_ui_and_redoc_are_served_from_here_on_the_openapi_document() {
         .await
         .assert_problem(404);
 }
+
+/// The console and the docs bundles are linked only into the binaries of the routes that serve
+/// them: every other function's artefact (and cold start) is what it was.
+#[test]
+fn only_their_own_route_binaries_carry_the_browser_assets() {
+    use toolreg_core::routes::ROUTES;
+    use toolreg_tests::stack::bin;
+    // std's (optimised) substring search: a byte-window scan is too slow in a debug test build.
+    let contains = |hay: &str, needle: &str| hay.contains(needle);
+    // One marker from each embedded bundle: Swagger UI's, Redoc's and the console's script.
+    let swagger = "SwaggerUIBundle";
+    let redoc = "styled-components";
+    let console_js = toolreg_web::console_asset_names()
+        .find(|n| n.ends_with(".js"))
+        .map(|n| String::from_utf8_lossy(toolreg_web::console_asset(n).unwrap()).into_owned())
+        .expect("the console was built (make console)");
+    assert!(console_js.contains("Confirm it is you"));
+    // The browser routes and a sample of the others (reading all ~70 debug binaries takes
+    // minutes; the linker treats every route binary alike).
+    let sample = [
+        "docs",
+        "redoc",
+        "docs-asset",
+        "console",
+        "console-asset",
+        "openapi",
+        "health",
+        "tools-list",
+        "auth-login",
+        "mcp",
+    ];
+    let routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| sample.contains(&r.function))
+        .collect();
+    assert_eq!(routes.len(), sample.len());
+    for r in routes {
+        let bytes = std::fs::read(bin(r.function)).unwrap();
+        let b = String::from_utf8_lossy(&bytes);
+        let (want_swagger, want_redoc) = match r.function {
+            "docs-asset" => (true, true),
+            _ => (false, false),
+        };
+        assert_eq!(
+            contains(&b, swagger),
+            want_swagger,
+            "{} and Swagger UI",
+            r.function
+        );
+        assert_eq!(contains(&b, redoc), want_redoc, "{} and Redoc", r.function);
+        assert_eq!(
+            contains(&b, "Confirm it is you"),
+            r.function == "console-asset",
+            "{} and the console's script",
+            r.function
+        );
+    }
+}

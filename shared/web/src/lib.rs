@@ -43,7 +43,7 @@ pub fn docs_asset(name: &str) -> Option<&'static [u8]> {
 
 /// Whether the vendored docs bundles were built (`make console`).
 pub fn docs_vendored() -> bool {
-    !generated::DOCS_VENDOR.is_empty()
+    generated::DOCS_VENDORED
 }
 
 fn lookup(table: &'static [(&'static str, &'static [u8])], name: &str) -> Option<&'static [u8]> {

@@ -2200,31 +2200,6 @@ pub const REPROBE: Function = Function {
     memory: 256,
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An agent's API key is checked with a read of the key, an occasional `last_used_at`
-    /// stamp and the pepper: every route agents may call needs those permissions.
-    #[test]
-    fn routes_agents_may_call_can_check_api_keys() {
-        for r in ROUTES
-            .iter()
-            .filter(|r| matches!(r.access, Access::AnyPrincipal | Access::Scoped(_)))
-        {
-            assert!(r.iam.pepper, "{} must read the pepper", r.function);
-            for action in ["GetItem", "UpdateItem"] {
-                assert!(
-                    r.iam.dynamodb.contains(&action),
-                    "{} needs dynamodb:{action}",
-                    r.function
-                );
-            }
-            assert!(r.iam.secret, "{} verifies tokens", r.function);
-        }
-    }
-}
-
 pub const REDOC: Route = Route {
     method: "GET",
     path: "/redoc",
@@ -2336,3 +2311,28 @@ pub const CONSOLE_ASSET: Route = Route {
     timeout: 15,
     memory: 128,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An agent's API key is checked with a read of the key, an occasional `last_used_at`
+    /// stamp and the pepper: every route agents may call needs those permissions.
+    #[test]
+    fn routes_agents_may_call_can_check_api_keys() {
+        for r in ROUTES
+            .iter()
+            .filter(|r| matches!(r.access, Access::AnyPrincipal | Access::Scoped(_)))
+        {
+            assert!(r.iam.pepper, "{} must read the pepper", r.function);
+            for action in ["GetItem", "UpdateItem"] {
+                assert!(
+                    r.iam.dynamodb.contains(&action),
+                    "{} needs dynamodb:{action}",
+                    r.function
+                );
+            }
+            assert!(r.iam.secret, "{} verifies tokens", r.function);
+        }
+    }
+}
