@@ -44,7 +44,9 @@ CONSOLE_SRC := $(shell find console/src -type f 2>/dev/null) console/index.html 
 console: $(CONSOLE_BUILT)
 
 console/node_modules/.installed: console/package-lock.json
-	cd console && npm ci --no-audit --no-fund --loglevel=error
+	# `npm install --no-save` follows package-lock.json without rewriting it (`npm ci` refuses
+	# this lock: npm leaves other platforms' optional rollup/esbuild packages out of it).
+	cd console && npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(CONSOLE_BUILT): console/node_modules/.installed $(CONSOLE_SRC)

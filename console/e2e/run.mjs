@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 import { ROOT, startMcp, startStack, stopAll } from "./stack.mjs";
 
@@ -12,6 +13,19 @@ const SHOTS = join(ROOT, "docs", "console");
 const ADMIN = { username: "admin", password: "local-admin-password" };
 const CHROMIUM = process.env.CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
 const run = `${Date.now().toString(36)}`;
+
+/** An RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32 secret, `ahead` steps from now. */
+function totp(secret, ahead = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + ahead));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[19] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 let passed = 0;
 let failed = 0;
@@ -62,7 +76,7 @@ async function steps(context, base, mcpUrl) {
   });
   page.on("dialog", (d) => void d.accept()); // confirm() before deletes
   // Console pages whole; the (long) docs pages as the first screen.
-  const shot = (name, p = page) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: p === page });
+  const shot = (name, p = page) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !p.url().includes("/docs") && !p.url().includes("/redoc") });
   const api = async (method, path, token, body) => {
     const r = await fetch(`${base}${path}`, {
       method,
@@ -215,6 +229,7 @@ async function steps(context, base, mcpUrl) {
       await page.getByRole("table", { name: "Decisions that would flip" }).getByText(/allow \(E2E_AGENTS\)/).first().waitFor();
       await page.getByRole("button", { name: "Save as new version" }).click();
       await page.getByText(/Saved as version \d+/).waitFor();
+      await page.getByRole("table", { name: "Policy versions" }).getByRole("button", { name: /Activate v\d+/ }).waitFor();
       await shot("policies");
     });
 
@@ -302,6 +317,33 @@ async function steps(context, base, mcpUrl) {
       await docs.getByText("/api/v1/tools").first().waitFor();
       await shot("docs-redoc", docs);
       await docs.close();
+    });
+
+    await step("log in with the TOTP step", async () => {
+      const admin = (await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ADMIN) })).json()).access_token;
+      const user = { username: `e2e_mfa_${run}`, password: "e2e-mfa-password-1" };
+      assert.equal((await api("POST", "/api/v1/users", admin, { ...user, role: "admin", display_name: "MFA admin" })).status, 201);
+      const own = (await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).json()).access_token;
+      const enrol = await api("POST", "/api/v1/auth/mfa/totp", own);
+      assert.equal(enrol.status, 200);
+      assert.equal((await api("POST", "/api/v1/auth/mfa/totp/confirm", own, { code: totp(enrol.body.secret) })).status, 200);
+      const p = await context.newPage(); // a new page: nothing carried over from the other
+      await p.goto("/console");
+      await p.getByLabel("Username").fill(user.username);
+      await p.getByLabel("Password").fill(user.password);
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("heading", { name: "Two-factor code" }).waitFor();
+      await p.getByLabel("Code").fill("000000");
+      await p.getByRole("button", { name: "Verify" }).click();
+      await p.getByRole("alert").filter({ hasText: /40[01]|422/ }).waitFor();
+      await shot("login-mfa", p);
+      // The code accepted at confirmation cannot be replayed: the next step's code (one step of
+      // drift is allowed) signs in.
+      await p.getByLabel("Code").fill(totp(enrol.body.secret, 1));
+      await p.getByRole("button", { name: "Verify" }).click();
+      await p.getByRole("heading", { name: "Catalog" }).waitFor();
+      await p.getByText(`${user.username} (admin)`).waitFor();
+      await p.close();
     });
 
     await step("log out revokes the session", async () => {

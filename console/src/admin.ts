@@ -298,6 +298,7 @@ export async function policiesPage(main: HTMLElement): Promise<string> {
   const latest = page.items[0];
   let start: unknown = STARTER;
   if (latest) start = (await get<PolicyVersion>(`policies/${latest.version}`)).data.document ?? STARTER;
+  let refreshVersions = async (): Promise<void> => {};
   const editor = h("textarea", { class: "code", rows: 18, spellcheck: "false", value: JSON.stringify(start, null, 2) });
   const status = h("div", { "aria-live": "polite" });
   const sim = h("div", { "aria-live": "polite" });
@@ -335,6 +336,7 @@ export async function policiesPage(main: HTMLElement): Promise<string> {
         if (doc === undefined) return;
         try {
           const v = (await call<PolicyVersion>("POST", "policies", { body: doc })).data;
+          void refreshVersions();
           clear(
             status,
             notice(`${v.created ? "Saved as" : "Already stored as"} version ${v.version} (${v.rules} rules).`, "ok"),
@@ -381,26 +383,30 @@ export async function policiesPage(main: HTMLElement): Promise<string> {
     ),
     status,
   );
-  clear(
-    main,
-    h("h1", {}, "Policies"),
-    h("p", {}, page.active_version ? `Active version: ${page.active_version}.` : "No version is active: every access request is denied."),
-    form,
-    sim,
-    h("h2", {}, "Versions"),
-    table(
-      ["Version", "Rules", "SHA-256", "Created", "By", ""],
-      page.items.map((v) => [
-        String(v.version),
-        String(v.rules),
-        h("code", {}, v.sha256.slice(0, 12)),
-        fmtTime(v.created_at),
-        v.created_by,
-        v.active ? badge("active", "ok") : h("button", { type: "button", onclick: () => activate(v.version) }, `Activate v${v.version}`),
-      ]),
-      "Policy versions",
-    ),
-  );
+  const versions = h("section", { "aria-labelledby": "versions-title" });
+  const activeLine = h("p", {});
+  const showVersions = (p: Page<PolicyVersion> & { active_version: number }) => {
+    activeLine.textContent = p.active_version ? `Active version: ${p.active_version}.` : "No version is active: every access request is denied.";
+    clear(
+      versions,
+      h("h2", { id: "versions-title" }, "Versions"),
+      table(
+        ["Version", "Rules", "SHA-256", "Created", "By", ""],
+        p.items.map((v) => [
+          String(v.version),
+          String(v.rules),
+          h("code", {}, v.sha256.slice(0, 12)),
+          fmtTime(v.created_at),
+          v.created_by,
+          v.active ? badge("active", "ok") : h("button", { type: "button", onclick: () => activate(v.version) }, `Activate v${v.version}`),
+        ]),
+        "Policy versions",
+      ),
+    );
+  };
+  refreshVersions = async () => showVersions((await get<Page<PolicyVersion> & { active_version: number }>("policies?limit=50")).data);
+  showVersions(page);
+  clear(main, h("h1", {}, "Policies"), activeLine, form, sim, versions);
   return "Policies";
 }
 
