@@ -352,6 +352,11 @@ async function steps(context, base, mcpUrl) {
       await page.getByRole("heading", { name: "Sign in to toolreg" }).waitFor();
       await page.goto("/console#/audit");
       await page.getByRole("heading", { name: "Sign in to toolreg" }).waitFor();
+      // The server revoked the session family (audited as auth.logout).
+      const admin = (await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ADMIN) })).json()).access_token;
+      const events = await api("GET", "/api/v1/audit-events?action=auth.logout", admin);
+      assert.equal(events.status, 200);
+      assert.ok(events.body.items.length >= 1, "no auth.logout event");
     });
 
     await step("no script errors or CSP violations", async () => {
