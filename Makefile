@@ -9,7 +9,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench venv dynamodb-local inspector clean infra console e2e chromium
+.PHONY: dev test lint fmt build package bench bench-instructions valgrind venv dynamodb-local inspector clean infra console e2e chromium
 
 venv: $(VENV)/.installed
 
@@ -100,12 +100,23 @@ build: venv
 package: build
 	scripts/package.sh
 
-## Measure cold start, memory, CPU per request, AWS calls per route, artefact sizes and
-## re-probe throughput on release binaries; writes docs/benchmarks.md.
-bench: venv dynamodb-local
+## Measure toolreg beside the FastAPI peer (../shared/comparator), instructions per request (and
+## fail when a route grows > 10% against docs/benchmarks-instructions.json), cold start, memory,
+## CPU per request, AWS calls per route, artefact sizes and re-probe throughput on release
+## binaries; writes docs/benchmarks.md. Never part of `make test`.
+bench: venv dynamodb-local valgrind
 	cargo build --profile bench --workspace --bins
 	# Cargo writes the bench profile's binaries to target/release.
+	scripts/bench-peer.sh
 	TOOLREG_BIN_PROFILE=release target/release/bench
+
+## Only the instruction counts and their gate (a few minutes).
+bench-instructions: venv dynamodb-local valgrind
+	cargo build --profile bench -p toolreg-dev -p toolreg-tests --bins
+	TOOLREG_BIN_PROFILE=release target/release/bench instructions
+
+valgrind:
+	@command -v valgrind >/dev/null || apt-get install -y valgrind
 
 clean:
 	cargo clean

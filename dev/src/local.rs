@@ -6,16 +6,22 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::request::Parts;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use toolreg_core::http::body::MAX_BODY_BYTES;
-use toolreg_core::routes;
+use toolreg_core::routes::{self, Route};
 use toolreg_core::state::AppState;
 
 /// The `lambda_http::Request` a Lambda function would receive for this hyper request: the same
 /// head and body, with an HTTP API v2 request context (source IP, request id, method and path)
 /// and, once the route is known, its route key and path parameters.
-pub fn lambda_request(peer: SocketAddr, parts: Parts, bytes: &[u8]) -> Request {
+pub fn lambda_request(
+    peer: SocketAddr,
+    parts: Parts,
+    bytes: &[u8],
+    route: Option<(&Route, HashMap<String, String>)>,
+) -> Request {
     let path = parts.uri.path().to_owned();
     let mut ctx = ApiGatewayV2httpRequestContext::default();
     ctx.request_id = Some(uuid::Uuid::new_v4().to_string());
@@ -39,7 +45,7 @@ pub fn lambda_request(peer: SocketAddr, parts: Parts, bytes: &[u8]) -> Request {
         }
     };
     let mut req = Request::from_parts(parts, body).with_raw_http_path(path.clone());
-    if let Ok((r, params)) = routes::resolve(ctx.http.method.as_str(), &path) {
+    if let Some((r, params)) = route {
         ctx.route_key = Some(format!("{} {}", r.method, r.path));
         req = req.with_path_parameters(params);
     }
@@ -56,10 +62,12 @@ async fn serve_one(
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES + 1)
         .await
         .unwrap_or_else(|_| vec![0u8; MAX_BODY_BYTES + 1].into());
-    let req = lambda_request(peer, parts, &bytes);
-    let served = routes::resolve(req.method().as_str(), req.raw_http_path())
-        .ok()
-        .and_then(|(route, _)| routes::handler_for(route).map(|h| (route, h)));
+    // Resolved once: the route key and parameters for the event, the handler to run.
+    let resolved = routes::resolve(parts.method.as_str(), parts.uri.path()).ok();
+    let served = resolved
+        .as_ref()
+        .and_then(|(route, _)| routes::handler_for(route).map(|h| (*route, h)));
+    let req = lambda_request(peer, parts, &bytes, resolved);
     let resp = match served {
         Some((route, handler)) => toolreg_core::lambda::handle(&state, route, handler, req).await,
         None => toolreg_core::lambda::to_http(

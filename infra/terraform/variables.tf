@@ -91,7 +91,7 @@ variable "reprobe_schedule" {
 
 variable "reprobe_concurrency" {
   type    = number
-  default = 16
+  default = 64
 }
 
 variable "table_deletion_protection" {

@@ -1,6 +1,8 @@
 pub mod api;
+pub mod bench_peer;
 pub mod bench_policy;
 pub mod fixtures;
+pub mod instructions;
 pub mod mcp;
 pub mod proc;
 pub mod runtime_api;

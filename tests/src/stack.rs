@@ -218,10 +218,23 @@ pub fn server_env(endpoints: &Endpoints, overrides: &[(&str, &str)]) -> BTreeMap
 impl Server {
     /// Starts `target/debug/local` with `env` and waits until it listens.
     pub fn start_with_env(env: BTreeMap<String, String>) -> Server {
+        Self::start_under(env, &[])
+    }
+
+    /// Starts `target/<profile>/local` run by `wrapper` (a command and its arguments, e.g.
+    /// valgrind's; empty: none) with `env`, and waits until it listens.
+    pub fn start_under(env: BTreeMap<String, String>, wrapper: &[&str]) -> Server {
         let dir = repo_root().join("target/test-logs");
         std::fs::create_dir_all(&dir).expect("create target/test-logs");
         let log = dir.join(format!("{}.log", env["TABLE_NAME"]));
-        let mut cmd = Command::new(bin("local"));
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin("local"));
+                c
+            }
+            None => Command::new(bin("local")),
+        };
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(&env)
@@ -229,7 +242,7 @@ impl Server {
         let (child, base) = proc::spawn_and_read_line_logged(
             cmd,
             "LISTENING ",
-            Duration::from_secs(60),
+            Duration::from_secs(if wrapper.is_empty() { 60 } else { 600 }),
             Some(log.clone()),
         );
         Server {

@@ -3,6 +3,7 @@
 //! The counter exists because round trips are this service's latency and its bill: every route
 //! has a budget (DESIGN.md §9) and the tests hold each route to it.
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -100,8 +101,42 @@ pub async fn sdk_config() -> SdkConfig {
         .build();
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
+        .http_client(https_client())
+        // The operation and attempt timeouts above already bound a stalled response; the
+        // per-body throughput monitor would add a timer and a wrapper to every call for nothing.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .load()
         .await
+}
+
+/// The roots every AWS endpoint's certificate chains to (Amazon Trust Services and the
+/// Starfield root that cross-signs them).
+pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
+/// The HTTPS client all three SDK clients share: the SDK's own rustls client, trusting the
+/// bundled AWS roots instead of the system store. Reading and parsing the system bundle (~140
+/// certificates) cost every cold start ~11 ms; five roots cost next to nothing. `AWS_CA_BUNDLE`
+/// (the SDKs' usual variable: a PEM file, e.g. for a TLS-inspecting proxy) adds its
+/// certificates; an unreadable one is reported and ignored.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let mut store = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS_PEM);
+    if let Some(path) = std::env::var_os("AWS_CA_BUNDLE") {
+        match std::fs::read(&path) {
+            Ok(pem) => store = store.with_pem_certificate(pem),
+            Err(e) => tracing::warn!(path = ?path, error = %e, "AWS_CA_BUNDLE is unreadable"),
+        }
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .expect("a trust store of PEM certificates always builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 impl Clients {
@@ -168,5 +203,41 @@ where
             )
         }
         _ => "unknown SDK error".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn the_bundled_roots_are_five_certificates() {
+        let text = std::str::from_utf8(AWS_ROOTS_PEM).expect("PEM is text");
+        let mut ders = Vec::new();
+        let mut body: Option<String> = None;
+        for line in text.lines() {
+            match (line, body.as_mut()) {
+                ("-----BEGIN CERTIFICATE-----", None) => body = Some(String::new()),
+                ("-----END CERTIFICATE-----", Some(b)) => {
+                    ders.push(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(&*b)
+                            .unwrap(),
+                    );
+                    body = None;
+                }
+                (l, Some(b)) => b.push_str(l.trim()),
+                (_, None) => {}
+            }
+        }
+        assert_eq!(ders.len(), 5);
+        for der in &ders {
+            // A DER SEQUENCE that holds the issuer's name somewhere.
+            assert_eq!(der[0], 0x30);
+            assert!(
+                der.windows(6).any(|w| w == b"Amazon") || der.windows(9).any(|w| w == b"Starfield")
+            );
+        }
     }
 }

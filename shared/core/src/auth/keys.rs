@@ -149,7 +149,9 @@ impl KeyCache {
                 }
                 Ok(k)
             }
-            None => inner.load_cold().await,
+            // Boxed: once per cold start, and the Secrets Manager call's future would
+            // otherwise be part of every verification's.
+            None => Box::pin(inner.load_cold()).await,
         }
     }
 
@@ -170,7 +172,7 @@ impl KeyCache {
             return Ok(current);
         }
         match inner.loading.try_lock() {
-            Ok(_guard) => Ok(inner.reload().await.unwrap_or(current)),
+            Ok(_guard) => Ok(Box::pin(inner.reload()).await.unwrap_or(current)),
             Err(_) => Ok(current),
         }
     }

@@ -197,7 +197,8 @@ fn api_key(req: &ApiRequest) -> Result<Option<&str>, AppError> {
 /// Any valid credential: a user's access token, an agent's OAuth access token or API key.
 pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Principal, AppError> {
     if let Some(key) = api_key(req)? {
-        return super::agent_keys::authenticate(state, key)
+        // Boxed: the key read's future is large, and tokens need none (see `routes::dispatch`).
+        return Box::pin(super::agent_keys::authenticate(state, key))
             .await
             .map(Principal::Agent);
     }

@@ -36,6 +36,24 @@ pub async fn run(
     let Some(principal) = caller.principal_id() else {
         return handler(state, req, caller).await;
     };
+    // Boxed: its store calls would otherwise make every request's future (moved a few times
+    // per request) as large as theirs, whether it sends a key or not.
+    Box::pin(run_keyed(
+        state, route, req, caller, handler, key, principal,
+    ))
+    .await
+}
+
+/// [`run`] for a write sent with an Idempotency-Key by `principal`.
+async fn run_keyed(
+    state: &AppState,
+    route: &Route,
+    req: &ApiRequest,
+    caller: Caller,
+    handler: Handler,
+    key: &str,
+    principal: String,
+) -> AppResult<ApiResponse> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err(AppError::BadRequest(
             "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),

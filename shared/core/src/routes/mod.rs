@@ -195,26 +195,43 @@ pub enum MatchError {
 /// The path parameters of `path` when it matches `template`, each the raw (still encoded)
 /// segment.
 pub fn match_template(template: &str, path: &str) -> Option<HashMap<String, String>> {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if t.len() != p.len() {
+    // The local server tries every row for every request: decide without allocating, and
+    // build the parameters only for a match.
+    if !segment_pairs(template, path).all(|pair| match pair {
+        Some((ts, ps)) => param_name(ts).map_or(ts == ps, |_| !ps.is_empty()),
+        None => false,
+    }) {
         return None;
     }
-    let mut params = HashMap::new();
-    for (ts, ps) in t.iter().zip(&p) {
-        if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            if ps.is_empty() {
-                return None;
-            }
+    let params = segment_pairs(template, path)
+        .flatten()
+        .filter_map(|(ts, ps)| {
             // The raw segment, still percent-encoded, as API Gateway passes path parameters:
             // a handler that takes encoded values (a registry server name's `%2F`) decodes
             // them itself, the same way behind API Gateway and on the local server.
-            params.insert(name.to_owned(), (*ps).to_owned());
-        } else if ts != ps {
-            return None;
-        }
-    }
+            param_name(ts).map(|name| (name.to_owned(), ps.to_owned()))
+        })
+        .collect();
     Some(params)
+}
+
+/// `{name}` → `name`.
+fn param_name(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+}
+
+/// The template's and the path's segments side by side; `None` where one is longer.
+fn segment_pairs<'a>(
+    template: &'a str,
+    path: &'a str,
+) -> impl Iterator<Item = Option<(&'a str, &'a str)>> + 'a {
+    let mut t = template.trim_matches('/').split('/');
+    let mut p = path.trim_matches('/').split('/');
+    std::iter::from_fn(move || match (t.next(), p.next()) {
+        (None, None) => None,
+        (Some(ts), Some(ps)) => Some(Some((ts, ps))),
+        _ => Some(None),
+    })
 }
 
 /// Resolves `method path` the way API Gateway does: literal segments beat parameters.
@@ -309,7 +326,10 @@ pub async fn dispatch(
                     Err(e) => {
                         let answer = problem::from_error(&e, &request_id);
                         if let Some(actor) = actor {
-                            audit_failure(state, route, &req, &actor, &answer).await;
+                            // Boxed, as every rarely taken path with a store call here: the
+                            // request's future is moved several times, and its size is that
+                            // of its largest branch.
+                            Box::pin(audit_failure(state, route, &req, &actor, &answer)).await;
                         }
                         Ok(answer)
                     }

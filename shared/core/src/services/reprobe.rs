@@ -9,7 +9,6 @@
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::drift::Drift;
 use crate::domain::probe::{ProbeOutcome, ProbeStatus};
-use crate::domain::tool::ToolId;
 use crate::domain::tool::{ProbeRecord, Tool};
 use crate::error::AppError;
 use crate::services::tools::drift::drift_event;
@@ -77,16 +76,10 @@ enum One {
     Error,
 }
 
-async fn reprobe_one(state: &AppState, id: ToolId, meta: &RequestMeta) -> One {
+/// Probes `old` (as the due-tools query read it) and records the result.
+async fn reprobe_one(state: &AppState, old: Tool, meta: &RequestMeta) -> One {
+    let id = old.id;
     let now = crate::time::stamp(crate::time::now());
-    let old = match state.store.get_tool(id).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return One::Skipped,
-        Err(e) => {
-            tracing::warn!(tool_id = %id, error = %e, "reprobe: read failed");
-            return One::Error;
-        }
-    };
     let still_due = old.is_active
         && old
             .remote()
@@ -216,7 +209,7 @@ pub async fn run(
     request_id: &str,
 ) -> Result<RunSummary, AppError> {
     let now = crate::time::stamp(crate::time::now());
-    let ids = state.store.due_tool_ids(&now, 5000).await?;
+    let due = state.store.due_tools(&now, 5000).await?;
     let meta = RequestMeta {
         source_ip: String::new(),
         user_agent: "toolreg-reprober".into(),
@@ -225,17 +218,17 @@ pub async fn run(
     // A probe can take its whole timeout; never start one that could outlive the invocation.
     let margin = state.config.probe_timeout + std::time::Duration::from_secs(2);
     let mut summary = RunSummary {
-        due: ids.len(),
+        due: due.len(),
         ..Default::default()
     };
-    let results: Vec<Option<One>> = futures::stream::iter(ids.iter())
-        .map(|id| {
+    let results: Vec<Option<One>> = futures::stream::iter(due)
+        .map(|tool| {
             let meta = &meta;
             async move {
                 if Instant::now() + margin >= deadline {
                     return None;
                 }
-                Some(reprobe_one(state, *id, meta).await)
+                Some(reprobe_one(state, tool, meta).await)
             }
         })
         .buffer_unordered(state.config.reprobe_concurrency)

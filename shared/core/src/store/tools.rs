@@ -317,24 +317,6 @@ impl TryFrom<ProbeItem> for ProbeRecord {
     }
 }
 
-/// What `due_tool_ids` reads of a due tool ([`DUE_TOOL_PROJECTION`]): its id, plus the table
-/// and GSI2 keys a resume position needs (see `PageQuery::key_names`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DueToolItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    #[serde(rename = "GSI2PK")]
-    pub gsi2pk: String,
-    #[serde(rename = "GSI2SK")]
-    pub gsi2sk: String,
-    pub id: String,
-}
-
-/// The attributes of [`DueToolItem`].
-pub const DUE_TOOL_PROJECTION: &str = "PK, SK, GSI2PK, GSI2SK, id";
-
 pub fn to_item(t: &Tool) -> Result<Item, StoreError> {
     item::to_item(&ToolItem::try_from(t)?)
 }
@@ -832,7 +814,11 @@ impl Store {
     }
 
     /// Active remote tools whose probe is stale at `now`, oldest first (GSI2 `PROBE_DUE`).
-    pub async fn due_tool_ids(&self, now: &str, max: usize) -> Result<Vec<ToolId>, StoreError> {
+    /// The tools due for re-probing, whole (the index projects every attribute): the re-prober
+    /// then needs no read per tool. An item read here may be outdated by the time its probe
+    /// starts; the claim is conditional on its version, so such a tool is skipped and picked up
+    /// again by the next run.
+    pub async fn due_tools(&self, now: &str, max: usize) -> Result<Vec<Tool>, StoreError> {
         let q = PageQuery {
             index: Some(keys::GSI2),
             key_condition: "GSI2PK = :pk AND GSI2SK < :now".into(),
@@ -843,13 +829,9 @@ impl Store {
             ]
             .into_iter()
             .collect(),
-            projection: Some(DUE_TOOL_PROJECTION),
             ..Default::default()
         };
         let page = self.query_page(&q, None, max).await?;
-        item::from_items::<DueToolItem>(page.items)?
-            .into_iter()
-            .map(|t| tool_id(&t.id))
-            .collect()
+        page.items.into_iter().map(from_item).collect()
     }
 }

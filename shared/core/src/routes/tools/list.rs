@@ -1,6 +1,6 @@
 //! `GET /api/v1/tools`.
 
-use super::{sorted_json, Page, ToolView};
+use super::{Page, ToolView};
 use crate::domain::tool::{RiskLevel, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::http::{query, ApiRequest, ApiResponse};
@@ -62,11 +62,11 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     };
     let p = caller.principal()?;
     let page = svc::list_visible(state, &p, &f, limit, q.get("cursor").map(String::as_str)).await?;
-    sorted_json(
+    Ok(ApiResponse::json(
         200,
         &Page {
             items: page.items.iter().map(ToolView::from).collect(),
             next_cursor: page.next_cursor,
         },
-    )
+    ))
 }

@@ -124,16 +124,11 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// A JSON response whose objects have their keys sorted, as every listing and tool answer has
-/// always had them (they were built as `serde_json::Value`s, whose maps sort).
-pub(crate) fn sorted_json<T: Serialize>(status: u16, body: &T) -> AppResult<ApiResponse> {
-    let v = serde_json::to_value(body).map_err(crate::error::AppError::internal)?;
-    Ok(ApiResponse::json(status, &v))
-}
-
-/// A tool with its `ETag`: the answer of the tool routes (and of idempotent replays).
+/// A tool with its `ETag`: the answer of the tool routes (and of idempotent replays). Serialised
+/// straight to bytes: going through a `serde_json::Value` (which sorted the keys) was a fifth of
+/// a listing's CPU (docs/benchmarks.md).
 pub(crate) fn tool_response(status: u16, t: &Tool) -> AppResult<ApiResponse> {
-    Ok(sorted_json(status, &ToolView::from(t))?.with_header("etag", &t.etag()))
+    Ok(ApiResponse::json(status, &ToolView::from(t)).with_header("etag", &t.etag()))
 }
 
 /// The tool id in the path, parsed once here: one that cannot name a tool is a 404, as a

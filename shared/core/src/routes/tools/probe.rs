@@ -1,7 +1,7 @@
 //! `POST /api/v1/tools/remote/test-connection`, `POST /api/v1/tools/{id}/reprobe`,
 //! `GET /api/v1/tools/{id}/probes`.
 
-use super::{present, sorted_json, tool_id, tool_response, Page};
+use super::{present, tool_id, tool_response, Page};
 use crate::error::AppResult;
 use crate::http::{body, query, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
@@ -68,5 +68,5 @@ pub async fn probes(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     }
     let (items, next_cursor) =
         svc::probes(state, id, limit, q.get("cursor").map(String::as_str)).await?;
-    sorted_json(200, &Page { items, next_cursor })
+    Ok(ApiResponse::json(200, &Page { items, next_cursor }))
 }
