@@ -9,7 +9,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench bench-instructions valgrind venv dynamodb-local inspector clean infra
+.PHONY: dev test lint fmt build package bench bench-instructions valgrind venv dynamodb-local inspector clean infra console e2e chromium
 
 venv: $(VENV)/.installed
 
@@ -33,15 +33,47 @@ inspector: .npm-tools/.installed-$(INSPECTOR_VERSION)
 dynamodb-local:
 	scripts/dynamodb-local.sh install
 
+## The admin console (console/: TypeScript + Vite, from npm with `npm ci`) and the vendored
+## Swagger UI / Redoc bundles, built into shared/web/assets/, which toolreg-web embeds in the
+## binaries of the /console and /docs routes. Rebuilt only when a source changes (a rebuild
+## changes the embedded files, and so the Rust build). Without it the Rust build still works and
+## those routes answer a page saying to run `make console`.
+CONSOLE_BUILT := shared/web/assets/console/index.html
+CONSOLE_SRC := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts \
+	console/tsconfig.json console/package-lock.json console/scripts/vendor-docs.mjs
+console: $(CONSOLE_BUILT)
+
+console/node_modules/.installed: console/package-lock.json
+	# `npm install --no-save` follows package-lock.json without rewriting it (`npm ci` refuses
+	# this lock: npm leaves other platforms' optional rollup/esbuild packages out of it).
+	cd console && npm install --no-save --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_BUILT): console/node_modules/.installed $(CONSOLE_SRC)
+	cd console && npm run --silent build
+
+## Debian's Chromium for the console's browser tests (playwright-core drives it; no browser
+## download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## The console's end-to-end tests: a real browser against `make dev`'s stack (started by the
+## test on free ports, with a real MCP server); writes the screenshots in docs/console/.
+e2e: venv dynamodb-local console chromium
+	cargo build -p toolreg-dev --bin local
+	cd console && node e2e/run.mjs
+
 ## Run the whole service locally on http://127.0.0.1:8000 (PORT overrides). Ctrl-C stops it.
-dev: venv dynamodb-local
+## The console is at /console, the API docs at /docs and /redoc.
+dev: venv dynamodb-local console
 	cargo build -p toolreg-dev --bin local
 	scripts/dev.sh
 
 ## Run every test against a local stack the tests start themselves.
-test: venv dynamodb-local inspector
+test: venv dynamodb-local inspector console chromium
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
+	cd console && node e2e/run.mjs
 
 ## Regenerate from the route table (shared/core/src/routes/table.rs):
 ## the route binaries (functions/src/bin, functions/Cargo.toml), infra/routes.json,
@@ -88,4 +120,4 @@ valgrind:
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .stack .dynamodb-local
+	rm -rf $(VENV) .stack .dynamodb-local console/node_modules shared/web/assets/console shared/web/assets/docs

@@ -317,8 +317,23 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             ),
             200,
         ),
-        "openapi" | "docs" | "oauth-metadata" | "oauth-protected-resource" | "jwks" => {
-            (http_event("GET", p, p, &[], &[], None), 200)
+        "openapi"
+        | "docs"
+        | "redoc"
+        | "console"
+        | "oauth-metadata"
+        | "oauth-protected-resource"
+        | "jwks" => (http_event("GET", p, p, &[], &[], None), 200),
+        // A file every build has; the console's assets are content-hashed, so none is known here.
+        "docs-asset" => {
+            let concrete = p.replace("{asset}", "swagger-init.js");
+            let params: &[(&str, &str)] = &[("asset", "swagger-init.js")];
+            (http_event("GET", &concrete, p, params, &[], None), 200)
+        }
+        "console-asset" => {
+            let concrete = p.replace("{asset}", "no-such-asset.js");
+            let params: &[(&str, &str)] = &[("asset", "no-such-asset.js")];
+            (http_event("GET", &concrete, p, params, &[], None), 404)
         }
         // No form: an RFC 6749 invalid_request.
         "oauth-token" => (http_event("POST", p, p, &[], &[], None), 400),

@@ -90,6 +90,9 @@ fn success_status(route: &Route) -> u16 {
     if route.path.starts_with("/v0.1/servers/{name}") && route.method == "GET" {
         return 404; // the matrix names no registry server: authorised, but nothing there
     }
+    if route.path.ends_with("/{asset}") {
+        return 404; // the matrix names no browser asset: public, but nothing there
+    }
     route.openapi.status
 }
 

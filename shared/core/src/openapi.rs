@@ -81,6 +81,10 @@ fn operation(route: &Route) -> Value {
     let mut ok = json!({"description": o.summary, "headers": ok_headers});
     match o.response {
         Content::Html => ok["content"] = json!({"text/html": {"schema": {"type": "string"}}}),
+        Content::Asset => {
+            ok["content"] = json!({"text/javascript": {"schema": {"type": "string"}},
+                                   "text/css": {"schema": {"type": "string"}}})
+        }
         Content::AnyJson => {
             ok["content"] = json!({"application/json": {"schema": {"type": "object"}}})
         }
@@ -142,6 +146,7 @@ fn operation(route: &Route) -> Value {
             "key_id" => "API key id (its public prefix)".to_owned(),
             "version" => "Policy version number (1, 2, ...)".to_owned(),
             "jti" => "The credential's jti (its decision id)".to_owned(),
+            "asset" => "The file's name".to_owned(),
             _ => format!("The {} id", o.tag.trim_end_matches('s')),
         };
         params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description}));

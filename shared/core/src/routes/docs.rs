@@ -1,10 +1,21 @@
-//! `GET /openapi.json` and `GET /docs`: the API's contract and an interactive page that needs no
-//! internet access (its script is served from here too).
+//! `GET /openapi.json`, and the API's documentation on it: `GET /docs` (Swagger UI, whose
+//! "Authorize" takes a bearer token for "Try it out"), `GET /redoc` (Redoc) and their scripts
+//! and styles at `GET /docs/assets/{asset}`. The Swagger UI and Redoc bundles come from npm at
+//! build time (`make console`) and are served from here: nothing loads from elsewhere.
 
+use super::console::{browser_headers, html};
 use super::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
+
+/// The docs pages' CSP: no inline script, nothing from elsewhere. Swagger UI and Redoc set
+/// inline styles (Redoc through styled-components) and Redoc runs its search in a worker made
+/// from a blob, hence those two allowances, which the console does without.
+pub const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+form-action 'self'";
 
 pub async fn openapi(
     _state: &AppState,
@@ -14,10 +25,40 @@ pub async fn openapi(
     Ok(ApiResponse::json(200, &crate::openapi::document()))
 }
 
+fn docs_page(page: &str) -> ApiResponse {
+    if toolreg_web::docs_vendored() {
+        html(page.as_bytes(), DOCS_CSP)
+    } else {
+        html(toolreg_web::NOT_BUILT_PAGE.as_bytes(), DOCS_CSP)
+    }
+}
+
+/// Swagger UI.
 pub async fn page(_state: &AppState, _req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
-    Ok(ApiResponse::bytes(
-        200,
-        "text/html; charset=utf-8",
-        include_str!("docs.html").as_bytes().to_vec(),
-    ))
+    Ok(docs_page(toolreg_web::SWAGGER_PAGE))
+}
+
+/// Redoc.
+pub async fn redoc(
+    _state: &AppState,
+    _req: &ApiRequest,
+    _caller: Caller,
+) -> AppResult<ApiResponse> {
+    Ok(docs_page(toolreg_web::REDOC_PAGE))
+}
+
+pub async fn asset(_state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    let name = req
+        .path_params
+        .get("asset")
+        .map(String::as_str)
+        .unwrap_or("");
+    let body = toolreg_web::docs_asset(name)
+        .ok_or_else(|| AppError::NotFound("no such docs asset".into()))?;
+    Ok(browser_headers(
+        ApiResponse::bytes(200, toolreg_web::content_type(name), body.to_vec()),
+        DOCS_CSP,
+    )
+    // Not content-hashed (the page names them plainly): cached for an hour.
+    .with_header("cache-control", "public, max-age=3600"))
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod credentials;
 pub mod docs;
 pub mod health;
@@ -170,6 +171,10 @@ pub const HANDLERS: &[Served] = &[
     served!(REGISTRY_SERVERS_LIST_PREFLIGHT => registry::preflight),
     served!(REGISTRY_SERVER_VERSIONS_PREFLIGHT => registry::preflight),
     served!(REGISTRY_SERVER_VERSION_PREFLIGHT => registry::preflight),
+    served!(REDOC => docs::redoc),
+    served!(DOCS_ASSET => docs::asset),
+    served!(CONSOLE => console::page),
+    served!(CONSOLE_ASSET => console::asset),
 ];
 
 /// The handler of `route` (the local server).
@@ -551,7 +556,8 @@ mod tests {
                 .replace("{key_id}", "y")
                 .replace("{version}", "1")
                 .replace("{jti}", "j")
-                .replace("{name}", "n");
+                .replace("{name}", "n")
+                .replace("{asset}", "a.js");
             assert_eq!(
                 resolve(r.method, &path).unwrap().0.function,
                 r.function,

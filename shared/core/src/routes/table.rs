@@ -33,6 +33,8 @@ pub enum Content {
     /// Any JSON object.
     AnyJson,
     Html,
+    /// A script or style sheet of a browser page (the console's and the docs').
+    Asset,
 }
 
 /// A query parameter; `schema` is a JSON Schema as JSON text.
@@ -2184,6 +2186,10 @@ pub const ROUTES: &[&Route] = &[
     &REGISTRY_SERVERS_LIST_PREFLIGHT,
     &REGISTRY_SERVER_VERSIONS_PREFLIGHT,
     &REGISTRY_SERVER_VERSION_PREFLIGHT,
+    &REDOC,
+    &DOCS_ASSET,
+    &CONSOLE,
+    &CONSOLE_ASSET,
 ];
 
 /// The scheduled re-prober: a function with no route.
@@ -2208,6 +2214,118 @@ pub const REPROBE: Function = Function {
     // flight (~2 ms of CPU a probe): 1024 MB (~0.6 vCPU) keeps one invocation above 200
     // probes/s for about what 256 MB costs per probe, since GB-seconds scale back.
     memory: 1024,
+};
+
+pub const REDOC: Route = Route {
+    method: "GET",
+    path: "/redoc",
+    function: "redoc",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "API documentation in Redoc (HTML)",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Html,
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const DOCS_ASSET: Route = Route {
+    method: "GET",
+    path: "/docs/assets/{asset}",
+    function: "docs-asset",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "A script or style sheet of the API documentation pages",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Asset,
+        query: &[],
+        problems: &[404],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const CONSOLE: Route = Route {
+    method: "GET",
+    path: "/console",
+    function: "console",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "The admin console, a single-page app (HTML)",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Html,
+        query: &[],
+        problems: &[],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
+};
+
+pub const CONSOLE_ASSET: Route = Route {
+    method: "GET",
+    path: "/console/assets/{asset}",
+    function: "console-asset",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "A content-hashed script or style sheet of the admin console",
+        tag: "meta",
+        request: None,
+        status: 200,
+        response: Content::Asset,
+        query: &[],
+        problems: &[404],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[],
+        index: false,
+        kms: &[],
+        secret: false,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
 };
 
 #[cfg(test)]
