@@ -347,7 +347,7 @@ async fn main() {
         "-dirty"
     };
     let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
-    writeln!(md, "# Benchmarks\n\nProduced by `make bench`: binaries built with the `bench` profile (the release settings without LTO), DynamoDB Local (the table) and moto (KMS, Secrets Manager), real MCP servers on loopback. Figures are from one run; the emulators' CPU is not counted (they are other processes), which is the point: these are toolreg's costs.\n").unwrap();
+    writeln!(md, "# Benchmarks\n\nProduced by `make bench`: binaries built with the `bench` profile (the release settings), DynamoDB Local (the table) and moto (KMS, Secrets Manager), real MCP servers on loopback. Figures are from one run; the emulators' CPU is not counted (they are other processes), which is the point: these are toolreg's costs.\n").unwrap();
     writeln!(
         md,
         "- machine: {} cores, {}, kernel {}",
