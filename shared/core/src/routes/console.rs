@@ -37,17 +37,34 @@ pub async fn page(_state: &AppState, _req: &ApiRequest, _caller: Caller) -> AppR
 }
 
 pub async fn asset(_state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+    embedded(
+        req,
+        toolreg_web::console_asset,
+        "console asset",
+        CONSOLE_CSP,
+    )
+    .map(|r| {
+        // Vite names every asset after a hash of its content: a name never changes meaning.
+        r.with_header("cache-control", "public, max-age=31536000, immutable")
+    })
+}
+
+/// The embedded file `find` has under the path's `{asset}` name, with the browser headers and
+/// `csp`; a 404 naming `what` otherwise.
+pub(crate) fn embedded(
+    req: &ApiRequest,
+    find: fn(&str) -> Option<&'static [u8]>,
+    what: &str,
+    csp: &str,
+) -> AppResult<ApiResponse> {
     let name = req
         .path_params
         .get("asset")
         .map(String::as_str)
         .unwrap_or("");
-    let body = toolreg_web::console_asset(name)
-        .ok_or_else(|| AppError::NotFound("no such console asset".into()))?;
+    let body = find(name).ok_or_else(|| AppError::NotFound(format!("no such {what}")))?;
     Ok(browser_headers(
         ApiResponse::bytes(200, toolreg_web::content_type(name), body.to_vec()),
-        CONSOLE_CSP,
-    )
-    // Vite names every asset after a hash of its content: a name never changes meaning.
-    .with_header("cache-control", "public, max-age=31536000, immutable"))
+        csp,
+    ))
 }

@@ -3,9 +3,9 @@
 //! and styles at `GET /docs/assets/{asset}`. The Swagger UI and Redoc bundles come from npm at
 //! build time (`make console`) and are served from here: nothing loads from elsewhere.
 
-use super::console::{browser_headers, html};
+use super::console::{embedded, html};
 use super::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
 
@@ -48,17 +48,8 @@ pub async fn redoc(
 }
 
 pub async fn asset(_state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
-    let name = req
-        .path_params
-        .get("asset")
-        .map(String::as_str)
-        .unwrap_or("");
-    let body = toolreg_web::docs_asset(name)
-        .ok_or_else(|| AppError::NotFound("no such docs asset".into()))?;
-    Ok(browser_headers(
-        ApiResponse::bytes(200, toolreg_web::content_type(name), body.to_vec()),
-        DOCS_CSP,
-    )
-    // Not content-hashed (the page names them plainly): cached for an hour.
-    .with_header("cache-control", "public, max-age=3600"))
+    embedded(req, toolreg_web::docs_asset, "docs asset", DOCS_CSP).map(|r| {
+        // Not content-hashed (the page names them plainly): cached for an hour.
+        r.with_header("cache-control", "public, max-age=3600")
+    })
 }
