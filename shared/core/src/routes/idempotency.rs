@@ -11,7 +11,7 @@
 //! is a 409. Public routes (login, refresh), reads, and the routes whose answer holds a secret
 //! that must not be stored (`routes::mfa::answer_holds_secret`) ignore the header.
 
-use super::{Caller, Handler, Route};
+use super::{Caller, Handler, HandlerFuture, Route};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
@@ -21,27 +21,26 @@ use std::collections::BTreeMap;
 /// Headers of an answer worth replaying.
 const REPLAYED_HEADERS: &[&str] = &["content-type", "location", "etag"];
 
-/// Runs `handler`, honouring the request's `Idempotency-Key` if it has one.
-pub async fn run(
-    state: &AppState,
-    route: &Route,
-    req: &ApiRequest,
+/// `handler`'s future, through the request's `Idempotency-Key` if it has one. Decided before
+/// anything runs, so a request without a key costs nothing more than its handler (no extra
+/// future or allocation), and the keyed path's store calls live in their own boxed future.
+pub fn run<'a>(
+    state: &'a AppState,
+    route: &'static Route,
+    req: &'a ApiRequest,
     caller: Caller,
     handler: Handler,
-) -> AppResult<ApiResponse> {
+) -> HandlerFuture<'a> {
     let key = match req.header("idempotency-key") {
         Some(k) if is_write(route.method) && !super::mfa::answer_holds_secret(route) => k,
-        _ => return handler(state, req, caller).await,
+        _ => return handler(state, req, caller),
     };
     let Some(principal) = caller.principal_id() else {
-        return handler(state, req, caller).await;
+        return handler(state, req, caller);
     };
-    // Boxed: its store calls would otherwise make every request's future (moved a few times
-    // per request) as large as theirs, whether it sends a key or not.
     Box::pin(run_keyed(
         state, route, req, caller, handler, key, principal,
     ))
-    .await
 }
 
 /// [`run`] for a write sent with an Idempotency-Key by `principal`.

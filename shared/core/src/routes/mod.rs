@@ -344,7 +344,7 @@ fn run_handler<'a, R: RowOf>(
 ) -> HandlerFuture<'a> {
     match row.route().access {
         Access::Public => handler(state, req, caller),
-        _ => Box::pin(idempotency::run(state, row.route(), req, caller, handler)),
+        _ => idempotency::run(state, row.route(), req, caller, handler),
     }
 }
 
