@@ -260,7 +260,8 @@ fn event(function: &str, headers: &[(&str, &str)]) -> Value {
 
 fn status_and_type(v: &Value) -> (u16, String) {
     let status = v["statusCode"].as_u64().expect("statusCode") as u16;
-    let body: Value = serde_json::from_str(v["body"].as_str().unwrap_or("null")).unwrap_or_default();
+    let body: Value =
+        serde_json::from_str(v["body"].as_str().unwrap_or("null")).unwrap_or_default();
     (status, body["type"].as_str().unwrap_or_default().to_owned())
 }
 
@@ -321,7 +322,10 @@ async fn every_lambda_binary_answers_every_credential_as_its_role_allows_and_sta
     let r = api
         .oauth_token(
             Some((&agent, &key)),
-            &[("grant_type", "client_credentials"), ("scope", "catalog:read")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "catalog:read"),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -66,7 +66,10 @@ async fn a_refusal_before_the_handler_is_audited_once_per_principal_route_and_wi
         let e = only_one(&events, route);
         assert_eq!(e["outcome"], json!("failure"));
         assert_eq!(e["details"]["status"], json!(403));
-        assert_eq!(e["details"]["reason"], json!("urn:toolreg:problem:forbidden"));
+        assert_eq!(
+            e["details"]["reason"],
+            json!("urn:toolreg:problem:forbidden")
+        );
         assert_eq!(e["actor_username"], json!(name));
     }
 
@@ -78,7 +81,10 @@ async fn a_refusal_before_the_handler_is_audited_once_per_principal_route_and_wi
     let r = api
         .oauth_token(
             Some((&agent, &key)),
-            &[("grant_type", "client_credentials"), ("scope", "catalog:read")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "catalog:read"),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
