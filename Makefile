@@ -77,12 +77,14 @@ test: venv dynamodb-local inspector console chromium
 
 ## Regenerate from the route table (shared/core/src/routes/table.rs):
 ## the route binaries (functions/src/bin, functions/Cargo.toml), infra/routes.json,
-## infra/functions.json and template.yaml. tests/api/deploy.rs fails when any is stale.
+## infra/functions.json, template.yaml and infra/terraform/settings.tf (the settings, from
+## scripts/gen_template.py's SETTINGS). tests/api/deploy.rs fails when any is stale.
 infra:
 	cargo run -q -p toolreg-cli -- bins functions
 	cargo run -q -p toolreg-cli -- routes > infra/routes.json
 	cargo run -q -p toolreg-cli -- functions > infra/functions.json
 	python3 scripts/gen_template.py infra/routes.json > template.yaml
+	python3 scripts/gen_template.py --terraform-settings > infra/terraform/settings.tf
 
 lint:
 	cargo fmt --all -- --check

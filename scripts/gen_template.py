@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Writes template.yaml (AWS SAM) from the code's route table and infra/functions.json.
+"""Writes template.yaml (AWS SAM) from the code's route table and infra/functions.json, and the
+Terraform variables of the deployment's settings (infra/terraform/settings.tf) from SETTINGS.
 
     make infra    # writes infra/routes.json, infra/functions.json, then:
     python3 scripts/gen_template.py infra/routes.json > template.yaml
+    python3 scripts/gen_template.py --terraform-settings > infra/terraform/settings.tf
 
-tests/api/deploy.rs fails when template.yaml no longer matches the route table, so a new route
-means re-running `make infra`.
+tests/api/deploy.rs fails when template.yaml or settings.tf no longer match, so a new route or
+setting means re-running `make infra`.
 """
 
 import json
@@ -13,6 +15,144 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The settings a deployment chooses (README.md's Configuration table): each is a SAM parameter
+# and a Terraform variable with the README's default, passed to every function's environment.
+# (variable, kind, default, constraints); kind is "string", "number" or "bool"; constraints are
+# "allowed" values or a number's "min" / "max". An empty default leaves the variable unset, so
+# the service's own default applies (e.g. one derived from the request). The SAM parameter is the
+# variable in CamelCase and the Terraform variable in snake_case, unless NAMES says otherwise.
+# Adding a setting is one line here, then `make infra`. tests/api/deploy.rs holds this list to
+# the README: every setting there is here, or on its list of local-only or stack-wired ones.
+SETTINGS = [
+    ("RUST_LOG", "string", "info", {"allowed": ["error", "warn", "info", "debug", "trace"]}),
+    ("JWT_ISSUER", "string", "toolreg", {}),
+    ("JWT_AUDIENCE", "string", "toolreg-api", {}),
+    ("ACCESS_TOKEN_TTL_MINUTES", "number", 15, {"min": 1}),
+    ("REFRESH_TOKEN_TTL_DAYS", "number", 14, {"min": 1}),
+    ("ELEVATED_TOKEN_TTL_MINUTES", "number", 5, {"min": 1}),
+    ("JWT_KEY_TTL_SECONDS", "number", 300, {"min": 1, "max": 86400}),
+    ("POLICY_CACHE_TTL_SECONDS", "number", 30, {"min": 0, "max": 3600}),
+    ("LOGIN_RATE_LIMIT_IP", "string", "5/minute", {}),
+    ("LOGIN_RATE_LIMIT_USERNAME", "string", "20/15 minutes", {}),
+    ("OAUTH_RATE_LIMIT_CLIENT", "string", "60/minute", {}),
+    ("OAUTH_RATE_LIMIT_IP", "string", "120/minute", {}),
+    ("PUBLIC_BASE_URL", "string", "", {}),
+    ("ALLOWED_ORIGINS", "string", "", {}),
+    ("REQUIRE_ADMIN_MFA", "bool", False, {}),
+    ("REGISTRY_NAMESPACE", "string", "io.toolreg.local", {}),
+    ("PROBE_RATE_LIMIT_USER", "string", "10/minute", {}),
+    ("PROBE_RATE_LIMIT_IP", "string", "30/minute", {}),
+    ("PROBE_TIMEOUT_SECONDS", "number", 5, {"min": 1, "max": 25}),
+    ("PROBE_STALE_AFTER_HOURS", "number", 24, {"min": 1}),
+    ("PROBE_HISTORY_TTL_DAYS", "number", 30, {"min": 1}),
+    ("REPROBE_CONCURRENCY", "number", 64, {"min": 1, "max": 256}),
+    ("AWS_OPERATION_TIMEOUT_SECONDS", "number", 5, {"max": 60}),
+    ("AWS_ATTEMPT_TIMEOUT_SECONDS", "number", 2, {"max": 60}),
+]
+
+# (SAM parameter, Terraform variable) where they are not derived from the variable's name.
+NAMES = {"RUST_LOG": ("LogLevel", "log_level")}
+
+
+def sam_name(var: str) -> str:
+    return NAMES.get(var, ("".join(w.capitalize() for w in var.split("_")), None))[0]
+
+
+def tf_name(var: str) -> str:
+    return NAMES.get(var, (None, var.lower()))[1]
+
+
+def text(value) -> str:
+    """A default as the environment sees it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def sam_settings() -> dict[str, list[str]]:
+    """The template's lines for the settings, by the head's marker they replace."""
+    params, conditions, env = [], [], []
+    for var, kind, default, c in SETTINGS:
+        name = sam_name(var)
+        params.append(f"  {name}:")
+        if kind == "number":
+            params.append("    Type: Number")
+            params.append(f"    Default: {default}")
+        else:
+            params.append("    Type: String")
+            params.append(f"    Default: {json.dumps(text(default))}")
+        allowed = ["true", "false"] if kind == "bool" else c.get("allowed")
+        if allowed:
+            params.append(f"    AllowedValues: [{', '.join(json.dumps(a) for a in allowed)}]")
+        if "min" in c:
+            params.append(f"    MinValue: {c['min']}")
+        if "max" in c:
+            params.append(f"    MaxValue: {c['max']}")
+        unset = "; empty leaves it unset (the service's default)" if text(default) == "" else ""
+        params.append(f"    Description: {json.dumps(var + unset + ' (README.md, Configuration)')}")
+        if text(default) == "":
+            conditions.append(f'  Has{name}: !Not [!Equals [!Ref {name}, ""]]')
+            env.append(f"        {var}: !If [Has{name}, !Ref {name}, !Ref AWS::NoValue]")
+        else:
+            env.append(f"        {var}: !Ref {name}")
+    return {
+        "# @settings-parameters": params,
+        "# @settings-conditions": conditions,
+        "# @settings-environment": env,
+    }
+
+
+def hcl(value, kind: str) -> str:
+    if kind == "number":
+        return str(value)
+    if kind == "bool":
+        return text(value)
+    return json.dumps(value)
+
+
+def terraform_settings() -> str:
+    """infra/terraform/settings.tf, formatted as `terraform fmt` leaves it."""
+    out = [
+        "# GENERATED by scripts/gen_template.py from its SETTINGS (`make infra`); do not edit.",
+        "# The settings a deployment chooses (README.md, Configuration), with the README's defaults;",
+        "# main.tf passes local.settings to every function, leaving empty ones unset.",
+    ]
+    for var, kind, default, c in SETTINGS:
+        name = tf_name(var)
+        unset = "; empty leaves it unset (the service's default)" if text(default) == "" else ""
+        out.append("")
+        out.append(f'variable "{name}" {{')
+        out.append(f'  description = "{var}{unset}"')
+        out.append(f"  type        = {kind}")
+        out.append(f"  default     = {hcl(default, kind)}")
+        conds, what = [], []
+        if c.get("allowed"):
+            conds.append(f"contains({json.dumps(c['allowed'])}, var.{name})")
+            what.append("one of " + ", ".join(c["allowed"]))
+        if "min" in c:
+            conds.append(f"var.{name} >= {c['min']}")
+            what.append(f"at least {c['min']}")
+        if "max" in c:
+            conds.append(f"var.{name} <= {c['max']}")
+            what.append(f"at most {c['max']}")
+        if conds:
+            out.append("  validation {")
+            out.append(f"    condition     = {' && '.join(conds)}")
+            out.append(f'    error_message = "{name} must be {" and ".join(what)}."')
+            out.append("  }")
+        out.append("}")
+    width = max(len(var) for var, *_ in SETTINGS)
+    out.append("")
+    out.append("locals {")
+    out.append("  settings = {")
+    for var, kind, _, _ in SETTINGS:
+        ref = f"var.{tf_name(var)}"
+        value = ref if kind == "string" else f"tostring({ref})"
+        out.append(f"    {var.ljust(width)} = {value}")
+    out.append("  }")
+    out.append("}")
+    return "\n".join(out)
 
 
 def logical(fn: str) -> str:
@@ -62,7 +202,11 @@ def main() -> None:
     if missing:
         sys.exit(f"infra/functions.json lacks permissions for {sorted(missing)}")
 
-    out = [(ROOT / "infra/template.head.yaml").read_text().rstrip("\n")]
+    settings = sam_settings()
+    head = []
+    for line in (ROOT / "infra/template.head.yaml").read_text().rstrip("\n").split("\n"):
+        head.extend(settings.get(line.strip(), [line]))
+    out = ["\n".join(head)]
     # Route functions in route-table order, then the scheduled ones.
     order = [r["function"] for r in routes] + [fn for fn in perms if fn not in by_fn]
     for fn in order:
@@ -106,4 +250,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--terraform-settings"]:
+        print(terraform_settings())
+    else:
+        main()

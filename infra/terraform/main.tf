@@ -16,25 +16,16 @@ locals {
     }
   }
 
-  environment = {
-    STAGE                      = var.stage
-    RUST_LOG                   = var.log_level
-    TABLE_NAME                 = aws_dynamodb_table.main.name
-    KMS_KEY_ID                 = aws_kms_key.headers.arn
-    CREDENTIAL_KMS_KEY_IDS     = aws_kms_key.credentials.arn
-    JWT_SECRET_ARN             = aws_secretsmanager_secret.jwt.arn
-    API_KEY_PEPPER_SECRET_ARN  = aws_secretsmanager_secret.pepper.arn
-    ACCESS_TOKEN_TTL_MINUTES   = tostring(var.access_token_ttl_minutes)
-    REFRESH_TOKEN_TTL_DAYS     = tostring(var.refresh_token_ttl_days)
-    ELEVATED_TOKEN_TTL_MINUTES = tostring(var.elevated_token_ttl_minutes)
-    LOGIN_RATE_LIMIT_IP        = var.login_rate_limit_ip
-    LOGIN_RATE_LIMIT_USERNAME  = var.login_rate_limit_username
-    PROBE_RATE_LIMIT_USER      = var.probe_rate_limit_user
-    PROBE_RATE_LIMIT_IP        = var.probe_rate_limit_ip
-    PROBE_TIMEOUT_SECONDS      = tostring(var.probe_timeout_seconds)
-    PROBE_STALE_AFTER_HOURS    = tostring(var.probe_stale_after_hours)
-    REPROBE_CONCURRENCY        = tostring(var.reprobe_concurrency)
-  }
+  # The stack's own resources, then the settings (settings.tf); an empty setting is left
+  # unset, so the service's own default applies.
+  environment = merge({
+    STAGE                     = var.stage
+    TABLE_NAME                = aws_dynamodb_table.main.name
+    KMS_KEY_ID                = aws_kms_key.headers.arn
+    CREDENTIAL_KMS_KEY_IDS    = aws_kms_key.credentials.arn
+    JWT_SECRET_ARN            = aws_secretsmanager_secret.jwt.arn
+    API_KEY_PEPPER_SECRET_ARN = aws_secretsmanager_secret.pepper.arn
+  }, { for k, v in local.settings : k => v if v != "" })
 }
 
 data "aws_partition" "current" {}

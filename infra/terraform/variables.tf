@@ -1,3 +1,5 @@
+# The deployment's own variables; the service's settings are in settings.tf (generated).
+
 variable "region" {
   type    = string
   default = "us-east-1"
@@ -29,69 +31,14 @@ variable "architecture" {
   }
 }
 
-variable "log_level" {
-  type    = string
-  default = "info"
-}
-
 variable "log_retention_days" {
   type    = number
   default = 30
 }
 
-variable "access_token_ttl_minutes" {
-  type    = number
-  default = 15
-}
-
-variable "refresh_token_ttl_days" {
-  type    = number
-  default = 14
-}
-
-variable "elevated_token_ttl_minutes" {
-  type    = number
-  default = 5
-}
-
-variable "login_rate_limit_ip" {
-  type    = string
-  default = "5/minute"
-}
-
-variable "login_rate_limit_username" {
-  type    = string
-  default = "20/15 minutes"
-}
-
-variable "probe_rate_limit_user" {
-  type    = string
-  default = "10/minute"
-}
-
-variable "probe_rate_limit_ip" {
-  type    = string
-  default = "30/minute"
-}
-
-variable "probe_timeout_seconds" {
-  type    = number
-  default = 5
-}
-
-variable "probe_stale_after_hours" {
-  type    = number
-  default = 24
-}
-
 variable "reprobe_schedule" {
   type    = string
   default = "rate(15 minutes)"
-}
-
-variable "reprobe_concurrency" {
-  type    = number
-  default = 64
 }
 
 variable "table_deletion_protection" {

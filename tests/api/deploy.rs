@@ -136,6 +136,20 @@ fn generated_infra_files_are_up_to_date() {
         read("template.yaml") == String::from_utf8_lossy(&out.stdout),
         "template.yaml is stale: run `make infra`"
     );
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("scripts/gen_template.py"))
+        .arg("--terraform-settings")
+        .output()
+        .expect("run scripts/gen_template.py --terraform-settings");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        read("infra/terraform/settings.tf") == String::from_utf8_lossy(&out.stdout),
+        "infra/terraform/settings.tf is stale: run `make infra`"
+    );
 }
 
 /// Every route has a Lambda binary that serves exactly its own row and handler, as `make infra`
@@ -166,4 +180,267 @@ fn route_binaries_are_generated_from_the_table() {
         );
     }
     assert_eq!(HANDLERS.len(), ROUTES.len());
+}
+
+/// Settings of README.md's Configuration table that a deployment does not set, and why.
+const LOCAL_ONLY: &[(&str, &str)] = &[
+    (
+        "BOOTSTRAP_ADMIN_USERNAME",
+        "the admin `make dev` seeds on the local stack; a deployment seeds its first admin with \
+         `toolreg seed-admin` (docs/deploy.md)",
+    ),
+    ("BOOTSTRAP_ADMIN_PASSWORD", "as BOOTSTRAP_ADMIN_USERNAME"),
+    (
+        "PORT",
+        "the local server's port; a Lambda function listens on none",
+    ),
+    (
+        "PROBE_ALLOW_PRIVATE_NETWORKS",
+        "lifts the prober's SSRF guard for local development and tests; no deployment may offer it",
+    ),
+    (
+        "TOOLREG_EXPOSE_CALL_COUNTS",
+        "a response header for the tests' round-trip budgets",
+    ),
+    (
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "points the SDK at the local stack; in AWS the SDK finds the service itself",
+    ),
+    ("AWS_ENDPOINT_URL_KMS", "as AWS_ENDPOINT_URL_DYNAMODB"),
+    (
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "as AWS_ENDPOINT_URL_DYNAMODB",
+    ),
+];
+
+/// Settings a deployment wires to the resources it creates itself rather than taking as
+/// parameters: the SAM resource and the Terraform resource they name.
+const FROM_THE_STACK: &[(&str, &str, &str)] = &[
+    ("TABLE_NAME", "Table", "aws_dynamodb_table.main"),
+    (
+        "JWT_SECRET_ARN",
+        "JwtSecret",
+        "aws_secretsmanager_secret.jwt",
+    ),
+    (
+        "API_KEY_PEPPER_SECRET_ARN",
+        "ApiKeyPepper",
+        "aws_secretsmanager_secret.pepper",
+    ),
+    ("KMS_KEY_ID", "HeaderKey", "aws_kms_key.headers"),
+    (
+        "CREDENTIAL_KMS_KEY_IDS",
+        "CredentialKey",
+        "aws_kms_key.credentials",
+    ),
+];
+
+/// README.md's Configuration table: each variable with its default as a deployment writes it (a
+/// literal such as `5/minute` or 30; empty where the README describes a default the service
+/// derives, such as "from `Host`").
+fn readme_settings() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let table = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .expect("README.md has a Configuration section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let literal = |cell: &str| {
+        let cell = cell.trim();
+        match cell.strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
+            Some(inner) if !inner.contains('`') => inner.to_owned(),
+            _ if !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit()) => cell.to_owned(),
+            _ => String::new(),
+        }
+    };
+    let mut settings = Vec::new();
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+        let names: Vec<String> = cells[0]
+            .split(" / ")
+            .map(|n| n.trim().trim_matches('`').to_owned())
+            .collect();
+        let defaults: Vec<&str> = cells[1].split(" / ").collect();
+        for (i, name) in names.iter().enumerate() {
+            let default = if defaults.len() == names.len() {
+                literal(defaults[i])
+            } else {
+                literal(cells[1])
+            };
+            settings.push((name.clone(), default));
+        }
+    }
+    settings
+}
+
+/// A YAML scalar as the environment sees it.
+fn scalar(v: &serde_yaml_ng::Value) -> String {
+    match v {
+        serde_yaml_ng::Value::String(s) => s.clone(),
+        serde_yaml_ng::Value::Number(n) => n.to_string(),
+        serde_yaml_ng::Value::Bool(b) => b.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+/// `!Ref name` → `name`.
+fn reference(v: &serde_yaml_ng::Value) -> Option<String> {
+    match v {
+        serde_yaml_ng::Value::Tagged(t) if t.tag == "Ref" => t.value.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The parameter a template environment value takes: `!Ref P`, or `!If [HasP, !Ref P, !Ref
+/// AWS::NoValue]` (an empty P leaves the variable unset).
+fn parameter_of(v: &serde_yaml_ng::Value) -> Option<String> {
+    if let Some(p) = reference(v) {
+        return Some(p);
+    }
+    let serde_yaml_ng::Value::Tagged(t) = v else {
+        return None;
+    };
+    let branches = t.value.as_sequence().filter(|_| t.tag == "If")?;
+    let p = reference(branches.get(1)?)?;
+    (branches.first()?.as_str() == Some(&format!("Has{p}"))
+        && reference(branches.get(2)?).as_deref() == Some("AWS::NoValue"))
+    .then_some(p)
+}
+
+/// The Terraform's environment (`NAME = expression` lines of main.tf's `environment` and
+/// settings.tf's `settings`) and its variables' defaults.
+fn terraform_settings() -> (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let tf =
+        |f: &str| std::fs::read_to_string(repo_root().join("infra/terraform").join(f)).expect(f);
+    let main = tf("main.tf");
+    let settings = tf("settings.tf");
+    let mut env = std::collections::BTreeMap::new();
+    for line in main.lines().chain(settings.lines()) {
+        if let Some((name, value)) = line.trim().split_once(" = ") {
+            let name = name.trim();
+            if !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+            {
+                env.insert(name.to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+    let mut defaults = std::collections::BTreeMap::new();
+    let mut variable = None;
+    for line in tf("variables.tf").lines().chain(settings.lines()) {
+        if let Some(rest) = line.strip_prefix("variable \"") {
+            variable = rest.split('"').next().map(str::to_owned);
+        } else if let (Some(v), Some(value)) = (&variable, line.trim().strip_prefix("default")) {
+            let value = value
+                .trim()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            defaults.insert(v.clone(), value.to_owned());
+        } else if line == "}" {
+            variable = None;
+        }
+    }
+    (env, defaults)
+}
+
+/// Every setting README.md lists is settable in both deployments with the README's default:
+/// a SAM parameter and a Terraform variable passed to every function's environment. The
+/// exceptions are written down above with their reasons: local-only settings (which a
+/// deployment must not set) and the ones wired to the stack's own resources.
+#[test]
+fn every_setting_the_readme_lists_is_settable_in_both_deployments() {
+    let settings = readme_settings();
+    let names: Vec<&str> = settings.iter().map(|(n, _)| n.as_str()).collect();
+    for known in ["REQUIRE_ADMIN_MFA", "PUBLIC_BASE_URL", "TABLE_NAME", "PORT"] {
+        assert!(
+            names.contains(&known),
+            "the README table lists {known}: {names:?}"
+        );
+    }
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml"),
+    )
+    .expect("template.yaml is YAML");
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let params = &template["Parameters"];
+    let resources = &template["Resources"];
+    let (tf_env, tf_defaults) = terraform_settings();
+    let main = std::fs::read_to_string(repo_root().join("infra/terraform/main.tf")).unwrap();
+    assert!(
+        main.contains("for k, v in local.settings : k => v if v != \"\""),
+        "main.tf passes the settings to the functions' environment"
+    );
+
+    let mut problems = Vec::new();
+    for (name, default) in &settings {
+        let in_sam = env.get(name.as_str());
+        let in_tf = tf_env.get(name);
+        if LOCAL_ONLY.iter().any(|(n, _)| n == name) {
+            if in_sam.is_some() || in_tf.is_some() {
+                problems.push(format!("{name} is local-only, yet a deployment sets it"));
+            }
+            continue;
+        }
+        if let Some((_, sam_resource, tf_resource)) =
+            FROM_THE_STACK.iter().find(|(n, _, _)| n == name)
+        {
+            let wired = in_sam.is_some_and(|v| {
+                let serde_yaml_ng::Value::Tagged(t) = v else {
+                    return false;
+                };
+                let target = scalar(&t.value);
+                (t.tag == "Ref" && target == *sam_resource)
+                    || (t.tag == "GetAtt" && target.starts_with(&format!("{sam_resource}.")))
+            });
+            if !wired || resources.get(sam_resource).is_none() {
+                problems.push(format!(
+                    "template.yaml does not set {name} from {sam_resource}"
+                ));
+            }
+            if !in_tf.is_some_and(|v| v.starts_with(&format!("{tf_resource}."))) {
+                problems.push(format!(
+                    "the Terraform does not set {name} from {tf_resource}"
+                ));
+            }
+            continue;
+        }
+        // A parameter with the README's default.
+        match in_sam.and_then(parameter_of) {
+            None => problems.push(format!("template.yaml has no parameter for {name}")),
+            Some(p) => match params.get(p.as_str()).map(|p| &p["Default"]) {
+                None => problems.push(format!("{name}: template.yaml lacks the parameter {p}")),
+                Some(d) if scalar(d) != *default => problems.push(format!(
+                    "{name}: the parameter {p} defaults to {:?}, the README says {default:?}",
+                    scalar(d)
+                )),
+                Some(_) => {}
+            },
+        }
+        // A Terraform variable with the README's default.
+        let variable = in_tf.and_then(|v| {
+            let v = v
+                .strip_prefix("tostring(")
+                .map_or(v.as_str(), |v| v.trim_end_matches(')'));
+            v.strip_prefix("var.").map(str::to_owned)
+        });
+        match variable {
+            None => problems.push(format!("the Terraform has no variable for {name}")),
+            Some(v) => match tf_defaults.get(&v) {
+                None => problems.push(format!("{name}: the Terraform lacks the variable {v}")),
+                Some(d) if d != default => problems.push(format!(
+                    "{name}: the variable {v} defaults to {d:?}, the README says {default:?}"
+                )),
+                Some(_) => {}
+            },
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -117,6 +117,8 @@ fn expected(a: Who, c: Cred, route: &Route) -> u16 {
         (Who::RefreshBody, _) => 401,
         (Who::ClientBody, Cred::AgentKey) => ok,
         (Who::ClientBody, _) => 401,
+        // Routes for people refuse any API key unchecked (they do not read the pepper).
+        (Who::Person | Who::Admin | Who::Elevated, Cred::RevokedKey) => 403,
         (_, Cred::None | Cred::Garbage | Cred::Refresh | Cred::Expired | Cred::RevokedKey) => 401,
         (Who::AnyPrincipal, Cred::User | Cred::Admin | Cred::AgentKey | Cred::AgentToken) => ok,
         (Who::AnyPrincipal | Who::Person, Cred::ElevatedAdmin) => 401,

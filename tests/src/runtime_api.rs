@@ -164,6 +164,14 @@ impl RuntimeApi {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Whether the function process is still running (a panic in a release build, where
+    /// `panic = "abort"`, ends it).
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     /// Hands `event` to the function and waits for its answer.
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Answer {
         let id = uuid::Uuid::new_v4().to_string();

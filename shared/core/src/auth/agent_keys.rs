@@ -29,6 +29,13 @@ pub struct Verified {
 /// whatever else it writes, so the rare stamp never adds a sequential round trip to a budget.
 pub async fn verify(state: &AppState, key: &str) -> Result<Verified, AppError> {
     let prefix = apikey::prefix_of(key).ok_or_else(invalid_key)?;
+    // Never reached where the row withholds them (the dispatcher refuses keys first there, and
+    // a unit test holds the table to it); an error rather than a stopped process if ever.
+    if !state.peppers.is_built() || !state.store.is_built() {
+        return Err(AppError::Internal(
+            "an API key reached a function built without the pepper".into(),
+        ));
+    }
     let (peppers, stored) = tokio::join!(state.peppers.get(), state.store.get_api_key(prefix));
     let stored = stored?.ok_or_else(invalid_key)?;
     let mut peppers = peppers?;

@@ -208,48 +208,35 @@ pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Principa
         .map(principal)
 }
 
-fn admins_only() -> AppError {
-    AppError::Forbidden("this operation is for admins".into())
-}
-
-/// A person (user or admin), not an agent.
-pub async fn require_user(state: &AppState, req: &ApiRequest) -> Result<UserPrincipal, AppError> {
-    match authenticate(state, req).await? {
-        Principal::User(u) => Ok(u),
-        Principal::Agent(_) => Err(AppError::Forbidden(
-            "this operation is for people, not agents".into(),
-        )),
-    }
-}
-
-/// An access token of an admin.
-pub async fn require_admin(state: &AppState, req: &ApiRequest) -> Result<UserPrincipal, AppError> {
-    match authenticate(state, req).await? {
-        Principal::User(u) if u.role == Role::Admin => Ok(u),
-        _ => Err(admins_only()),
-    }
-}
-
-/// An elevated token (admins only). A plain admin access token is told to elevate.
-pub async fn require_elevated(
+/// A person's token, for the routes that only people may call (`Access::Person`, `Admin`,
+/// `ElevatedAdmin`): an access token, or with `elevated` also an elevated one. The principal it
+/// names may still be an agent (an OAuth access token); the route's role check refuses that.
+///
+/// These routes never take an agent's API key, so one is refused here, before anything is read:
+/// their functions are built without the API-key pepper (`Iam::pepper`), and checking the key
+/// would reach for a part they lack (`state::Part`). Refused unchecked, a key, valid or not,
+/// learns nothing here.
+pub async fn authenticate_person(
     state: &AppState,
     req: &ApiRequest,
-) -> Result<UserPrincipal, AppError> {
+    elevated: bool,
+) -> Result<Principal, AppError> {
     if api_key(req)?.is_some() {
-        authenticate(state, req).await?;
-        return Err(admins_only());
+        return Err(AppError::Forbidden(
+            "this operation is for people: an agent's API key is not accepted here".into(),
+        ));
     }
     let token = bearer(req)?;
+    if !elevated {
+        return verify_token(state, token, TokenType::Access)
+            .await
+            .map(principal);
+    }
     match verify_token(state, token, TokenType::Elevated).await {
-        Ok(c) if c.role == Role::Admin && !c.sub.starts_with(AGENT_SUBJECT) => {
-            Ok(user_principal(c))
-        }
-        Ok(_) => Err(admins_only()),
+        Ok(c) => Ok(principal(c)),
+        // An admin's plain access token is told to elevate by the role check.
         Err(e) => match verify_token(state, token, TokenType::Access).await {
-            Ok(c) if c.role == Role::Admin && !c.sub.starts_with(AGENT_SUBJECT) => {
-                Err(AppError::ElevationRequired)
-            }
-            Ok(_) => Err(admins_only()),
+            Ok(c) => Ok(principal(c)),
             Err(_) => Err(e),
         },
     }

@@ -15,7 +15,9 @@ pub fn routes_json() -> String {
     pretty(&Value::Array(routes))
 }
 
-fn function(f: &Function) -> Value {
+/// `f`'s permissions, with `dispatcher` (what the dispatcher needs for its route, see
+/// `Route::dispatcher_dynamodb`) added to its DynamoDB actions.
+fn function(f: &Function, dispatcher: &[&'static str]) -> Value {
     let Iam {
         dynamodb,
         index,
@@ -24,6 +26,12 @@ fn function(f: &Function) -> Value {
         pepper,
         signing,
     } = f.iam;
+    let mut dynamodb = dynamodb.to_vec();
+    for action in dispatcher {
+        if !dynamodb.contains(action) {
+            dynamodb.push(action);
+        }
+    }
     json!({"dynamodb": dynamodb, "index": index, "kms": kms, "secret": secret, "pepper": pepper,
            "signing": signing,
            "timeout": f.timeout, "memory": f.memory})
@@ -33,9 +41,12 @@ fn function(f: &Function) -> Value {
 pub fn functions_json() -> String {
     let mut functions = Map::new();
     for r in ROUTES {
-        functions.insert(r.function.to_owned(), function(&r.as_function()));
+        functions.insert(
+            r.function.to_owned(),
+            function(&r.as_function(), r.dispatcher_dynamodb()),
+        );
     }
-    functions.insert(REPROBE.name.to_owned(), function(&REPROBE));
+    functions.insert(REPROBE.name.to_owned(), function(&REPROBE, &[]));
     pretty(&json!({
         "_comment": "Generated from the route table (shared/core/src/routes/table.rs) by `make infra`; do not edit. What each Lambda function may touch, its timeout (s) and memory (MB): the least-privilege source for template.yaml (scripts/gen_template.py) and infra/terraform.",
         "functions": functions,

@@ -23,10 +23,12 @@ pub mod users;
 
 pub use table::*;
 
+use crate::auth::jwt::TokenType;
 use crate::auth::principal::{self, Principal, UserPrincipal};
 use crate::aws::{CallCounts, CALLS};
 use crate::domain::agent::CATALOG_READ;
 use crate::domain::audit::RequestMeta;
+use crate::domain::user::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::{problem, ApiRequest, ApiResponse};
 use crate::state::AppState;
@@ -293,43 +295,73 @@ impl RowOf for &'static Route {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Any principal; an agent must hold `scope`.
-async fn scoped(state: &AppState, req: &ApiRequest, scope: &str) -> AppResult<Principal> {
-    let p = principal::authenticate(state, req).await?;
-    if let Principal::Agent(a) = &p {
-        if !a.has_scope(scope) {
-            return Err(AppError::Forbidden(format!(
-                "this route needs the {scope} scope"
-            )));
-        }
-    }
-    Ok(p)
-}
-
-/// The check the row's [`Access`] demands, authenticating and authorising `req`.
-fn authorize<'a, R: RowOf>(
+/// Who is calling, as far as the row's [`Access`] lets the dispatcher ask: the credential kinds
+/// a row accepts are decided here, from the row alone, before any part of the state is touched.
+/// Routes any principal may call take a user's or an agent's token and an agent's API key;
+/// routes for people take a person's token and refuse an API key unread (see
+/// `principal::authenticate_person`), so no credential reaches a part their function lacks.
+/// Errors are 401s, and that 403.
+fn authenticate<'a, R: RowOf>(
     state: &'a AppState,
     row: R,
     req: &'a ApiRequest,
 ) -> BoxFuture<'a, AppResult<Caller>> {
-    let user = |p: UserPrincipal| Caller(Some(Principal::User(p)));
+    let some = |p: Principal| Caller(Some(p));
     match row.route().access {
         Access::Public => Box::pin(std::future::ready(Ok(Caller(None)))),
-        Access::AnyPrincipal => {
-            Box::pin(async move { Ok(Caller(Some(scoped(state, req, CATALOG_READ).await?))) })
+        Access::AnyPrincipal | Access::Scoped(_) => {
+            Box::pin(async move { principal::authenticate(state, req).await.map(some) })
         }
-        Access::Scoped(scope) => {
-            Box::pin(async move { Ok(Caller(Some(scoped(state, req, scope).await?))) })
+        Access::Person | Access::Admin => Box::pin(async move {
+            principal::authenticate_person(state, req, false)
+                .await
+                .map(some)
+        }),
+        Access::ElevatedAdmin => Box::pin(async move {
+            principal::authenticate_person(state, req, true)
+                .await
+                .map(some)
+        }),
+    }
+}
+
+fn admins_only() -> AppError {
+    AppError::Forbidden("this operation is for admins".into())
+}
+
+/// Whether the authenticated `caller` may call a route with `access`: its role, an agent's
+/// scopes, an elevated token. No I/O. Every error is a 403.
+fn permit(access: Access, caller: &Caller) -> AppResult<()> {
+    let scoped = |p: &Principal, scope: &str| match p {
+        Principal::Agent(a) if !a.has_scope(scope) => Err(AppError::Forbidden(format!(
+            "this route needs the {scope} scope"
+        ))),
+        _ => Ok(()),
+    };
+    let Some(p) = &caller.0 else {
+        return match access {
+            Access::Public => Ok(()),
+            _ => Err(AppError::Internal(
+                "a route for principals was reached without one".into(),
+            )),
+        };
+    };
+    match (access, p) {
+        (Access::Public, _) => Ok(()),
+        (Access::AnyPrincipal, p) => scoped(p, CATALOG_READ),
+        (Access::Scoped(scope), p) => scoped(p, scope),
+        (Access::Person, Principal::User(_)) => Ok(()),
+        (Access::Person, Principal::Agent(_)) => Err(AppError::Forbidden(
+            "this operation is for people, not agents".into(),
+        )),
+        (Access::Admin, Principal::User(u)) if u.role == Role::Admin => Ok(()),
+        (Access::ElevatedAdmin, Principal::User(u)) if u.role == Role::Admin => {
+            match u.token_type {
+                TokenType::Elevated => Ok(()),
+                _ => Err(AppError::ElevationRequired),
+            }
         }
-        Access::Person => {
-            Box::pin(async move { principal::require_user(state, req).await.map(user) })
-        }
-        Access::Admin => {
-            Box::pin(async move { principal::require_admin(state, req).await.map(user) })
-        }
-        Access::ElevatedAdmin => {
-            Box::pin(async move { principal::require_elevated(state, req).await.map(user) })
-        }
+        (Access::Admin | Access::ElevatedAdmin, _) => Err(admins_only()),
     }
 }
 
@@ -364,6 +396,66 @@ fn audit_refusal<'a, R: RowOf>(
     Some(Box::pin(audit_failure(state, route, req, actor, answer)))
 }
 
+/// Recording a refusal before the handler (see [`audit_refused_once`]), when the row has a
+/// principal to refuse.
+fn audit_refused<'a, R: RowOf>(
+    state: &'a AppState,
+    row: R,
+    req: &'a ApiRequest,
+    principal: Option<&'a Principal>,
+    answer: &'a ApiResponse,
+) -> Option<BoxFuture<'a, ()>> {
+    let route = row.route();
+    if route.access == Access::Public {
+        return None;
+    }
+    let principal = principal?;
+    Some(Box::pin(audit_refused_once(
+        state, route, req, principal, answer,
+    )))
+}
+
+/// How long one principal's refusals on one route are recorded once: a loop of refused
+/// requests writes one audit event per window, never one each.
+pub const REFUSAL_AUDIT_WINDOW_SECS: u64 = 900;
+
+/// The rate-limit scope whose window marks record that a refusal was audited.
+const REFUSED_SCOPE: &str = "refused";
+
+/// Records an authenticated caller's refusal before the handler (403: role, scope, elevation,
+/// second factor) as `request.failed`, at most once per principal × route ×
+/// [`REFUSAL_AUDIT_WINDOW_SECS`]: one transaction writes the event with a conditional mark, so
+/// concurrent refusals cannot record it twice. Only refusals pay for it. Never changes the
+/// answer.
+async fn audit_refused_once(
+    state: &AppState,
+    route: &Route,
+    req: &ApiRequest,
+    principal: &Principal,
+    answer: &ApiResponse,
+) {
+    let Some(mut ev) = failure_event(route, req, &principal.actor(), answer) else {
+        return;
+    };
+    ev.details["window_seconds"] = REFUSAL_AUDIT_WINDOW_SECS.into();
+    ev.details["note"] = "first refusal of this principal on this route in the window; later \
+                          ones in the same window are not recorded"
+        .into();
+    let window = crate::config::RateLimit {
+        limit: 1,
+        window_secs: REFUSAL_AUDIT_WINDOW_SECS,
+    };
+    let key = format!("{}#{}", principal.id(), route.function);
+    let now = crate::time::now().timestamp();
+    if let Err(e) = state
+        .store
+        .audit_first_refusal(REFUSED_SCOPE, &key, window, now, &ev)
+        .await
+    {
+        tracing::warn!(error = %e, "could not audit a refused request");
+    }
+}
+
 /// Serves `req` with `row` and its `handler`: logging span, AWS call counting, authorisation
 /// from the row, error mapping, request id.
 pub async fn dispatch<R: RowOf>(
@@ -381,12 +473,21 @@ pub async fn dispatch<R: RowOf>(
         .scope(
             Arc::clone(&counts),
             async {
-                let caller = authorize(state, row, &req).await?;
+                let caller = authenticate(state, row, &req).await?;
+                // Refused before the handler (role, scope, elevation, second factor): recorded
+                // once per principal, route and window, never on the way to a handler.
+                if let Err(e) = permit(row.route().access, &caller)
+                    .and_then(|()| mfa::admin_gate(state, route, &caller))
+                {
+                    let answer = problem::from_error(&e, &request_id);
+                    if let Some(audit) = audit_refused(state, row, &req, caller.0.as_ref(), &answer)
+                    {
+                        audit.await;
+                    }
+                    return Ok(answer);
+                }
                 let actor = caller.0.as_ref().map(Principal::actor);
-                let result = match mfa::admin_gate(state, route, &caller) {
-                    Ok(()) => run_handler(state, row, &req, caller, handler).await,
-                    Err(e) => Err(e),
-                };
+                let result = run_handler(state, row, &req, caller, handler).await;
                 match result {
                     Ok(r) => Ok(r),
                     Err(e) => {
@@ -434,9 +535,11 @@ pub async fn dispatch<R: RowOf>(
     resp
 }
 
-/// Records a refused write by an authenticated caller (`request.failed`, outcome failure, the
-/// problem's type and detail), so failed attempts are as visible as successful ones. Reads and
-/// anonymous requests are not recorded. Never changes the answer.
+/// Records a write by an authenticated caller that its handler refused (`request.failed`,
+/// outcome failure, the problem's type and detail), so failed attempts are as visible as
+/// successful ones. Reads refused by their handler and anonymous requests are not recorded;
+/// refusals before the handler are recorded once per window ([`audit_refused_once`]). Never
+/// changes the answer.
 async fn audit_failure(
     state: &AppState,
     route: &Route,
@@ -444,9 +547,23 @@ async fn audit_failure(
     actor: &crate::domain::audit::Actor,
     answer: &ApiResponse,
 ) {
-    let Some(body) = answer.pending_problem() else {
+    let Some(ev) = failure_event(route, req, actor, answer) else {
         return;
     };
+    if let Err(e) = state.store.put_audit(&ev).await {
+        tracing::warn!(error = %e, "could not audit a failed request");
+    }
+}
+
+/// The `request.failed` event of a refused request: the problem's type and detail, and the
+/// resource the path names. `None` when the answer is not a problem.
+fn failure_event(
+    route: &Route,
+    req: &ApiRequest,
+    actor: &crate::domain::audit::Actor,
+    answer: &ApiResponse,
+) -> Option<crate::domain::audit::AuditEvent> {
+    let body = answer.pending_problem()?;
     let detail: String = body["detail"]
         .as_str()
         .unwrap_or_default()
@@ -468,9 +585,7 @@ async fn audit_failure(
     if let Some(id) = req.path_params.get("id") {
         ev = ev.target(route.path.split('/').nth(3).unwrap_or("resource"), id);
     }
-    if let Err(e) = state.store.put_audit(&ev).await {
-        tracing::warn!(error = %e, "could not audit a failed request");
-    }
+    Some(ev)
 }
 
 /// The 404 problem for a path no route serves.
@@ -569,6 +684,24 @@ mod tests {
                 "duplicate function {}",
                 r.function
             );
+        }
+    }
+
+    /// A Lambda function holds only the parts its row's `Iam` grants (`state::Part`), and the
+    /// dispatcher reads some before any handler runs: every row with a principal grants the JWT
+    /// key and the store (refusals are audited through it). Routes for people refuse API keys
+    /// unread; the routes that take them are held to the pepper by
+    /// `table::tests::routes_agents_may_call_can_check_api_keys`.
+    #[test]
+    fn every_row_grants_what_its_access_makes_the_dispatcher_read() {
+        for r in ROUTES.iter().filter(|r| r.access != Access::Public) {
+            assert!(r.iam.secret, "{} checks tokens", r.function);
+            assert!(
+                !r.iam.dynamodb.is_empty(),
+                "{} audits refusals without DynamoDB",
+                r.function
+            );
+            assert_eq!(r.dispatcher_dynamodb(), REFUSAL_AUDIT, "{}", r.function);
         }
     }
 

@@ -120,7 +120,20 @@ pub struct Route {
     pub memory: u32,
 }
 
+/// DynamoDB actions the dispatcher itself needs for a route with a principal: recording a
+/// refusal before the handler (`routes::audit_refused_once`: an update and a put in one
+/// transaction). `routes::infra` adds them to such a route's permissions.
+pub const REFUSAL_AUDIT: &[&str] = &["UpdateItem", "PutItem", "TransactWriteItems"];
+
 impl Route {
+    /// DynamoDB actions the dispatcher needs on top of the row's own `iam.dynamodb`.
+    pub const fn dispatcher_dynamodb(&self) -> &'static [&'static str] {
+        match self.access {
+            Access::Public => &[],
+            _ => REFUSAL_AUDIT,
+        }
+    }
+
     /// The route as a deployed function.
     pub const fn as_function(&self) -> Function {
         Function {
