@@ -22,6 +22,7 @@ mod policies;
 mod registry;
 mod remote;
 mod reprobe;
+mod revocation;
 mod schemathesis;
 mod secrets;
 mod security;
