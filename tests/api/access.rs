@@ -92,7 +92,7 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
 
     // Versions: one per canonical document, JSON or YAML; activation needs elevation.
     let r = api.post("/api/v1/policies", Some(&admin), &policy()).await;
-    r.assert_status(200);
+    r.assert_status(201);
     assert_eq!(r.body["created"], json!(true));
     let version = r.body["version"].as_u64().unwrap();
     let sha = r.body["sha256"].as_str().unwrap().to_owned();
@@ -106,7 +106,7 @@ async fn an_agent_gets_a_verifiable_credential_only_where_the_policy_allows() {
             yaml.into(),
         )
         .await;
-    r.assert_status(200);
+    r.assert_status(201);
     assert_eq!(r.body["created"], json!(true));
     let again = api
         .send_raw(

@@ -25,6 +25,7 @@ fn claims(typ: TokenType) -> Claims {
         scope: None,
         groups: vec![],
         tags: vec![],
+        key: None,
     }
 }
 

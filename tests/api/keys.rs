@@ -107,6 +107,7 @@ fn token(keys: &KeySet, s: &Server) -> String {
         scope: None,
         groups: vec![],
         tags: vec![],
+        key: None,
     };
     jwt::sign(keys, &claims).expect("sign")
 }

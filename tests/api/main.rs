@@ -24,6 +24,7 @@ mod refusal_audit;
 mod registry;
 mod remote;
 mod reprobe;
+mod revocation;
 mod schemathesis;
 mod secrets;
 mod security;

@@ -217,6 +217,7 @@ async fn expired_admin_token(s: &Server) -> String {
         scope: None,
         groups: vec![],
         tags: vec![],
+        key: None,
         amr: Vec::new(),
     };
     jwt::sign(&keys, &claims).expect("sign")

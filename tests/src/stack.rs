@@ -194,6 +194,7 @@ pub fn server_env(endpoints: &Endpoints, overrides: &[(&str, &str)]) -> BTreeMap
         ("CREDENTIAL_KMS_KEY_IDS", "alias/toolreg-test-credentials"),
         ("OAUTH_RATE_LIMIT_CLIENT", "100000/minute"),
         ("OAUTH_RATE_LIMIT_IP", "100000/minute"),
+        ("ACCESS_RATE_LIMIT_PRINCIPAL", "100000/minute"),
         ("BOOTSTRAP_ADMIN_USERNAME", ADMIN_USERNAME),
         ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("LOGIN_RATE_LIMIT_IP", "100000/minute"),

@@ -98,6 +98,9 @@ pub struct Config {
     /// `/oauth/token` requests per client id and per source IP.
     pub oauth_rate_limit_client: RateLimit,
     pub oauth_rate_limit_ip: RateLimit,
+    /// Access requests (`POST /tools/{id}/access`, MCP `request_access`) per principal, counted
+    /// before anything is decided or written (`ACCESS_RATE_LIMIT_PRINCIPAL`).
+    pub access_rate_limit_principal: RateLimit,
     /// The service's public base URL (`PUBLIC_BASE_URL`, e.g. `https://tools.example.com`) for
     /// the OAuth metadata document; when unset, taken from the request's `Host` and
     /// `X-Forwarded-Proto` headers.
@@ -244,6 +247,7 @@ impl Config {
             login_rate_limit_ip: r.rate("LOGIN_RATE_LIMIT_IP", "5/minute")?,
             oauth_rate_limit_client: r.rate("OAUTH_RATE_LIMIT_CLIENT", "60/minute")?,
             oauth_rate_limit_ip: r.rate("OAUTH_RATE_LIMIT_IP", "120/minute")?,
+            access_rate_limit_principal: r.rate("ACCESS_RATE_LIMIT_PRINCIPAL", "120/minute")?,
             public_base_url: match r.0("PUBLIC_BASE_URL")
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
             {
@@ -383,6 +387,13 @@ mod tests {
                 window_secs: 60
             }
         );
+        assert_eq!(
+            c.access_rate_limit_principal,
+            RateLimit {
+                limit: 120,
+                window_secs: 60
+            }
+        );
         assert!(!c.probe_allow_private_networks);
         assert!(!c.require_admin_mfa);
         assert_eq!(c.registry_namespace, "io.toolreg.local");
@@ -394,6 +405,8 @@ mod tests {
         assert_eq!(err.variable, "ACCESS_TOKEN_TTL_MINUTES");
         let err = with(&[("LOGIN_RATE_LIMIT_IP", "5 per minute")]).unwrap_err();
         assert_eq!(err.variable, "LOGIN_RATE_LIMIT_IP");
+        let err = with(&[("ACCESS_RATE_LIMIT_PRINCIPAL", "lots")]).unwrap_err();
+        assert_eq!(err.variable, "ACCESS_RATE_LIMIT_PRINCIPAL");
         let err = with(&[("PROBE_ALLOW_PRIVATE_NETWORKS", "yes please")]).unwrap_err();
         assert!(err.to_string().contains("PROBE_ALLOW_PRIVATE_NETWORKS"));
         let err = with(&[("REGISTRY_NAMESPACE", "com.example/tools")]).unwrap_err();

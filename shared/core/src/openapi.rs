@@ -91,6 +91,17 @@ fn operation(route: &Route) -> Value {
         Content::Json(schema) => ok["content"] = json!({"application/json": {"schema": r(schema)}}),
         Content::None => {}
     }
+    if o.request == Some("PolicyDocument") {
+        // Storing a policy is idempotent by content: the same canonical document answers the
+        // version that already holds it, with 200 and no new `Location`.
+        let mut same = ok.clone();
+        same["description"] = json!(
+            "The same canonical document was already stored: that version (`created: false`)"
+        );
+        same["headers"] = json!({"X-Request-Id": {"$ref": "#/components/headers/RequestId"},
+                                 "Content-Location": {"schema": {"type": "string"}}});
+        responses.insert("200".into(), same);
+    }
     responses.insert(o.status.to_string(), ok);
     if o.request == Some("JsonRpcMessage") {
         // MCP: a notification is accepted with no body; a JSON-RPC error travels as JSON-RPC,

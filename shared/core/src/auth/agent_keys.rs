@@ -97,3 +97,33 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<AgentPrincipal,
         via: AgentCredential::ApiKey(k.prefix),
     })
 }
+
+/// An agent's OAuth token, checked against the key it was minted with as that key stands now.
+/// The token itself was verified with no read; what it grants beyond reading the catalog (an
+/// access request, which mints a credential) costs this one read, made beside the route's own.
+/// A revoked or expired key, a disabled agent, and a token that names no key all get the same
+/// 401; groups and tags come from the key's current copy of the agent, so a change to them
+/// counts at once. Other credentials are returned as they are (a key was read already).
+pub async fn recheck(state: &AppState, a: &AgentPrincipal) -> Result<AgentPrincipal, AppError> {
+    let AgentCredential::OAuthToken { key_prefix, .. } = &a.via else {
+        return Ok(a.clone());
+    };
+    let refused = || {
+        AppError::Unauthenticated(
+            "the token's API key is revoked or expired, or its agent is disabled: request a new token"
+                .into(),
+        )
+    };
+    let prefix = key_prefix.as_deref().ok_or_else(refused)?;
+    let k = state.store.get_api_key(prefix).await?.ok_or_else(refused)?;
+    let now = crate::time::stamp(crate::time::now());
+    if k.agent_id != a.agent_id || k.revoked_at.is_some() || k.expired(&now) || k.agent_disabled {
+        return Err(refused());
+    }
+    Ok(AgentPrincipal {
+        name: k.agent_name,
+        groups: k.agent_groups,
+        tags: k.agent_tags,
+        ..a.clone()
+    })
+}

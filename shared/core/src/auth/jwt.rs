@@ -37,6 +37,10 @@ pub struct Claims {
     pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Agents' tokens: the public prefix of the API key the token was minted with, so an access
+    /// request can check that key (and its copy of the agent) is still good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// How the session was authenticated (RFC 8176 values): `pwd`, plus `otp` when a TOTP code
     /// was checked. Refresh carries it over, so the dispatcher can tell an MFA session from the
     /// token alone (`REQUIRE_ADMIN_MFA`).
@@ -163,6 +167,7 @@ mod tests {
             scope: None,
             groups: vec![],
             tags: vec![],
+            key: None,
             amr: amr(false),
         }
     }

@@ -44,8 +44,12 @@ pub struct AgentPrincipal {
 pub enum AgentCredential {
     /// The key's public prefix.
     ApiKey(String),
-    /// The OAuth access token's id.
-    OAuthToken(String),
+    /// An OAuth access token: its id, and the prefix of the key it was minted with (`None` for
+    /// tokens minted before tokens named their key).
+    OAuthToken {
+        token_id: String,
+        key_prefix: Option<String>,
+    },
 }
 
 /// The subject prefix of agents' tokens and audit actors: `agent:<id>`.
@@ -75,6 +79,15 @@ impl AgentPrincipal {
 
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The public prefix of the API key behind the credential: the key itself, or the one an
+    /// OAuth token was minted with.
+    pub fn key_prefix(&self) -> Option<&str> {
+        match &self.via {
+            AgentCredential::ApiKey(prefix) => Some(prefix.as_str()),
+            AgentCredential::OAuthToken { key_prefix, .. } => key_prefix.as_deref(),
+        }
     }
 }
 
@@ -162,7 +175,10 @@ fn principal(c: Claims) -> Principal {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            via: AgentCredential::OAuthToken(c.jti),
+            via: AgentCredential::OAuthToken {
+                token_id: c.jti,
+                key_prefix: c.key,
+            },
         }),
         None => Principal::User(user_principal(c)),
     }

@@ -75,13 +75,15 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     let active = svc::active_version(state).await?;
     let mut v = view(&stored.version, active, false)?;
     v["warnings"] = json!(stored.warnings);
-    // One status whether the version is new or the same document was stored before: the
-    // answer says which.
     v["created"] = json!(stored.created);
-    Ok(ApiResponse::json(200, &v).with_header(
-        "location",
-        &format!("/api/v1/policies/{}", stored.version.version),
-    ))
+    let at = format!("/api/v1/policies/{}", stored.version.version);
+    // A new version is a created resource (201 + Location); the same document stored before
+    // answers the version that holds it (200, its address in Content-Location).
+    Ok(if stored.created {
+        ApiResponse::json(201, &v).with_header("location", &at)
+    } else {
+        ApiResponse::json(200, &v).with_header("content-location", &at)
+    })
 }
 
 const LIST_KEYS: &[&str] = &["limit", "cursor"];
@@ -127,6 +129,14 @@ pub async fn simulate(
     req: &ApiRequest,
     _caller: Caller,
 ) -> AppResult<ApiResponse> {
+    // A document sent as an object would lose a repeated key in the body's parse: refuse it
+    // first, as `POST /policies` does.
+    if let Some(e) = std::str::from_utf8(&req.body)
+        .ok()
+        .and_then(crate::domain::policy::duplicate_json_key)
+    {
+        return Err(AppError::Validation(vec![e.into()]));
+    }
     let b: access::SimulateBody = body::parse_json(req)?;
     Ok(ApiResponse::json(200, &access::simulate(state, b).await?))
 }

@@ -1033,8 +1033,16 @@ pub const TOOLS_DEACTIVATE: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
-        index: false,
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "TransactWriteItems",
+            "UpdateItem",
+            "Query",
+        ],
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
         kms: &[],
         secret: true,
         pepper: false,
@@ -1070,7 +1078,9 @@ pub const TOOLS_DELETE: Route = Route {
             "GetItem",
             "UpdateItem",
         ],
-        index: false,
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
         kms: &[],
         secret: true,
         pepper: false,
@@ -1419,8 +1429,11 @@ pub const AGENTS_DISABLE: Route = Route {
             "UpdateItem",
             "ConditionCheckItem",
             "TransactWriteItems",
+            "Query",
         ],
-        index: false,
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
         kms: &[],
         secret: true,
         pepper: false,
@@ -1537,8 +1550,16 @@ pub const AGENT_KEYS_REVOKE: Route = Route {
         location: false,
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "UpdateItem", "TransactWriteItems"],
-        index: false,
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "TransactWriteItems",
+            "Query",
+        ],
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
         kms: &[],
         secret: true,
         pepper: false,
@@ -1641,7 +1662,9 @@ pub const POLICIES_CREATE: Route = Route {
         summary: "Store a policy version (JSON, or YAML with a YAML content type)",
         tag: "policies",
         request: Some("PolicyDocument"),
-        status: 200,
+        // 201 for a new version; 200 when the same canonical document was stored before
+        // (documented beside it in openapi.rs).
+        status: 201,
         response: Content::Json("PolicyVersion"),
         query: &[],
         problems: &[400, 401, 403, 409, 413, 415, 422, 503],

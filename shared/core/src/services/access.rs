@@ -7,7 +7,8 @@
 //! signature and the decision's transaction (record + audit event) side by side. The
 //! credential's `jti` is the decision id.
 
-use crate::auth::principal::Principal;
+use crate::auth::agent_keys;
+use crate::auth::principal::{AgentCredential, Principal, AGENT_SUBJECT};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::policy::{
     self, AccessRequest, Context, Decision, Effect, Policy, PrincipalKind, ProbeStatus, Subject,
@@ -20,7 +21,9 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::present;
 use crate::services::ratelimit::{self, Check};
 use crate::state::AppState;
-use crate::store::decisions::{DecisionFilter, DecisionItem, DecisionPage, RevokeError};
+use crate::store::decisions::{
+    CredentialSource, DecisionFilter, DecisionItem, DecisionPage, RevokeError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -87,9 +90,18 @@ impl Facts {
     /// Decides with `policy` (guards first).
     pub fn decide(&self, policy: &Policy) -> Decision {
         let kind = PrincipalKind::parse(&self.principal_kind).unwrap_or(PrincipalKind::User);
+        // Policies name principals by their bare id, as discovery (`visible`) matches them:
+        // `principal_id` keeps the `agent:` prefix decisions and audit events show.
+        let id = match kind {
+            PrincipalKind::Agent => self
+                .principal_id
+                .strip_prefix(AGENT_SUBJECT)
+                .unwrap_or(&self.principal_id),
+            PrincipalKind::User => &self.principal_id,
+        };
         let subject = Subject {
             kind,
-            id: &self.principal_id,
+            id,
             role: self.role,
             groups: &self.groups,
             tags: &self.tags,
@@ -231,8 +243,24 @@ fn audience(t: &Tool) -> String {
     }
 }
 
+/// The principal as it stands now. An agent's OAuth token was checked without a read; before
+/// it gets a credential, the key it was minted with is read (see `agent_keys::recheck`), so a
+/// revoked key, a disabled agent or changed groups count at once. Others are current already.
+async fn current_principal(state: &AppState, p: &Principal) -> AppResult<Principal> {
+    match p {
+        Principal::Agent(a) if matches!(a.via, AgentCredential::OAuthToken { .. }) => {
+            agent_keys::recheck(state, a).await.map(Principal::Agent)
+        }
+        _ => Ok(p.clone()),
+    }
+}
+
 /// Decides an access request, records the decision with its audit event in one transaction,
 /// and for an allow answers a credential signed by KMS. A deny is `AccessDenied` (403).
+///
+/// The first round trip reads the tool, the policy head (when due), the key behind an OAuth
+/// token, and counts the request against the principal's limit, all at once: a principal over
+/// its limit gets a 429 before anything is decided, signed or written.
 pub async fn request_access(
     state: &AppState,
     p: &Principal,
@@ -248,7 +276,20 @@ pub async fn request_access(
         ))
     };
     let id = ToolId::parse(tool_id).ok_or_else(not_found)?;
-    let (tool, active) = tokio::join!(state.store.get_tool(id), state.policies.get(state));
+    let principal_key = ratelimit::key_of(&p.id());
+    let checks = [Check {
+        scope: "access_principal",
+        key: &principal_key,
+        limit: state.config.access_rate_limit_principal,
+    }];
+    let (tool, active, counted, current) = tokio::join!(
+        state.store.get_tool(id),
+        state.policies.get(state),
+        ratelimit::enforce(&state.store, &checks),
+        current_principal(state, p),
+    );
+    let p = &current?;
+    counted?;
     // Every request for an existing tool is decided and recorded, even one for a tool the
     // caller's listing hides: the guards and the policy answer it (403 with the rationale).
     let (tool, active) = (tool?.ok_or_else(not_found)?, active?);
@@ -306,6 +347,10 @@ pub async fn request_access(
         policy_sha256: active.sha256.clone(),
         credential_expires_at: expires_at,
         revoked_at: None,
+        key_prefix: match p {
+            Principal::Agent(a) => a.key_prefix().map(str::to_owned),
+            Principal::User(_) => None,
+        },
         facts: serde_json::to_string(&facts).map_err(AppError::internal)?,
     }
     .keyed();
@@ -484,6 +529,40 @@ pub async fn revoke_credential(
         Ok(()) | Err(RevokeError::NotRevocable) => get_credential(state, jti).await,
         Err(RevokeError::Store(e)) => Err(e.into()),
     }
+}
+
+/// Revokes every live credential issued from `source`, because it went: an agent disabled, a
+/// key revoked, a tool deactivated or deleted (`cause`, that change's audit action). Audited as
+/// `credential.revoke` on `target`, with the cause and the credentials, in the transaction of
+/// the marks it covers. It runs after the change itself; if it fails (503), the same request
+/// again (each trigger is idempotent) finishes the work. Answers how many were revoked.
+pub async fn revoke_issued(
+    state: &AppState,
+    actor: &Actor,
+    source: CredentialSource<'_>,
+    target: (&str, &str),
+    cause: &str,
+    meta: &RequestMeta,
+) -> AppResult<usize> {
+    let now = crate::time::now();
+    let max_lifetime = i64::from(policy::MAX_CREDENTIAL_SECONDS);
+    let ids = state
+        .store
+        .live_credentials(source, now.timestamp(), max_lifetime)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let at = crate::time::stamp(now);
+    state
+        .store
+        .revoke_credentials(&ids, &at, |chunk| {
+            AuditEvent::new(action::CREDENTIAL_REVOKE, Outcome::Success, actor, meta)
+                .target(target.0, target.1)
+                .details(json!({"cause": cause, "credentials": chunk}))
+        })
+        .await?;
+    Ok(ids.len())
 }
 
 /// `POST /policies/simulate` body: a candidate document (JSON object or YAML/JSON text) or a

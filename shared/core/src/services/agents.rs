@@ -6,14 +6,15 @@
 //! answered once, and stored only as an HMAC under the current pepper.
 
 use crate::auth::apikey;
-use crate::auth::principal::UserPrincipal;
+use crate::auth::principal::{UserPrincipal, AGENT_SUBJECT};
 use crate::domain::agent::{self, Agent, ApiKey, MAX_ACTIVE_KEYS};
 use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::present;
-use crate::services::ratelimit;
+use crate::services::{access, ratelimit};
 use crate::state::AppState;
 use crate::store::agents::{AgentFilter, AgentWriteError, Page};
+use crate::store::decisions::CredentialSource;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -321,8 +322,10 @@ pub async fn update(
 }
 
 /// `POST /agents/{id}/disable` and `/enable` (idempotent: no change, no event). A disabled
-/// agent's keys stop working at once (their copies say so); its OAuth tokens run out on their
-/// own within the access-token lifetime, and it gets no new ones.
+/// agent's keys stop working at once (their copies say so), its OAuth tokens can no longer
+/// ask for access (an access request re-reads the key behind the token), it gets no new
+/// tokens, and the credentials issued to it are revoked. Disabling an agent already disabled
+/// revokes any credential a failed earlier attempt left.
 pub async fn set_disabled(
     state: &AppState,
     p: &UserPrincipal,
@@ -336,7 +339,7 @@ pub async fn set_disabled(
     } else {
         action::AGENT_ENABLE
     };
-    change(state, id, if_match, &p.actor(), meta, act, |old| {
+    let agent = change(state, id, if_match, &p.actor(), meta, act, |old| {
         if old.disabled == disabled {
             return Ok(None);
         }
@@ -345,7 +348,20 @@ pub async fn set_disabled(
         let details = json!({"keys": old.active_keys.len(), "version": old.version + 1});
         Ok(Some((new, details)))
     })
-    .await
+    .await?;
+    if disabled {
+        let subject = format!("{AGENT_SUBJECT}{}", agent.id);
+        access::revoke_issued(
+            state,
+            &p.actor(),
+            CredentialSource::Principal(&subject),
+            ("agent", &agent.id),
+            act,
+            meta,
+        )
+        .await?;
+    }
+    Ok(agent)
 }
 
 /// A key just made: the record and the secret, which is never shown again.
@@ -491,9 +507,12 @@ pub async fn revoke_key(
     for _ in 0..3 {
         let old = get(state, agent_id).await?;
         if !old.active_keys.iter().any(|k| k == prefix) {
-            // Revoked already, or never this agent's.
+            // Revoked already (finish revoking what it issued, should an earlier attempt have
+            // stopped short), or never this agent's.
             return match state.store.get_api_key(prefix).await? {
-                Some(k) if k.agent_id == old.id => Ok(()),
+                Some(k) if k.agent_id == old.id => {
+                    revoke_issued_by_key(state, p, prefix, meta).await
+                }
                 _ => Err(key_not_found()),
             };
         }
@@ -508,7 +527,7 @@ pub async fn revoke_key(
             .revoke_api_key(prefix, &now_stamp(), &new, &old, &ev)
             .await
         {
-            Ok(()) => return Ok(()),
+            Ok(()) => return revoke_issued_by_key(state, p, prefix, meta).await,
             Err(AgentWriteError::Stale | AgentWriteError::KeyGone) => continue,
             Err(AgentWriteError::Store(e)) => return Err(e.into()),
             Err(AgentWriteError::NoOwner) => {
@@ -519,4 +538,24 @@ pub async fn revoke_key(
     Err(AppError::Conflict(
         "the agent was changed concurrently; retry".into(),
     ))
+}
+
+/// Revokes the credentials issued through key `prefix` (directly, or through OAuth tokens
+/// minted with it).
+async fn revoke_issued_by_key(
+    state: &AppState,
+    p: &UserPrincipal,
+    prefix: &str,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    access::revoke_issued(
+        state,
+        &p.actor(),
+        CredentialSource::Key(prefix),
+        ("api_key", prefix),
+        action::AGENT_KEY_REVOKE,
+        meta,
+    )
+    .await
+    .map(|_| ())
 }

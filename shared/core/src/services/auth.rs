@@ -82,6 +82,7 @@ async fn issue(
         scope: None,
         groups: vec![],
         tags: vec![],
+        key: None,
         amr: jwt::amr(mfa),
     };
     let keys = state.keys.get().await?;

@@ -174,6 +174,7 @@ pub async fn token(
         scope: Some(scope.clone()),
         groups: k.agent_groups.clone(),
         tags: k.agent_tags.clone(),
+        key: Some(k.prefix.clone()),
         amr: Vec::new(),
     };
     let access_token = jwt::sign(&keys, &claims).map_err(|e| {

@@ -48,6 +48,11 @@ pub struct DecisionItem {
     pub credential_expires_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// An agent's decision: the public prefix of the API key behind its credential (the key
+    /// itself, or the key its OAuth token was minted with), so revoking the key revokes what
+    /// was issued through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_prefix: Option<String>,
     /// JSON of the facts evaluated (principal, tool, request, context).
     pub facts: String,
 }
@@ -80,6 +85,19 @@ pub struct DecisionPage {
     pub items: Vec<DecisionItem>,
     pub next_cursor: Option<String>,
 }
+
+/// Where credentials came from: revoking it revokes them (`Store::live_credentials`).
+#[derive(Clone, Copy, Debug)]
+pub enum CredentialSource<'a> {
+    /// A principal id as decisions record it (`agent:<id>`).
+    Principal(&'a str),
+    /// An API key's public prefix.
+    Key(&'a str),
+    Tool(&'a str),
+}
+
+/// How many credentials one transaction revokes (with its one audit event).
+const REVOKE_CHUNK: usize = 99;
 
 /// Why a revocation was not recorded.
 #[derive(Debug)]
@@ -202,6 +220,89 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The ids of the credentials issued from `source` that are neither expired nor revoked at
+    /// `now` (epoch seconds). A credential lives at most `max_lifetime` seconds, so only the
+    /// decisions of that last stretch are read (GSI1 by time, filtered).
+    pub async fn live_credentials(
+        &self,
+        source: CredentialSource<'_>,
+        now: i64,
+        max_lifetime: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let (attr, value) = match source {
+            CredentialSource::Principal(p) => ("principal_id", p),
+            CredentialSource::Key(k) => ("key_prefix", k),
+            CredentialSource::Tool(t) => ("tool_id", t),
+        };
+        // A minute of slack for clocks: an older decision's credential has expired anyway,
+        // which the filter checks.
+        let from = chrono::DateTime::from_timestamp(now - max_lifetime - 60, 0)
+            .map(crate::time::stamp)
+            .unwrap_or_default();
+        let mut q = super::PageQuery {
+            index: Some(keys::GSI1),
+            key_condition: "GSI1PK = :pk AND GSI1SK >= :from".into(),
+            filter: Some(
+                "#decision = :allow AND attribute_not_exists(revoked_at) \
+                 AND credential_expires_at > :now AND #source = :source"
+                    .into(),
+            ),
+            projection: Some("PK, SK, GSI1PK, GSI1SK, id"),
+            forward: true,
+            ..Default::default()
+        };
+        q.names.insert("#decision".into(), "decision".into());
+        q.names.insert("#source".into(), attr.into());
+        q.values
+            .insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
+        q.values.insert(":from".into(), item::s(from));
+        q.values.insert(":allow".into(), item::s("allow"));
+        q.values.insert(":now".into(), item::n(now));
+        q.values.insert(":source".into(), item::s(value));
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self.query_page(&q, start, 1000).await?;
+            for it in &page.items {
+                if let Some(id) = it.get("id").and_then(|v| v.as_s().ok()) {
+                    ids.push(id.clone());
+                }
+            }
+            match page.resume {
+                Some(k) => start = Some(k),
+                None => return Ok(ids),
+            }
+        }
+    }
+
+    /// Marks the credentials `ids` revoked at `at`: one transaction per chunk of ids, each with
+    /// its audit event (`audit(chunk)`). A credential revoked meanwhile keeps its first mark.
+    pub async fn revoke_credentials(
+        &self,
+        ids: &[String],
+        at: &str,
+        audit: impl Fn(&[String]) -> AuditEvent,
+    ) -> Result<(), StoreError> {
+        for chunk in ids.chunks(REVOKE_CHUNK) {
+            let mut writes = Vec::with_capacity(chunk.len() + 1);
+            for id in chunk {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .key("PK", item::s(keys::decision_pk(id)))
+                    .key("SK", item::s(keys::DECISION_SK))
+                    .update_expression("SET revoked_at = if_not_exists(revoked_at, :at)")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":at", item::s(at))
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                writes.push(TransactWriteItem::builder().update(update).build());
+            }
+            writes.push(super::audit::put(&self.table, &audit(chunk))?);
+            self.transact(writes).await?;
+        }
+        Ok(())
     }
 
     /// Marks an allowed decision's credential revoked, with the audit event.

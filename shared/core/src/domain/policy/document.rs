@@ -10,7 +10,8 @@
 //!     description: optional text
 //!     principal:                   # every condition optional; absent = any
 //!       kind: agent                # user | agent
-//!       ids: [..]                  # the principal's id is one of these
+//!       ids: [..]                  # the principal's bare id is one of these (an agent's as
+//!                                  # /agents/{id} takes it; `agent:<id>` draws a warning)
 //!       roles: [admin]             # users' roles (admin | user); agents have none
 //!       groups: [..]               # any-of the principal's groups
 //!       tags: [..]                 # any-of the principal's tags
@@ -36,12 +37,14 @@
 //!       rate: 10/minute            # per principal × tool
 //! ```
 //!
-//! Unknown fields anywhere are errors, and so are empty matcher lists (they would match nothing:
+//! A key repeated in one mapping is an error at the repeat's pointer (serde would keep the last
+//! silently; see `strict`). Unknown fields anywhere are errors, and so are empty matcher lists (they would match nothing:
 //! omit the field to match anything). Hours and weekdays are evaluated independently on the
 //! current UTC day: a window `22:00`–`02:00` with `weekdays: [fri]` covers Friday 22:00–24:00
 //! and Friday 00:00–02:00, not Saturday morning.
 
 use super::glob::Glob;
+use super::strict::{self, ReadError};
 use super::{child, lint, PolicyError, Warning};
 use super::{DEFAULT_CREDENTIAL_SECONDS, MAX_CREDENTIAL_SECONDS, MAX_DOCUMENT_BYTES, MAX_RULES};
 use crate::config::RateLimit;
@@ -322,19 +325,25 @@ impl Policy {
                 text.len()
             )));
         }
+        // Both readers refuse a repeated key (which serde would resolve to the last, silently).
         let value: Value = if text.trim_start().starts_with('{') {
-            match serde_json::from_str(text) {
+            match strict::json(text) {
                 Ok(v) => v,
+                Err(ReadError::Duplicate(e)) => return Err(vec![e]),
                 // Flow-style YAML (`{default: deny}`) starts with `{` too.
-                Err(json_err) => match serde_yaml_ng::from_str::<Value>(text) {
+                Err(ReadError::Syntax(json_err)) => match strict::yaml(text) {
                     Ok(v) => v,
-                    Err(_) => return Err(top_error(format!("invalid JSON: {json_err}"))),
+                    Err(ReadError::Duplicate(e)) => return Err(vec![e]),
+                    Err(ReadError::Syntax(_)) => {
+                        return Err(top_error(format!("invalid JSON: {json_err}")))
+                    }
                 },
             }
         } else {
-            match serde_yaml_ng::from_str(text) {
+            match strict::yaml(text) {
                 Ok(v) => v,
-                Err(e) => return Err(top_error(format!("invalid YAML: {e}"))),
+                Err(ReadError::Duplicate(e)) => return Err(vec![e]),
+                Err(ReadError::Syntax(e)) => return Err(top_error(format!("invalid YAML: {e}"))),
             }
         };
         Self::from_value_unchecked_size(&value)

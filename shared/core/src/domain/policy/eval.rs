@@ -96,7 +96,7 @@ impl Decision {
             rule_id: Some(rule.id.clone()),
             rationale: rule.rationale.clone(),
             obligations: rule.obligations.as_ref().map(|o| Obligations {
-                max_credential_seconds: o.max_credential_seconds,
+                max_credential_seconds: o.max_credential_seconds.min(super::CREDENTIAL_SECONDS_CAP),
                 granted_scopes: intersect(request.scopes, o.scopes.as_deref()),
                 rate: o.rate.as_ref().map(|(_, r)| *r),
             }),

@@ -6,7 +6,11 @@
 use super::document::{
     ContextCond, HourWindow, Policy, PrincipalCond, PrincipalKind, Rule, ToolCond,
 };
-use super::{Warning, MAX_WARNINGS};
+use super::{Warning, CREDENTIAL_SECONDS_CAP, MAX_WARNINGS};
+
+/// How decisions and audit events prefix an agent's id (`auth::principal::AGENT_SUBJECT`; the
+/// domain does not import auth).
+const AGENT_PREFIX: &str = "agent:";
 
 /// A minute-of-day bitmap (1440 bits).
 type Minutes = [u64; 23];
@@ -197,6 +201,29 @@ pub(super) fn warnings(policy: &Policy) -> Vec<Warning> {
     for (j, b) in facts.iter().enumerate() {
         let at = format!("/rules/{j}");
         let rb = b.rule;
+        // Principal ids are bare (an agent's id as `/agents/{id}` takes it), in decisions and
+        // discovery alike; the `agent:<id>` form decisions and audit events show never matches.
+        for (k, id) in rb.principal.ids.iter().flatten().enumerate() {
+            if let Some(bare) = id.strip_prefix(AGENT_PREFIX) {
+                push(
+                    format!("{at}/principal/ids/{k}"),
+                    format!(
+                        "{id:?} never matches: `principal.ids` takes the bare agent id (write {bare:?}); the `agent:` form is how decisions and audit events name an agent, not how policies do"
+                    ),
+                );
+            }
+        }
+        if let Some(o) = rb.obligations.as_ref() {
+            if o.max_credential_seconds > CREDENTIAL_SECONDS_CAP {
+                push(
+                    format!("{at}/obligations/max_credential_seconds"),
+                    format!(
+                        "credentials live at most {CREDENTIAL_SECONDS_CAP} seconds: {} is lowered to {CREDENTIAL_SECONDS_CAP}",
+                        o.max_credential_seconds
+                    ),
+                );
+            }
+        }
         // Never matches on its own.
         if rb.principal.roles.is_some() && rb.principal.kind == Some(PrincipalKind::Agent) {
             push(

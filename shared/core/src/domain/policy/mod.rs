@@ -10,6 +10,7 @@ pub mod document;
 pub mod eval;
 pub mod glob;
 mod lint;
+mod strict;
 
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,11 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 pub const DEFAULT_CREDENTIAL_SECONDS: u32 = 900;
 /// The longest `max_credential_seconds` a rule may set.
 pub const MAX_CREDENTIAL_SECONDS: u32 = 3600;
+/// The longest lifetime a credential is issued with, whatever the rule says (a larger value
+/// is lowered, with a lint warning): an offline verifier cannot see a revocation, so this
+/// bounds how long a revoked credential can still pass one. Documents may keep larger values
+/// (versions stored before the cap must still load).
+pub const CREDENTIAL_SECONDS_CAP: u32 = 900;
 /// At most this many warnings are reported for one document (then one saying how many more).
 pub const MAX_WARNINGS: usize = 100;
 
@@ -48,6 +54,15 @@ pub mod rationale {
         TOOL_PROBE_FAILED,
         TOOL_DRIFTED,
     ];
+}
+
+/// The first repeated key of a JSON text, located by its pointer (a request body that embeds a
+/// policy document, read before the document itself is).
+pub fn duplicate_json_key(text: &str) -> Option<PolicyError> {
+    match strict::json(text) {
+        Err(strict::ReadError::Duplicate(e)) => Some(e),
+        _ => None,
+    }
 }
 
 /// Why a document is refused, located by a JSON pointer (RFC 6901) into it (`""` is the whole

@@ -440,7 +440,10 @@ fn obligations_intersect_scopes_and_fill_defaults() {
     ]}));
     let d = evaluate(&p, &subject(&f), &tool(&f), &req(&f), &ctx());
     let o = d.obligations.unwrap();
-    assert_eq!(o.max_credential_seconds, 3600);
+    assert_eq!(
+        o.max_credential_seconds, 900,
+        "a document may say 3600; credentials live at most 900 s"
+    );
     assert_eq!(o.granted_scopes, ["repo:read", "repo:write"]);
     assert_eq!(
         o.rate,
@@ -1380,4 +1383,56 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn principal_ids_are_bare_and_the_agent_form_is_a_warning() {
+    let w = warnings(json!({"rules": [
+        {"id": "a", "effect": "allow", "rationale": "OK",
+         "principal": {"ids": ["0190c2a4-0000-7000-8000-000000000001", "agent:0190c2a4-0000-7000-8000-000000000002"]}}
+    ]}));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].pointer, "/rules/0/principal/ids/1");
+    assert!(
+        w[0].message
+            .contains("\"0190c2a4-0000-7000-8000-000000000002\""),
+        "{w:?}"
+    );
+    assert_eq!(
+        crate::auth::principal::AGENT_SUBJECT,
+        "agent:",
+        "the lint's prefix is the subject prefix"
+    );
+}
+
+#[test]
+fn a_lifetime_above_the_cap_is_a_warning() {
+    let w = warnings(json!({"rules": [
+        {"id": "a", "effect": "allow", "rationale": "OK",
+         "obligations": {"max_credential_seconds": 3600}}
+    ]}));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].pointer, "/rules/0/obligations/max_credential_seconds");
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_their_pointer_in_json_and_yaml() {
+    let json_doc =
+        r#"{"rules": [{"id": "a", "effect": "deny", "rationale": "NO", "effect": "allow"}]}"#;
+    let e = Policy::parse(json_doc).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].pointer, "/rules/0/effect");
+    assert!(e[0].message.contains("duplicate key"), "{e:?}");
+    let yaml_doc = "default: deny\nrules:\n  - id: a\n    effect: deny\n    rationale: NO\n    effect: allow\n";
+    let e = Policy::parse(yaml_doc).unwrap_err();
+    assert_eq!(e[0].pointer, "/rules/0/effect", "{e:?}");
+    let e = Policy::parse("{default: deny, default: allow}").unwrap_err();
+    assert_eq!(e[0].pointer, "/default", "{e:?}");
+    let e = Policy::parse(r#"{"rules": [], "default": "allow", "default": "deny"}"#).unwrap_err();
+    assert_eq!(e[0].pointer, "/default", "{e:?}");
+    // Escaped per RFC 6901.
+    let e = Policy::parse(r#"{"a/b": 1, "a/b": 2}"#).unwrap_err();
+    assert_eq!(e[0].pointer, "/a~1b", "{e:?}");
+    // Still fine: equal keys in different mappings.
+    Policy::parse(r#"{"rules": [{"id": "a", "effect": "deny", "rationale": "NO"}, {"id": "b", "effect": "deny", "rationale": "NO"}]}"#).unwrap();
 }

@@ -7,9 +7,12 @@ use crate::domain::audit::{action, AuditEvent, Outcome, RequestMeta};
 use crate::domain::tool::{IfMatch, Tool, ToolId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::decisions::CredentialSource;
 use serde_json::json;
 
 /// Activates or deactivates; a tool already in that state is returned unchanged (no write).
+/// Deactivating revokes the credentials issued for the tool (again for a tool already
+/// inactive, should an earlier attempt have stopped short).
 pub async fn set_active(
     state: &AppState,
     p: &UserPrincipal,
@@ -21,6 +24,9 @@ pub async fn set_active(
     let old = get(state, id).await?;
     check_if_match(&old, if_match)?;
     if old.is_active == active {
+        if !active {
+            revoke_issued(state, p, id, action::TOOL_DEACTIVATE, meta).await?;
+        }
         return Ok(old);
     }
     let mut new = old.clone();
@@ -41,7 +47,31 @@ pub async fn set_active(
         .update_tool(&old, &new, None, &ev)
         .await
         .map_err(|e| write_error(e, &new.name, if_match.is_some()))?;
+    if !active {
+        revoke_issued(state, p, id, act, meta).await?;
+    }
     Ok(new)
+}
+
+/// Revokes the live credentials issued for tool `id` (it was deactivated or deleted).
+async fn revoke_issued(
+    state: &AppState,
+    p: &UserPrincipal,
+    id: ToolId,
+    cause: &str,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    let id = id.to_string();
+    crate::services::access::revoke_issued(
+        state,
+        &p.actor(),
+        CredentialSource::Tool(&id),
+        ("tool", &id),
+        cause,
+        meta,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Deletes a tool with its name guard and probe history.
@@ -75,5 +105,6 @@ pub async fn delete(
         )
         .await
         .map_err(|e| write_error(e, "", if_match.is_some()))?;
-    deleted.map(|_| ()).ok_or_else(|| not_found(id))
+    deleted.ok_or_else(|| not_found(id))?;
+    revoke_issued(state, p, id, action::TOOL_DELETE, meta).await
 }
