@@ -25,6 +25,7 @@ pub mod action {
     pub const USER_DISABLE: &str = "user.disable";
     pub const USER_ENABLE: &str = "user.enable";
     pub const USER_PASSWORD_RESET: &str = "user.password_reset";
+    pub const USER_MFA_RESET: &str = "user.mfa_reset";
     pub const PASSWORD_CHANGE: &str = "auth.password_change";
     pub const LOGOUT: &str = "auth.logout";
     pub const AGENT_CREATE: &str = "agent.create";

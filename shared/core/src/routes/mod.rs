@@ -127,6 +127,7 @@ pub const HANDLERS: &[Served] = &[
     served!(USERS_DISABLE => users::disable),
     served!(USERS_ENABLE => users::enable),
     served!(USERS_RESET_PASSWORD => users::reset_password),
+    served!(USERS_MFA_TOTP_RESET => mfa::reset),
     served!(TOOLS_CREATE => tools::create::create),
     served!(TOOLS_LIST => tools::list::list),
     served!(TOOLS_GET => tools::get::get),

@@ -135,7 +135,7 @@ fn invalid_credentials() -> AppError {
 }
 
 /// Checks a password off the async executor (argon2 takes tens of milliseconds of CPU).
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match hash {
         Some(h) => password::verify(&password, &h),
         None => {

@@ -115,17 +115,24 @@ pub(crate) fn failed_event(
         .details(json!({"stage": stage, "reason": reason}))
 }
 
-/// `POST /auth/mfa/totp`: a new secret, sealed and stored as a pending enrolment (replacing
-/// an earlier pending one). Refused (409) while an authenticator is active. Counted with the
-/// code attempts (each enrolment costs a KMS data key).
+/// `POST /auth/mfa/totp`: with the caller's current password, a new secret, sealed and stored
+/// as a pending enrolment (replacing an earlier pending one). Refused (409) while an
+/// authenticator is active. Counted with the code attempts before the password is checked
+/// (each attempt also costs a KMS data key).
+///
+/// The password is what keeps a stolen access token from becoming a lasting takeover: the
+/// confirmation answers a long-lived session, and an authenticator the thief enrolled would
+/// lock the owner out.
 pub async fn enrol(
     state: &AppState,
     p: &UserPrincipal,
+    current_password: &str,
     meta: &RequestMeta,
 ) -> AppResult<Enrolment> {
     let secret = totp::new_secret();
-    let (limited, sealed) = tokio::join!(
+    let (limited, user, sealed) = tokio::join!(
         limit_codes(state, &p.user_id),
+        state.store.get_user(&p.user_id),
         envelope::seal_bytes(
             &state.kms,
             &state.config.kms_key_id,
@@ -135,6 +142,23 @@ pub async fn enrol(
         )
     );
     limited?;
+    let hash = match user? {
+        Some(u) if !u.disabled => u.password_hash,
+        _ => {
+            return Err(AppError::Unauthenticated(
+                "this account is disabled or no longer exists".into(),
+            ))
+        }
+    };
+    if !crate::services::auth::verify_password(current_password.to_owned(), Some(hash)).await {
+        let ev = AuditEvent::new(action::MFA_ENROL, Outcome::Failure, &p.actor(), meta)
+            .target("user", &p.user_id)
+            .details(json!({"method": "totp", "reason": "invalid_credentials"}));
+        state.store.put_audit(&ev).await?;
+        return Err(AppError::Unauthenticated(
+            "the current password is incorrect".into(),
+        ));
+    }
     let sealed = sealed?;
     let expires_at = now() + PENDING_TTL_SECONDS;
     let t = Totp {
@@ -280,11 +304,54 @@ pub async fn remove(
     let ev = AuditEvent::new(action::MFA_REMOVE, Outcome::Success, &actor, meta)
         .target("user", &p.user_id)
         .details(json!({"method": "totp", "sessions_revoked": true}));
-    match state.store.remove_totp(&p.user_id, step, now_ms, &ev).await {
+    match state
+        .store
+        .remove_totp(&p.user_id, Some(step), now_ms, &ev)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(e) if e.failed_condition_index() == Some(0) => {
             Err(refused_code(&CodeRefusal::Replayed))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DELETE /users/{id}/mfa/totp` (elevated admin): removes the user's authenticator, active or
+/// pending, without a code (the phone is lost), and revokes every session of the user, in one
+/// transaction with `user.mfa_reset`. The user logs in with the password alone afterwards and
+/// may enrol again. 404 for an unknown user, 409 when there is nothing to remove.
+pub async fn admin_reset(
+    state: &AppState,
+    p: &UserPrincipal,
+    user_id: &str,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    let (user, found) = tokio::join!(
+        crate::services::users::get(state, user_id),
+        state.store.get_totp(user_id)
+    );
+    let user = user?;
+    let no_totp = || {
+        AppError::Conflict(format!(
+            "user {} has no TOTP authenticator to remove",
+            user.id
+        ))
+    };
+    let t = found?.ok_or_else(no_totp)?;
+    let now_ms = crate::time::now().timestamp_millis();
+    let ev = AuditEvent::new(action::USER_MFA_RESET, Outcome::Success, &p.actor(), meta)
+        .target("user", &user.id)
+        .details(json!({
+            "method": "totp",
+            "status": t.status,
+            "enrolment_id": t.enrolment_id,
+            "sessions_revoked": true,
+        }));
+    match state.store.remove_totp(&user.id, None, now_ms, &ev).await {
+        Ok(()) => Ok(()),
+        // Removed meanwhile (by the user or another admin).
+        Err(e) if e.failed_condition_index() == Some(0) => Err(no_totp()),
         Err(e) => Err(e.into()),
     }
 }

@@ -272,13 +272,15 @@ impl Store {
         self.transact(items).await
     }
 
-    /// Deletes the active authenticator with a code of `step`, clears the user's mark and
-    /// revokes every session of the user (`sessions_valid_after_ms`), in one transaction.
-    /// Fails at index 0 when the code's step was spent meanwhile or the authenticator is gone.
+    /// Deletes the authenticator, clears the user's mark and revokes every session of the user
+    /// (`sessions_valid_after_ms`), in one transaction. With `Some(step)` (the user's own
+    /// removal) the authenticator must be active and the code's step new, and is spent; with
+    /// `None` (an admin's reset) any authenticator, pending or active, goes. Fails at index 0
+    /// when the step was spent meanwhile or the authenticator is gone.
     pub async fn remove_totp(
         &self,
         user_id: &str,
-        step: i64,
+        step: Option<i64>,
         now_ms: i64,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
@@ -286,13 +288,17 @@ impl Store {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key("PK", s(keys::user_pk(user_id)))
-            .key("SK", s(keys::TOTP_SK))
-            .condition_expression(STEP_IS_NEW)
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":step", n(step))
-            .build()
-            .expect("delete has table, key and condition");
+            .key("SK", s(keys::TOTP_SK));
+        let delete = match step {
+            Some(step) => delete
+                .condition_expression(STEP_IS_NEW)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", s("active"))
+                .expression_attribute_values(":step", n(step)),
+            None => delete.condition_expression("attribute_exists(PK)"),
+        }
+        .build()
+        .expect("delete has table, key and condition");
         let unmark_user = Update::builder()
             .table_name(&self.table)
             .key("PK", s(keys::user_pk(user_id)))
