@@ -397,6 +397,12 @@ async fn a_key_sent_where_an_identifier_belongs_never_reaches_the_audit_log() {
         assert!(matches!(r.status, 401 | 429), "{}", r.text);
     }
 
+    // A key pasted into a path: the request's log line does not carry it.
+    let r = api
+        .get(&format!("/api/v1/credentials/{key}"), Some(&admin))
+        .await;
+    assert!(matches!(r.status, 400 | 404 | 422), "{}", r.text);
+
     let audit = audit_log_text(&api, &admin).await;
     assert!(
         audit.contains(&stranger),
@@ -432,6 +438,21 @@ async fn a_key_sent_where_an_identifier_belongs_never_reaches_the_audit_log() {
         .filter(|e| e["outcome"] == json!("failure"))
         .collect();
     assert_eq!(failures.len(), 4, "{}", r.text);
+    let ids: Vec<&Value> = failures
+        .iter()
+        .map(|e| &e["details"]["client_id"])
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|v| ***v == json!(stranger)).count(),
+        1,
+        "{ids:?}"
+    );
+    for v in ids.iter().filter(|v| ***v != json!(stranger)) {
+        assert!(
+            v.as_str().is_some_and(|s| s.contains("not recorded")),
+            "{ids:?}"
+        );
+    }
     for action in ["auth.login", "auth.login.rate_limited"] {
         let r = api
             .get(

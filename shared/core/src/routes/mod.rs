@@ -425,7 +425,8 @@ pub async fn dispatch<R: RowOf>(
     span.in_scope(|| {
         tracing::info!(
             method = %req.method,
-            path = %req.path,
+            // A key pasted into a path (say, as a credential id) is not written to the log.
+            path = %crate::auth::apikey::redact(&req.path),
             status = resp.status,
             duration_ms = started.elapsed().as_millis() as u64,
             aws_calls = %counts.header_value(),

@@ -3,7 +3,7 @@
 use crate::auth::jwt::{self, Claims, TokenType};
 use crate::auth::password;
 use crate::auth::principal::{verify_token, UserPrincipal};
-use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::audit::{self, action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult};
 use crate::services::mfa;
@@ -117,7 +117,7 @@ async fn refused(
     )
     .details(json!({
         "limit": scope,
-        "attempted_username": username.chars().take(64).collect::<String>(),
+        "attempted_username": attempted_username(username, false),
         "window_seconds": limit.window_secs,
         "note": "first refusal of this window; later ones in the same window are not recorded",
     }));
@@ -128,6 +128,16 @@ async fn refused(
     {
         tracing::warn!(request_id = %meta.request_id, error = ?e, "could not audit a rate-limit refusal");
     }
+}
+
+/// What a login's audit event keeps of the username it was sent: the name of an existing user
+/// as sent; another name only if it is a valid username with nothing key-like in it (a key or
+/// a password typed into the username field must not rest in the audit log).
+fn attempted_username(username: &str, exists: bool) -> serde_json::Value {
+    let safe = exists
+        || (user::validate_username(username).is_ok()
+            && !crate::auth::apikey::may_hold_key(username));
+    audit::unauthenticated_identifier(username, safe)
 }
 
 fn invalid_credentials() -> AppError {
@@ -236,7 +246,7 @@ pub async fn login(
         (true, Some(u)) if !u.disabled => u,
         (_, found) => {
             let mut ev = AuditEvent::new(action::LOGIN, Outcome::Failure, &Actor::default(), meta)
-                .details(json!({"attempted_username": username.chars().take(64).collect::<String>(), "reason": "invalid_credentials"}));
+                .details(json!({"attempted_username": attempted_username(username, found.is_some()), "reason": "invalid_credentials"}));
             if let Some(u) = &found {
                 ev = ev.target("user", &u.id);
             }
