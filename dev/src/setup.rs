@@ -46,7 +46,8 @@ pub async fn ensure_table(c: &aws_sdk_dynamodb::Client, table: &str) -> Result<b
     if c.describe_table().table_name(table).send().await.is_ok() {
         return Ok(false);
     }
-    c.create_table()
+    let created = c
+        .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
@@ -59,8 +60,16 @@ pub async fn ensure_table(c: &aws_sdk_dynamodb::Client, table: &str) -> Result<b
         .global_secondary_indexes(gsi("GSI1"))
         .global_secondary_indexes(gsi("GSI2"))
         .send()
-        .await
-        .map_err(|e| format!("create table {table}: {e:?}"))?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // An attempt that timed out (a DynamoDB Local still warming up on a loaded machine)
+        // may have created the table before the SDK retried: the table is there, as wanted.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(format!("create table {table}: {e:?}")),
+    }
     c.update_time_to_live()
         .table_name(table)
         .time_to_live_specification(

@@ -173,6 +173,18 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
             ),
             200,
         ),
+        // The user has no authenticator: authorised, nothing to remove.
+        "users-mfa-totp-reset" => (
+            http_event(
+                "DELETE",
+                &user_path,
+                p,
+                user_params,
+                &[("authorization", &elevated)],
+                None,
+            ),
+            409,
+        ),
         "health" => (http_event("GET", p, p, &[], &[], None), 200),
         "auth-login" => (
             http_event(
@@ -204,7 +216,7 @@ fn event_for(route: &Route, c: &Ctx) -> (Value, u16) {
                 p,
                 &[],
                 &[("authorization", &password_user)],
-                None,
+                Some(&json!({"current_password": "lambda-user-password"})),
             ),
             200,
         ),

@@ -20,9 +20,14 @@ async fn new_user(s: &Server, api: &Api, role: Role) -> (String, String) {
     (me.body["id"].as_str().unwrap().to_owned(), username)
 }
 
-async fn enrol(api: &Api, access: &str) -> (Authenticator, String) {
+/// Starts an enrolment for the user logged in with `access`, whose password is `password`.
+async fn enrol(api: &Api, access: &str, password: &str) -> (Authenticator, String) {
     let r = api
-        .post("/api/v1/auth/mfa/totp", Some(access), &json!({}))
+        .post(
+            "/api/v1/auth/mfa/totp",
+            Some(access),
+            &json!({"current_password": password}),
+        )
         .await;
     r.assert_status(200);
     assert_eq!(r.header("cache-control"), Some("no-store"));
@@ -38,8 +43,8 @@ async fn enrol(api: &Api, access: &str) -> (Authenticator, String) {
 
 /// Enrols and confirms TOTP for a user logged in with `access`; returns the authenticator, the
 /// secret and the confirmation's token pair.
-async fn enable(api: &Api, access: &str) -> (Authenticator, String, Value) {
-    let (mut auth, secret) = enrol(api, access).await;
+async fn enable(api: &Api, access: &str, password: &str) -> (Authenticator, String, Value) {
+    let (mut auth, secret) = enrol(api, access, password).await;
     let code = auth.next_code().await;
     let r = api
         .post(
@@ -104,7 +109,7 @@ async fn enrol_confirm_then_login_needs_a_code_that_works_once() {
     let (id, username) = new_user(s, &api, Role::User).await;
     let (access, _) = api.tokens(&username, PW).await;
 
-    let (mut auth, secret) = enrol(&api, &access).await;
+    let (mut auth, secret) = enrol(&api, &access, PW).await;
     // A pending enrolment changes nothing about login yet.
     let r = api.login(&username, PW).await;
     r.assert_status(200);
@@ -153,9 +158,13 @@ async fn enrol_confirm_then_login_needs_a_code_that_works_once() {
     )
     .await
     .assert_problem(409);
-    api.post("/api/v1/auth/mfa/totp", Some(&access), &json!({}))
-        .await
-        .assert_problem(409);
+    api.post(
+        "/api/v1/auth/mfa/totp",
+        Some(&access),
+        &json!({"current_password": PW}),
+    )
+    .await
+    .assert_problem(409);
 
     // Password, then code.
     let token = challenge(&api, &username).await;
@@ -180,16 +189,14 @@ async fn enrol_confirm_then_login_needs_a_code_that_works_once() {
         r.text
     );
 
-    // The same code again, with a fresh MFA token: refused as a replay.
+    // The same code again, with a fresh MFA token: refused as a replay (audited as one below),
+    // answered like any wrong code.
     let token = challenge(&api, &username).await;
     let r = login_mfa(&api, &token, &code).await;
     r.assert_problem(401);
-    assert!(
-        r.body["detail"].as_str().unwrap().contains("already used"),
-        "{}",
-        r.text
-    );
-    // The refused code did not spend the token.
+    let wrong = login_mfa(&api, &token, &auth.wrong_code()).await;
+    assert_eq!(without_request_id(&r), without_request_id(&wrong));
+    // Two attempts of the token's five spent: the next right code still works.
     let r = login_mfa(&api, &token, &auth.next_code().await).await;
     r.assert_status(200);
 
@@ -235,7 +242,7 @@ async fn elevation_needs_the_code_and_removal_ends_every_session() {
     let admin = api.admin().await;
     let (id, username) = new_user(s, &api, Role::Admin).await;
     let (access, _) = api.tokens(&username, PW).await;
-    let (mut auth, secret, pair) = enable(&api, &access).await;
+    let (mut auth, secret, pair) = enable(&api, &access, PW).await;
     let mfa_access = pair["access_token"].as_str().unwrap().to_owned();
     let mfa_refresh = pair["refresh_token"].as_str().unwrap().to_owned();
 
@@ -327,7 +334,7 @@ async fn mfa_tokens_are_single_use_bounded_and_expire() {
     let api = Api::new(s);
     let (id, username) = new_user(s, &api, Role::User).await;
     let (access, _) = api.tokens(&username, PW).await;
-    let (mut auth, _, _) = enable(&api, &access).await;
+    let (mut auth, _, _) = enable(&api, &access, PW).await;
 
     // Made-up, malformed and foreign tokens.
     for token in ["", "nodot", ".x", &format!("{id}.made-up"), "someone.else"] {
@@ -356,7 +363,7 @@ async fn mfa_tokens_are_single_use_bounded_and_expire() {
     let past = toolreg_core::domain::mfa::MfaToken {
         user_id: id.clone(),
         expires_at: chrono::Utc::now().timestamp() - 1,
-        failures: 0,
+        attempts: 0,
     };
     let ev = toolreg_core::domain::audit::AuditEvent::new(
         "test.setup",
@@ -400,7 +407,7 @@ async fn login_round_trips_with_and_without_mfa() {
     assert_eq!(r.calls("dynamodb"), 4, "{}", r.text);
 
     let access = r.body["access_token"].as_str().unwrap().to_owned();
-    let (mut auth, _, _) = enable(&api, &access).await;
+    let (mut auth, _, _) = enable(&api, &access, PW).await;
     let r = api.login(&username, PW).await;
     assert_eq!(r.calls("dynamodb"), 4, "the MFA token replaces the session");
     let token = r.body["mfa_token"].as_str().unwrap().to_owned();
@@ -518,7 +525,7 @@ async fn require_admin_mfa_lets_admins_without_it_only_enrol() {
         .assert_status(200);
 
     // Enrolling lifts the gate for the session the confirmation answers.
-    let (mut auth, _, pair) = enable(&api, &access).await;
+    let (mut auth, _, pair) = enable(&api, &access, ADMIN_PASSWORD).await;
     let mfa_access = pair["access_token"].as_str().unwrap();
     api.get("/api/v1/users", Some(mfa_access))
         .await
@@ -573,7 +580,7 @@ async fn wrong_codes_spend_the_users_budget_made_up_tokens_do_not() {
     let (id, username) = new_user(s, &api, Role::User).await;
     let (access, _) = api.tokens(&username, PW).await;
     // Enrolling and confirming are two attempts of the four.
-    let (mut auth, _, _) = enable(&api, &access).await;
+    let (mut auth, _, _) = enable(&api, &access, PW).await;
     // Tokens made up around the user's id are refused without touching the budget.
     for i in 0..6 {
         login_mfa(&api, &format!("{id}.made-up-{i}"), &auth.wrong_code())
@@ -590,4 +597,278 @@ async fn wrong_codes_spend_the_users_budget_made_up_tokens_do_not() {
     let r = login_mfa(&api, &token, &auth.next_code().await).await;
     r.assert_problem(429);
     assert!(r.header("retry-after").is_some());
+}
+
+/// What a refusal says, minus its request id (which differs per request by design): status,
+/// content type and problem body.
+fn without_request_id(r: &Resp) -> (u16, Option<String>, Value) {
+    let mut body = r.body.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("request_id");
+    }
+    (r.status, r.header("content-type").map(str::to_owned), body)
+}
+
+/// `n` distinct well-formed codes that no step the server accepts around now has.
+fn wrong_codes(auth: &Authenticator, n: usize) -> Vec<String> {
+    let step = toolreg_core::auth::totp::step_at(chrono::Utc::now().timestamp());
+    let valid: Vec<String> = ((step - 3)..=(step + 3))
+        .map(|s| toolreg_core::auth::totp::code_at_step(&auth.secret, s))
+        .collect();
+    (1u32..)
+        .map(|i| format!("{:06}", (i * 104_729) % 1_000_000))
+        .filter(|c| !valid.contains(c))
+        .take(n)
+        .collect()
+}
+
+/// `auth.mfa.failed` events of the login stage about `user`: one per code that was checked
+/// and found wrong.
+async fn checked_wrong_logins(api: &Api, admin: &str, user: &str) -> usize {
+    events(api, admin, user, "auth.mfa.failed")
+        .await
+        .iter()
+        .filter(|e| e["details"]["stage"] == json!("login"))
+        .count()
+}
+
+#[tokio::test]
+async fn parallel_guesses_on_one_mfa_token_are_counted_before_they_are_checked() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    let (mut auth, _, _) = enable(&api, &access, PW).await;
+
+    // Forty guesses at once, the right code among them: at most five are checked.
+    let token = challenge(&api, &username).await;
+    let right = auth.next_code().await;
+    let mut guesses = wrong_codes(&auth, 39);
+    guesses.insert(17, right.clone());
+    let answers =
+        futures::future::join_all(guesses.iter().map(|c| login_mfa(&api, &token, c))).await;
+    let wins: Vec<&Resp> = answers.iter().filter(|r| r.status == 200).collect();
+    assert!(wins.len() <= 1, "one session at most");
+    let refusals: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status != 200)
+        .map(without_request_id)
+        .collect();
+    for r in answers.iter().filter(|r| r.status != 200) {
+        r.assert_problem(401);
+    }
+    // Every refusal looks the same, whether its code was wrong, unchecked, or right but late.
+    assert!(
+        refusals.iter().all(|r| r == &refusals[0]),
+        "refusals differ: {refusals:#?}"
+    );
+    let checked_wrong = checked_wrong_logins(&api, &admin, &id).await;
+    assert!(
+        checked_wrong + wins.len() <= 5,
+        "{checked_wrong} wrong codes were checked and {} right one won, of 5 allowed",
+        wins.len()
+    );
+
+    // One after another: five wrong codes use the token up; the right code afterwards answers
+    // exactly what a wrong one does.
+    let token = challenge(&api, &username).await;
+    let mut seen = Vec::new();
+    for c in wrong_codes(&auth, 6) {
+        seen.push(login_mfa(&api, &token, &c).await);
+    }
+    seen.push(login_mfa(&api, &token, &auth.next_code().await).await);
+    let first = without_request_id(&seen[0]);
+    assert_eq!(first.0, 401, "{}", seen[0].text);
+    for r in &seen {
+        assert_eq!(without_request_id(r), first, "{}", r.text);
+    }
+    assert!(checked_wrong_logins(&api, &admin, &id).await <= checked_wrong + 5);
+}
+
+#[tokio::test]
+async fn the_users_code_budget_holds_under_parallel_guesses() {
+    // An hour-long window: the test cannot straddle two of them in practice.
+    let s = &Server::start(&[("LOGIN_RATE_LIMIT_USERNAME", "12/hour")]);
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    // Enrolling and confirming are two attempts of the twelve.
+    let (mut auth, _, _) = enable(&api, &access, PW).await;
+    let mut tokens = Vec::new();
+    for _ in 0..6 {
+        tokens.push(challenge(&api, &username).await);
+    }
+    // Thirty wrong codes at once, five on each token: ten attempts are left in the budget.
+    let codes = wrong_codes(&auth, 30);
+    let answers = futures::future::join_all(
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| login_mfa(&api, &tokens[i / 5], c)),
+    )
+    .await;
+    let refused_for_budget = answers.iter().filter(|r| r.status == 429).count();
+    assert!(
+        answers.iter().all(|r| matches!(r.status, 401 | 429)),
+        "{answers:#?}"
+    );
+    let checked = checked_wrong_logins(&api, &admin, &id).await;
+    assert!(
+        checked <= 10,
+        "{checked} codes checked against a budget of 10"
+    );
+    assert!(
+        refused_for_budget >= 20,
+        "{refused_for_budget} refused for the budget"
+    );
+    // The budget is spent: even the right code waits for the window.
+    let token = challenge(&api, &username).await;
+    login_mfa(&api, &token, &auth.next_code().await)
+        .await
+        .assert_problem(429);
+}
+
+#[tokio::test]
+async fn enrolling_needs_the_current_password() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    // The access token alone (say, a stolen one) cannot enrol an authenticator.
+    let (access, _) = api.tokens(&username, PW).await;
+    let enrol_with = |body: Value| {
+        let api = api.clone();
+        let access = access.clone();
+        async move {
+            api.post("/api/v1/auth/mfa/totp", Some(&access), &body)
+                .await
+        }
+    };
+    for bad in [
+        json!({}),
+        json!({"current_password": ""}),
+        json!({"current_password": 42}),
+        json!({"current_password": PW, "x": 1}),
+    ] {
+        let r = enrol_with(bad.clone()).await;
+        r.assert_problem(422);
+        assert!(!r.text.contains("secret"), "{bad}: {}", r.text);
+    }
+    let r = api
+        .send("POST", "/api/v1/auth/mfa/totp", Some(&access), None, &[])
+        .await;
+    assert!(matches!(r.status, 400 | 415 | 422), "{}", r.text);
+    r.assert_problem(r.status);
+    let r = enrol_with(json!({"current_password": "not-the-password"})).await;
+    r.assert_problem(401);
+    assert!(r.body.get("secret").is_none() && r.body.get("otpauth_uri").is_none());
+    // Nothing was started: there is no enrolment to confirm.
+    api.post(
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&access),
+        &json!({"code": "123456"}),
+    )
+    .await
+    .assert_problem(409);
+    let failures = events(&api, &admin, &id, "auth.mfa.enrol").await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["outcome"], json!("failure"));
+    assert!(!audit_text(&api, &admin, &id)
+        .await
+        .contains("not-the-password"));
+
+    // With the password it works.
+    let (mut auth, _) = enrol(&api, &access, PW).await;
+    let code = auth.next_code().await;
+    api.post(
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&access),
+        &json!({"code": code}),
+    )
+    .await
+    .assert_status(200);
+    assert!(api.login(&username, PW).await.body["mfa_required"] == json!(true));
+}
+
+#[tokio::test]
+async fn an_elevated_admin_resets_a_lost_authenticator() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, username) = new_user(s, &api, Role::User).await;
+    let (access, _) = api.tokens(&username, PW).await;
+    let (mut auth, secret, pair) = enable(&api, &access, PW).await;
+    let mfa_refresh = pair["refresh_token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/users/{id}/mfa/totp");
+
+    // Only an elevated admin may.
+    let user_token = api.create_user_token(&admin).await;
+    for token in [&admin, &user_token, &access] {
+        api.send("DELETE", &path, Some(token), None, &[])
+            .await
+            .assert_problem(403);
+    }
+    api.send("DELETE", &path, None, None, &[])
+        .await
+        .assert_problem(401);
+    // Nothing changed: the user still needs a code.
+    assert_eq!(
+        api.login(&username, PW).await.body["mfa_required"],
+        json!(true)
+    );
+
+    let elevated = api.elevated().await;
+    let missing = format!("/api/v1/users/{}/mfa/totp", uuid::Uuid::new_v4());
+    api.send("DELETE", &missing, Some(&elevated), None, &[])
+        .await
+        .assert_problem(404);
+    let r = api.send("DELETE", &path, Some(&elevated), None, &[]).await;
+    r.assert_status(204);
+    // Gone, so a second reset has nothing to remove.
+    api.send("DELETE", &path, Some(&elevated), None, &[])
+        .await
+        .assert_problem(409);
+
+    // Audited, naming the user, without the secret; the user's sessions ended with it.
+    let reset = events(&api, &admin, &id, "user.mfa_reset").await;
+    assert_eq!(reset.len(), 1, "{reset:?}");
+    assert_eq!(reset[0]["outcome"], json!("success"));
+    assert_eq!(reset[0]["target_id"], json!(id));
+    assert_eq!(reset[0]["actor_username"], json!(ADMIN_USERNAME));
+    assert!(!audit_text(&api, &admin, &id).await.contains(&secret));
+    api.post(
+        "/api/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": mfa_refresh}),
+    )
+    .await
+    .assert_problem(401);
+    let user = api.get(&format!("/api/v1/users/{id}"), Some(&admin)).await;
+    user.assert_status(200);
+    assert_eq!(user.body["totp_enabled"], json!(false), "{}", user.text);
+
+    // The password alone logs in again, and the user can enrol a new authenticator.
+    let r = api.login(&username, PW).await;
+    r.assert_status(200);
+    assert!(r.body.get("mfa_required").is_none(), "{}", r.text);
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
+    let (mut again, new_secret) = enrol(&api, &access, PW).await;
+    assert_ne!(new_secret, secret);
+    let code = again.next_code().await;
+    api.post(
+        "/api/v1/auth/mfa/totp/confirm",
+        Some(&access),
+        &json!({"code": code}),
+    )
+    .await
+    .assert_status(200);
+    // The old authenticator's codes mean nothing now; the new one's do.
+    let token = challenge(&api, &username).await;
+    let old = auth.next_code().await;
+    login_mfa(&api, &token, &old).await.assert_problem(401);
+    login_mfa(&api, &token, &again.next_code().await)
+        .await
+        .assert_status(200);
 }

@@ -285,3 +285,190 @@ async fn the_authorization_server_metadata_describes_the_token_endpoint() {
         json!(["client_secret_basic", "client_secret_post"])
     );
 }
+
+/// Every attribute of every item in `s`'s table, as text: strings and numbers as they are,
+/// binary values both raw (lossy UTF-8) and base64.
+async fn table_text(s: &Server) -> String {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use base64::Engine;
+    fn push(out: &mut String, v: &AttributeValue) {
+        match v {
+            AttributeValue::S(x) | AttributeValue::N(x) => out.push_str(x),
+            AttributeValue::B(b) => {
+                out.push_str(&String::from_utf8_lossy(b.as_ref()));
+                out.push('\n');
+                out.push_str(&base64::engine::general_purpose::STANDARD.encode(b.as_ref()));
+            }
+            AttributeValue::Ss(xs) | AttributeValue::Ns(xs) => out.push_str(&xs.join("\n")),
+            AttributeValue::L(xs) => xs.iter().for_each(|x| push(out, x)),
+            AttributeValue::M(m) => m.iter().for_each(|(k, x)| {
+                out.push_str(k);
+                out.push('\n');
+                push(out, x);
+            }),
+            other => out.push_str(&format!("{other:?}")),
+        }
+        out.push('\n');
+    }
+    let clients = toolreg_tests::stack::clients(&s.endpoints()).await;
+    let mut out = String::new();
+    let mut start = None;
+    loop {
+        let page = clients
+            .dynamodb
+            .scan()
+            .table_name(&s.env["TABLE_NAME"])
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan the table");
+        for item in page.items() {
+            for (k, v) in item {
+                out.push_str(k);
+                out.push('\n');
+                push(&mut out, v);
+            }
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return out;
+        }
+    }
+}
+
+/// Every audit event, all pages, as the API lists them.
+async fn audit_log_text(api: &Api, admin: &str) -> String {
+    let mut out = String::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/audit-events?limit=100&cursor={c}"),
+            None => "/api/v1/audit-events?limit=100".to_owned(),
+        };
+        let r = api.get(&path, Some(admin)).await;
+        r.assert_status(200);
+        out.push_str(&r.text);
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(url::form_urlencoded::byte_serialize(c.as_bytes()).collect()),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_sent_where_an_identifier_belongs_never_reaches_the_audit_log() {
+    // Its own table, scanned whole below; a small login limit so a refusal is audited too.
+    let s = &Server::start(&[("LOGIN_RATE_LIMIT_IP", "3/hour")]);
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let (id, key) = agent_with_key(&api, &admin).await;
+
+    // The id and the secret swapped, in the body and in HTTP Basic; the key as both.
+    for form in [
+        vec![
+            CC,
+            ("client_id", key.as_str()),
+            ("client_secret", id.as_str()),
+        ],
+        vec![
+            CC,
+            ("client_id", key.as_str()),
+            ("client_secret", key.as_str()),
+        ],
+    ] {
+        assert_oauth_error(&api.oauth_token(None, &form).await, 401, "invalid_client");
+    }
+    assert_oauth_error(
+        &api.oauth_token(Some((&key, &id)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    // A well-formed client id that is not the key's agent is still recorded as sent.
+    let stranger = uuid::Uuid::new_v4().to_string();
+    assert_oauth_error(
+        &api.oauth_token(Some((&stranger, &key)), &[CC]).await,
+        401,
+        "invalid_client",
+    );
+    // The key typed as a username: a wrong login, then (past the per-IP limit) a refused one.
+    let from = Api::from_source(s, "127.0.0.77");
+    for _ in 0..4 {
+        let r = from.login(&key, "some-password-123").await;
+        assert!(matches!(r.status, 401 | 429), "{}", r.text);
+    }
+
+    // A key pasted into a path: the request's log line does not carry it.
+    let r = api
+        .get(&format!("/api/v1/credentials/{key}"), Some(&admin))
+        .await;
+    assert!(matches!(r.status, 400 | 404 | 422), "{}", r.text);
+
+    let audit = audit_log_text(&api, &admin).await;
+    assert!(
+        audit.contains(&stranger),
+        "a well-formed client id is kept for the record"
+    );
+    let table = table_text(s).await;
+    let logs = s.log_text();
+    for (place, text) in [
+        ("audit log", &audit),
+        ("table", &table),
+        ("server log", &logs),
+    ] {
+        for start in 0..=key.len() - 16 {
+            let part = &key[start..start + 16];
+            assert!(
+                !text.contains(part),
+                "{part:?} (of the key) is in the {place}"
+            );
+        }
+    }
+    // The refusals are still recorded, with what was safe to keep.
+    let r = api
+        .get(
+            "/api/v1/audit-events?action=auth.token&limit=100",
+            Some(&admin),
+        )
+        .await;
+    r.assert_status(200);
+    let failures: Vec<&Value> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == json!("failure"))
+        .collect();
+    assert_eq!(failures.len(), 4, "{}", r.text);
+    let ids: Vec<&Value> = failures
+        .iter()
+        .map(|e| &e["details"]["client_id"])
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|v| ***v == json!(stranger)).count(),
+        1,
+        "{ids:?}"
+    );
+    for v in ids.iter().filter(|v| ***v != json!(stranger)) {
+        assert!(
+            v.as_str().is_some_and(|s| s.contains("not recorded")),
+            "{ids:?}"
+        );
+    }
+    for action in ["auth.login", "auth.login.rate_limited"] {
+        let r = api
+            .get(
+                &format!("/api/v1/audit-events?action={action}&limit=100"),
+                Some(&admin),
+            )
+            .await;
+        r.assert_status(200);
+        assert!(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["source_ip"] == json!("127.0.0.77") && e["outcome"] == json!("failure")),
+            "{action}: {}",
+            r.text
+        );
+    }
+}

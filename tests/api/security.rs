@@ -6,7 +6,7 @@ use toolreg_core::auth::jwt::{self, Claims, TokenType};
 use toolreg_core::domain::user::Role;
 use toolreg_core::routes::{
     Access, Route, AUTH_LOGOUT, AUTH_MFA_TOTP_ENROL, AUTH_PASSWORD, AUTH_REFRESH, OAUTH_TOKEN,
-    ROUTES, TOOLS_APPROVE_TOOLS, TOOLS_REPROBE,
+    ROUTES, TOOLS_APPROVE_TOOLS, TOOLS_REPROBE, USERS_MFA_TOTP_RESET,
 };
 use toolreg_tests::api::{unique, Api};
 use toolreg_tests::stack::{Server, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -84,6 +84,9 @@ fn success_status(route: &Route) -> u16 {
     if route.function == TOOLS_REPROBE.function || route.function == TOOLS_APPROVE_TOOLS.function {
         return 409; // the matrix's tool is a function tool: authorised, but nothing to probe
     }
+    if route.function == USERS_MFA_TOTP_RESET.function {
+        return 409; // the matrix's fresh user has no authenticator: authorised, nothing to remove
+    }
     if MALFORMED_CODE_ROUTES.contains(&route.function) {
         return 422; // the matrix has no authenticator to read codes from: it sends a bad one
     }
@@ -149,6 +152,13 @@ fn body_for(route: &Route, token: &Option<String>, cred: Cred) -> Option<Value> 
             };
             Some(json!({"current_password": current, "new_password": current}))
         }
+        "auth-mfa-totp-enrol" => Some(
+            json!({"current_password": if matches!(cred, Cred::User | Cred::DisabledUser) {
+                MATRIX_USER_PASSWORD
+            } else {
+                ADMIN_PASSWORD
+            }}),
+        ),
         "users-create" => Some(
             json!({"username": unique("matrix_new"), "role": "user", "password": "matrix-new-password"}),
         ),

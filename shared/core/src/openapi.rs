@@ -243,9 +243,9 @@ fn schemas() -> Value {
             "username": username, "role": role, "display_name": display, "password": password}},
         "UpdateUser": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {"display_name": display, "role": role}},
         "ResetPassword": {"type": "object", "additionalProperties": false, "required": ["new_password"], "properties": {"new_password": password}},
-        "User": {"type": "object", "required": ["id", "username", "display_name", "role", "disabled", "version", "created_at", "updated_at"], "properties": {
+        "User": {"type": "object", "required": ["id", "username", "display_name", "role", "disabled", "totp_enabled", "version", "created_at", "updated_at"], "properties": {
             "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"}, "role": role,
-            "disabled": {"type": "boolean"}, "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts}},
+            "disabled": {"type": "boolean"}, "totp_enabled": {"type": "boolean", "description": "A TOTP authenticator is active (an elevated admin can remove it: DELETE /api/v1/users/{id}/mfa/totp)"}, "version": {"type": "integer", "minimum": 1}, "created_at": ts, "updated_at": ts}},
         "UserPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {"items": {"type": "array", "items": r("User")}, "next_cursor": {"type": ["string", "null"]}}}
     });
     let code =
@@ -257,6 +257,7 @@ fn schemas() -> Value {
             "mfa_token_expires_at": ts}},
         "LoginMfaRequest": {"type": "object", "additionalProperties": false, "required": ["mfa_token", "code"], "properties": {"mfa_token": cred, "code": code}},
         "TotpCode": {"type": "object", "additionalProperties": false, "required": ["code"], "properties": {"code": code}},
+        "TotpEnrol": {"type": "object", "additionalProperties": false, "required": ["current_password"], "properties": {"current_password": cred}},
         "TotpEnrolment": {"type": "object", "required": ["secret", "otpauth_uri", "algorithm", "digits", "period", "expires_at"], "properties": {
             "secret": {"type": "string", "description": "Base32; shown in this answer only"}, "otpauth_uri": {"type": "string"},
             "algorithm": {"const": "SHA1"}, "digits": {"const": 6}, "period": {"const": 30}, "expires_at": ts}},

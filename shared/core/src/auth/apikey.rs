@@ -82,9 +82,78 @@ pub fn matches(pepper: &[u8], key: &str, stored_hex: &str) -> bool {
     }
 }
 
+/// Runs of key-alphabet characters this long or longer look like key material (a key's secret
+/// is 52 of them); shorter runs are what names are made of.
+const KEY_LIKE_RUN: usize = 16;
+
+/// Whether `s` may hold (part of) a key: the `trk_` marker anywhere, or a run of
+/// [`KEY_LIKE_RUN`]+ characters of the key alphabet, case-insensitively. For text a client sent
+/// before it authenticated, where a key or secret lands by mistake (swapped client id and
+/// secret, a key typed as a username): such text is never stored or logged as sent.
+pub fn may_hold_key(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if lower.contains(PREFIX) {
+        return true;
+    }
+    let mut run = 0;
+    for b in lower.bytes() {
+        run = if ALPHABET.contains(&b) { run + 1 } else { 0 };
+        if run >= KEY_LIKE_RUN {
+            return true;
+        }
+    }
+    false
+}
+
+/// `s` with every `trk_…` run (the marker and the key characters after it) replaced by
+/// `trk_[redacted]`: for request paths in log lines.
+pub fn redact(s: &str) -> std::borrow::Cow<'_, str> {
+    let lower = s.to_ascii_lowercase();
+    if !lower.contains(PREFIX) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = 0;
+    let bytes = lower.as_bytes();
+    while let Some(at) = lower[rest..].find(PREFIX).map(|i| rest + i) {
+        out.push_str(&s[rest..at]);
+        out.push_str("trk_[redacted]");
+        let mut end = at + PREFIX.len();
+        while end < bytes.len() && (ALPHABET.contains(&bytes[end]) || bytes[end] == b'_') {
+            end += 1;
+        }
+        rest = end;
+    }
+    out.push_str(&s[rest..]);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_material_is_recognised_and_redacted() {
+        let k = generate().key;
+        assert!(may_hold_key(&k));
+        assert!(may_hold_key(&k[4..]), "without the marker");
+        assert!(may_hold_key(&k[20..36]), "any 16 characters of the secret");
+        assert!(may_hold_key(&k.to_uppercase()));
+        for name in [
+            "alice",
+            "bob.smith@example.com",
+            "svc-reporting_01",
+            "mfa_c2a2480580",
+        ] {
+            assert!(!may_hold_key(name), "{name}");
+        }
+        let path = format!("/api/v1/credentials/{k}/x");
+        let r = redact(&path);
+        assert_eq!(r, "/api/v1/credentials/trk_[redacted]/x");
+        assert!(!r.contains(&k[4..20]));
+        assert_eq!(redact("/api/v1/tools"), "/api/v1/tools");
+        assert_eq!(redact("a TRK_ab b"), "a trk_[redacted] b");
+    }
 
     #[test]
     fn generated_keys_parse_and_differ() {

@@ -25,6 +25,7 @@ pub mod action {
     pub const USER_DISABLE: &str = "user.disable";
     pub const USER_ENABLE: &str = "user.enable";
     pub const USER_PASSWORD_RESET: &str = "user.password_reset";
+    pub const USER_MFA_RESET: &str = "user.mfa_reset";
     pub const PASSWORD_CHANGE: &str = "auth.password_change";
     pub const LOGOUT: &str = "auth.logout";
     pub const AGENT_CREATE: &str = "agent.create";
@@ -95,6 +96,23 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     /// Free-form, secret-free details (header names, never values).
     pub details: serde_json::Value,
+}
+
+/// What an event records in place of an identifier a client sent before it authenticated that
+/// is not shaped like one (see [`unauthenticated_identifier`]).
+pub const NOT_RECORDED: &str = "[not recorded: not shaped like an identifier]";
+
+/// What an audit event may keep of an identifier a client sent before authenticating (an OAuth
+/// `client_id`, a login's username): the value when `safe` (the caller checked it has the
+/// identifier's shape and holds nothing key-like), else [`NOT_RECORDED`]. These fields are
+/// where secrets land by mistake — a key sent as the client id, a password typed as the
+/// username — and the audit log keeps everything for good.
+pub fn unauthenticated_identifier(raw: &str, safe: bool) -> serde_json::Value {
+    if safe {
+        serde_json::Value::String(raw.to_owned())
+    } else {
+        serde_json::Value::String(NOT_RECORDED.to_owned())
+    }
 }
 
 /// Where a request came from, carried into its audit event.

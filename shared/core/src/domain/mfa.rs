@@ -41,21 +41,16 @@ impl Totp {
     }
 }
 
-/// The state behind an `mfa_token`: whose login it continues, until when, and how many wrong
-/// codes it has seen.
+/// The state behind an `mfa_token`: whose login it continues, until when, and how many codes
+/// were tried with it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MfaToken {
     pub user_id: String,
     /// Epoch seconds.
     pub expires_at: i64,
-    pub failures: u32,
+    /// Codes tried with this token, right or wrong: each is counted before it is checked.
+    pub attempts: u32,
 }
 
-/// Wrong codes one `mfa_token` tolerates before it is useless (log in again).
-pub const MFA_TOKEN_MAX_FAILURES: u32 = 5;
-
-impl MfaToken {
-    pub fn usable_at(&self, now: i64) -> bool {
-        self.expires_at > now && self.failures < MFA_TOKEN_MAX_FAILURES
-    }
-}
+/// Codes one `mfa_token` lets be checked; past them it is useless (log in again).
+pub const MFA_TOKEN_MAX_ATTEMPTS: u32 = 5;

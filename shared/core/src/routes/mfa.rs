@@ -20,6 +20,12 @@ struct CodeBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct EnrolBody {
+    current_password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LoginMfaBody {
     mfa_token: String,
     code: String,
@@ -73,10 +79,13 @@ pub(crate) fn admin_gate(state: &AppState, route: &Route, caller: &Caller) -> Ap
     }
 }
 
-/// `POST /auth/mfa/totp`: starts an enrolment; the secret is in this answer only.
+/// `POST /auth/mfa/totp` with the current password: starts an enrolment; the secret is in this
+/// answer only.
 pub async fn enrol(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
-    let e = svc::enrol(state, &p, &meta(req)).await?;
+    let b: EnrolBody = body::parse_json(req)?;
+    bounded("/current_password", &b.current_password)?;
+    let e = svc::enrol(state, &p, &b.current_password, &meta(req)).await?;
     Ok(ApiResponse::json(200, &e).with_header("cache-control", "no-store"))
 }
 
@@ -97,6 +106,13 @@ pub async fn remove(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     let b: CodeBody = body::parse_json(req)?;
     well_formed_code("/code", &b.code)?;
     svc::remove(state, &p, &b.code, &meta(req)).await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// `DELETE /users/{id}/mfa/totp` (elevated admin): removes a user's TOTP (a lost phone).
+pub async fn reset(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
+    let p = caller.user()?;
+    svc::admin_reset(state, &p, req.path_param("id"), &meta(req)).await?;
     Ok(ApiResponse::no_content())
 }
 

@@ -129,6 +129,7 @@ pub const HANDLERS: &[Served] = &[
     served!(USERS_DISABLE => users::disable),
     served!(USERS_ENABLE => users::enable),
     served!(USERS_RESET_PASSWORD => users::reset_password),
+    served!(USERS_MFA_TOTP_RESET => mfa::reset),
     served!(TOOLS_CREATE => tools::create::create),
     served!(TOOLS_LIST => tools::list::list),
     served!(TOOLS_GET => tools::get::get),
@@ -525,7 +526,8 @@ pub async fn dispatch<R: RowOf>(
     span.in_scope(|| {
         tracing::info!(
             method = %req.method,
-            path = %req.path,
+            // A key pasted into a path (say, as a credential id) is not written to the log.
+            path = %crate::auth::apikey::redact(&req.path),
             status = resp.status,
             duration_ms = started.elapsed().as_millis() as u64,
             aws_calls = %counts.header_value(),

@@ -568,13 +568,13 @@ pub const AUTH_MFA_TOTP_ENROL: Route = Route {
     function: "auth-mfa-totp-enrol",
     access: Access::Person,
     openapi: Operation {
-        summary: "Start TOTP enrolment: the secret and otpauth:// URI, shown once",
+        summary: "Start TOTP enrolment with the current password: the secret and otpauth:// URI, shown once",
         tag: "auth",
-        request: None,
+        request: Some("TotpEnrol"),
         status: 200,
         response: Content::Json("TotpEnrolment"),
         query: &[],
-        problems: &[401, 403, 409, 429, 503],
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
         if_match: false,
         location: false,
     },
@@ -593,7 +593,8 @@ pub const AUTH_MFA_TOTP_ENROL: Route = Route {
         signing: &[],
     },
     timeout: 15,
-    memory: 128,
+    // argon2id verification of the current password: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
 };
 
 pub const AUTH_MFA_TOTP_CONFIRM: Route = Route {
@@ -868,6 +869,40 @@ pub const USERS_RESET_PASSWORD: Route = Route {
     timeout: 15,
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
     memory: 1024,
+};
+
+pub const USERS_MFA_TOTP_RESET: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/users/{id}/mfa/totp",
+    function: "users-mfa-totp-reset",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Remove a user's TOTP authenticator (a lost phone) and revoke their sessions (elevated token)",
+        tag: "users",
+        request: None,
+        status: 204,
+        response: Content::None,
+        query: &[],
+        problems: &[401, 403, 404, 409, 503],
+        if_match: false,
+        location: false,
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "DeleteItem",
+            "UpdateItem",
+            "TransactWriteItems",
+        ],
+        index: false,
+        kms: &[],
+        secret: true,
+        pepper: false,
+        signing: &[],
+    },
+    timeout: 15,
+    memory: 128,
 };
 
 pub const TOOLS_CREATE: Route = Route {
@@ -2178,6 +2213,7 @@ pub const ROUTES: &[&Route] = &[
     &USERS_DISABLE,
     &USERS_ENABLE,
     &USERS_RESET_PASSWORD,
+    &USERS_MFA_TOTP_RESET,
     &TOOLS_CREATE,
     &TOOLS_LIST,
     &TOOLS_GET,

@@ -19,6 +19,7 @@ pub fn view(u: &User) -> Value {
         "display_name": u.display_name,
         "role": u.role,
         "disabled": u.disabled,
+        "totp_enabled": u.totp_enabled,
         "version": u.version,
         "created_at": u.created_at,
         "updated_at": u.updated_at,

@@ -3,7 +3,7 @@
 use crate::auth::jwt::{self, Claims, TokenType};
 use crate::auth::password;
 use crate::auth::principal::{verify_token, UserPrincipal};
-use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::audit::{self, action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::{self, Role, User};
 use crate::error::{AppError, AppResult};
 use crate::services::mfa;
@@ -118,7 +118,7 @@ async fn refused(
     )
     .details(json!({
         "limit": scope,
-        "attempted_username": username.chars().take(64).collect::<String>(),
+        "attempted_username": attempted_username(username, false),
         "window_seconds": limit.window_secs,
         "note": "first refusal of this window; later ones in the same window are not recorded",
     }));
@@ -131,12 +131,22 @@ async fn refused(
     }
 }
 
+/// What a login's audit event keeps of the username it was sent: the name of an existing user
+/// as sent; another name only if it is a valid username with nothing key-like in it (a key or
+/// a password typed into the username field must not rest in the audit log).
+fn attempted_username(username: &str, exists: bool) -> serde_json::Value {
+    let safe = exists
+        || (user::validate_username(username).is_ok()
+            && !crate::auth::apikey::may_hold_key(username));
+    audit::unauthenticated_identifier(username, safe)
+}
+
 fn invalid_credentials() -> AppError {
     AppError::Unauthenticated("invalid username or password".into())
 }
 
 /// Checks a password off the async executor (argon2 takes tens of milliseconds of CPU).
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || match hash {
         Some(h) => password::verify(&password, &h),
         None => {
@@ -237,7 +247,7 @@ pub async fn login(
         (true, Some(u)) if !u.disabled => u,
         (_, found) => {
             let mut ev = AuditEvent::new(action::LOGIN, Outcome::Failure, &Actor::default(), meta)
-                .details(json!({"attempted_username": username.chars().take(64).collect::<String>(), "reason": "invalid_credentials"}));
+                .details(json!({"attempted_username": attempted_username(username, found.is_some()), "reason": "invalid_credentials"}));
             if let Some(u) = &found {
                 ev = ev.target("user", &u.id);
             }

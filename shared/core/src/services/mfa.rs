@@ -115,17 +115,24 @@ pub(crate) fn failed_event(
         .details(json!({"stage": stage, "reason": reason}))
 }
 
-/// `POST /auth/mfa/totp`: a new secret, sealed and stored as a pending enrolment (replacing
-/// an earlier pending one). Refused (409) while an authenticator is active. Counted with the
-/// code attempts (each enrolment costs a KMS data key).
+/// `POST /auth/mfa/totp`: with the caller's current password, a new secret, sealed and stored
+/// as a pending enrolment (replacing an earlier pending one). Refused (409) while an
+/// authenticator is active. Counted with the code attempts before the password is checked
+/// (each attempt also costs a KMS data key).
+///
+/// The password is what keeps a stolen access token from becoming a lasting takeover: the
+/// confirmation answers a long-lived session, and an authenticator the thief enrolled would
+/// lock the owner out.
 pub async fn enrol(
     state: &AppState,
     p: &UserPrincipal,
+    current_password: &str,
     meta: &RequestMeta,
 ) -> AppResult<Enrolment> {
     let secret = totp::new_secret();
-    let (limited, sealed) = tokio::join!(
+    let (limited, user, sealed) = tokio::join!(
         limit_codes(state, &p.user_id),
+        state.store.get_user(&p.user_id),
         envelope::seal_bytes(
             &state.kms,
             &state.config.kms_key_id,
@@ -135,6 +142,23 @@ pub async fn enrol(
         )
     );
     limited?;
+    let hash = match user? {
+        Some(u) if !u.disabled => u.password_hash,
+        _ => {
+            return Err(AppError::Unauthenticated(
+                "this account is disabled or no longer exists".into(),
+            ))
+        }
+    };
+    if !crate::services::auth::verify_password(current_password.to_owned(), Some(hash)).await {
+        let ev = AuditEvent::new(action::MFA_ENROL, Outcome::Failure, &p.actor(), meta)
+            .target("user", &p.user_id)
+            .details(json!({"method": "totp", "reason": "invalid_credentials"}));
+        state.store.put_audit(&ev).await?;
+        return Err(AppError::Unauthenticated(
+            "the current password is incorrect".into(),
+        ));
+    }
     let sealed = sealed?;
     let expires_at = now() + PENDING_TTL_SECONDS;
     let t = Totp {
@@ -280,11 +304,54 @@ pub async fn remove(
     let ev = AuditEvent::new(action::MFA_REMOVE, Outcome::Success, &actor, meta)
         .target("user", &p.user_id)
         .details(json!({"method": "totp", "sessions_revoked": true}));
-    match state.store.remove_totp(&p.user_id, step, now_ms, &ev).await {
+    match state
+        .store
+        .remove_totp(&p.user_id, Some(step), now_ms, &ev)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(e) if e.failed_condition_index() == Some(0) => {
             Err(refused_code(&CodeRefusal::Replayed))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DELETE /users/{id}/mfa/totp` (elevated admin): removes the user's authenticator, active or
+/// pending, without a code (the phone is lost), and revokes every session of the user, in one
+/// transaction with `user.mfa_reset`. The user logs in with the password alone afterwards and
+/// may enrol again. 404 for an unknown user, 409 when there is nothing to remove.
+pub async fn admin_reset(
+    state: &AppState,
+    p: &UserPrincipal,
+    user_id: &str,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    let (user, found) = tokio::join!(
+        crate::services::users::get(state, user_id),
+        state.store.get_totp(user_id)
+    );
+    let user = user?;
+    let no_totp = || {
+        AppError::Conflict(format!(
+            "user {} has no TOTP authenticator to remove",
+            user.id
+        ))
+    };
+    let t = found?.ok_or_else(no_totp)?;
+    let now_ms = crate::time::now().timestamp_millis();
+    let ev = AuditEvent::new(action::USER_MFA_RESET, Outcome::Success, &p.actor(), meta)
+        .target("user", &user.id)
+        .details(json!({
+            "method": "totp",
+            "status": t.status,
+            "enrolment_id": t.enrolment_id,
+            "sessions_revoked": true,
+        }));
+    match state.store.remove_totp(&user.id, None, now_ms, &ev).await {
+        Ok(()) => Ok(()),
+        // Removed meanwhile (by the user or another admin).
+        Err(e) if e.failed_condition_index() == Some(0) => Err(no_totp()),
         Err(e) => Err(e.into()),
     }
 }
@@ -311,7 +378,7 @@ pub(crate) async fn challenge(
     let t = MfaToken {
         user_id: user.id.clone(),
         expires_at: now() + MFA_TOKEN_TTL_SECONDS,
-        failures: 0,
+        attempts: 0,
     };
     let actor = Actor {
         user_id: Some(user.id.clone()),
@@ -328,17 +395,29 @@ pub(crate) async fn challenge(
     })
 }
 
-fn bad_mfa_token() -> AppError {
-    AppError::Unauthenticated("the MFA token is not valid or has expired; log in again".into())
+/// The one refusal of `POST /auth/login/mfa`, whatever was wrong: a made-up, spent, lapsed or
+/// exhausted token, a wrong or replayed code, or a right code that lost a race. Telling them
+/// apart would tell a guesser which code was right; the audit event says which it was.
+fn refused_login() -> AppError {
+    AppError::Unauthenticated(
+        "the MFA token or the code is not valid (a token lasts 5 minutes and takes 5 codes); \
+         check the code, or log in again"
+            .into(),
+    )
 }
 
-/// `POST /auth/login/mfa`: the second step. Two DynamoDB round trips and one KMS call: the token,
-/// the user, the authenticator and the user's code budget are read concurrently; a right code
-/// consumes the token, spends its step and starts the session in one transaction.
+/// `POST /auth/login/mfa`: the second step. Every attempt is counted before its code is looked
+/// at, so racing requests cannot get more codes checked than the limits allow:
 ///
-/// Like failed passwords at login, only wrong codes of a valid token count against the user's
-/// budget (`mfa_user`): made-up tokens naming someone's user id cannot lock them out, and each
-/// token allows at most five guesses on top.
+/// 1. concurrently: the attempt counted on the MFA token (a conditional update that fails for
+///    a made-up, foreign, lapsed or exhausted token), the user and the authenticator;
+/// 2. concurrently: the attempt counted against the user's code budget (`mfa_user`, again a
+///    conditional update that fails past the limit) and the secret's KMS unwrap;
+/// 3. only then the code is compared, and one write follows: the transaction that consumes the
+///    token, spends the step and starts the session, or the failure's audit event.
+///
+/// Only attempts with a valid token reach the user's budget: made-up tokens naming someone's
+/// user id cannot lock them out. Every refusal is the same 401 ([`refused_login`]).
 pub async fn finish_login(
     state: &AppState,
     mfa_token: &str,
@@ -347,32 +426,36 @@ pub async fn finish_login(
 ) -> AppResult<TokenPair> {
     let user_id = match mfa_token.split_once('.') {
         Some((id, rest)) if !id.is_empty() && !rest.is_empty() => id,
-        _ => return Err(bad_mfa_token()),
+        _ => return Err(refused_login()),
     };
     let now = now();
-    let budget_key = ratelimit::key_of(user_id);
-    let limit = state.config.login_rate_limit_username;
-    let (budget, token, user, found) = tokio::join!(
-        state
-            .store
-            .peek_rate_limit(MFA_USER, &budget_key, limit, now),
-        state.store.get_mfa_token(mfa_token),
+    let (counted, user, found) = tokio::join!(
+        state.store.count_mfa_attempt(mfa_token, user_id, now),
         state.store.get_user(user_id),
         state.store.get_totp(user_id)
     );
-    match token? {
-        Some(t) if t.user_id == user_id && t.usable_at(now) => {}
-        _ => return Err(bad_mfa_token()),
+    if !counted? {
+        return Err(refused_login());
     }
     let user = match user? {
         Some(u) if !u.disabled => u,
-        _ => return Err(bad_mfa_token()),
+        _ => return Err(refused_login()),
     };
     let t = match found? {
         Some(t) if t.is_active() => t,
         // Removed between the password and the code: start over.
-        _ => return Err(bad_mfa_token()),
+        _ => return Err(refused_login()),
     };
+    let budget_key = ratelimit::key_of(user_id);
+    let (budget, secret) = tokio::join!(
+        state.store.hit_rate_limit(
+            MFA_USER,
+            &budget_key,
+            state.config.login_rate_limit_username,
+            now
+        ),
+        envelope::open_bytes(&state.kms, TOTP_CONTEXT, &t.user_id, &t.sealed_secret)
+    );
     let budget = budget?;
     if !budget.allowed {
         return Err(AppError::RateLimited {
@@ -380,23 +463,17 @@ pub async fn finish_login(
             reset_at: budget.reset_at,
         });
     }
+    let verdict = totp::verify(&secret?, code, now, t.last_step);
     let actor = Actor {
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
     };
-    let step = match check_code(state, &t, code).await? {
+    let step = match verdict {
         Ok(step) => step,
         Err(r) => {
             let ev = failed_event(&actor, &user.id, "login", refusal_reason(&r), meta);
-            let (counted, recorded) = tokio::join!(
-                state
-                    .store
-                    .hit_rate_limit(MFA_USER, &budget_key, limit, now),
-                state.store.mfa_token_failed(mfa_token, &ev)
-            );
-            counted?;
-            recorded?;
-            return Err(refused_code(&r));
+            state.store.put_audit(&ev).await?;
+            return Err(refused_login());
         }
     };
     let family_id = new_family_id(crate::time::now().timestamp_millis());
@@ -410,10 +487,9 @@ pub async fn finish_login(
         .await
     {
         Ok(()) => Ok(pair),
-        Err(e) if e.failed_condition_index() == Some(0) => Err(bad_mfa_token()),
-        Err(e) if e.failed_condition_index() == Some(1) => {
-            Err(refused_code(&CodeRefusal::Replayed))
-        }
+        // A right code that lost a race (the token or the step was spent meanwhile). Not
+        // audited: a second write here would make this refusal slower than a wrong code's.
+        Err(e) if matches!(e.failed_condition_index(), Some(0 | 1)) => Err(refused_login()),
         Err(e) => Err(e.into()),
     }
 }

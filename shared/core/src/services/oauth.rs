@@ -11,7 +11,7 @@ use crate::auth::agent_keys;
 use crate::auth::jwt::{self, Claims, TokenType};
 use crate::auth::principal::AGENT_SUBJECT;
 use crate::domain::agent;
-use crate::domain::audit::{action, Actor, AuditEvent, Outcome, RequestMeta};
+use crate::domain::audit::{self, action, Actor, AuditEvent, Outcome, RequestMeta};
 use crate::domain::user::Role;
 use crate::error::AppError;
 use crate::services::ratelimit::{self, Check};
@@ -207,13 +207,15 @@ pub async fn token(
     })
 }
 
-/// Audits a refused client (`auth.token`, failure), with the client id it claimed but never
-/// the secret. Never fails the refusal.
+/// Audits a refused client (`auth.token`, failure), with the client id it claimed when that is
+/// an agent id (a UUID), never anything else: a client that swapped its id and secret sent the
+/// key as the id. Never the secret. Never fails the refusal.
 async fn audit_refusal(state: &AppState, client_id: &str, meta: &RequestMeta) {
+    let is_agent_id = uuid::Uuid::parse_str(client_id).is_ok();
     let ev =
         AuditEvent::new(action::TOKEN, Outcome::Failure, &Actor::default(), meta).details(json!({
             "grant_type": "client_credentials",
-            "client_id": client_id.chars().take(64).collect::<String>(),
+            "client_id": audit::unauthenticated_identifier(client_id, is_agent_id),
             "reason": "invalid_client",
         }));
     if let Err(e) = state.store.put_audit(&ev).await {

@@ -15,7 +15,7 @@ use super::item::{self, n, s, Entity, Item};
 use super::tokens::RefreshRecord;
 use super::{keys, put_new, Store, StoreError};
 use crate::domain::audit::AuditEvent;
-use crate::domain::mfa::{MfaToken, Totp, TotpStatus, MFA_TOKEN_MAX_FAILURES};
+use crate::domain::mfa::{MfaToken, Totp, TotpStatus, MFA_TOKEN_MAX_ATTEMPTS};
 use crate::domain::tool::SealedHeaders;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,9 @@ pub struct MfaTokenItem {
     pub user_id: String,
     /// Epoch seconds; the table's TTL attribute (and checked on every read and use).
     pub expires_at: i64,
-    pub failures: u32,
+    /// Codes tried so far (see [`Store::count_mfa_attempt`]).
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 pub fn mfa_token_item(token: &str, t: &MfaToken) -> Result<Item, StoreError> {
@@ -119,7 +121,7 @@ pub fn mfa_token_item(token: &str, t: &MfaToken) -> Result<Item, StoreError> {
         entity: Entity::MfaToken,
         user_id: t.user_id.clone(),
         expires_at: t.expires_at,
-        failures: t.failures,
+        attempts: t.attempts,
     })
 }
 
@@ -129,7 +131,7 @@ pub fn mfa_token_from_item(it: Item) -> Result<MfaToken, StoreError> {
     Ok(MfaToken {
         user_id: it.user_id,
         expires_at: it.expires_at,
-        failures: it.failures,
+        attempts: it.attempts,
     })
 }
 
@@ -270,13 +272,15 @@ impl Store {
         self.transact(items).await
     }
 
-    /// Deletes the active authenticator with a code of `step`, clears the user's mark and
-    /// revokes every session of the user (`sessions_valid_after_ms`), in one transaction.
-    /// Fails at index 0 when the code's step was spent meanwhile or the authenticator is gone.
+    /// Deletes the authenticator, clears the user's mark and revokes every session of the user
+    /// (`sessions_valid_after_ms`), in one transaction. With `Some(step)` (the user's own
+    /// removal) the authenticator must be active and the code's step new, and is spent; with
+    /// `None` (an admin's reset) any authenticator, pending or active, goes. Fails at index 0
+    /// when the step was spent meanwhile or the authenticator is gone.
     pub async fn remove_totp(
         &self,
         user_id: &str,
-        step: i64,
+        step: Option<i64>,
         now_ms: i64,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
@@ -284,13 +288,17 @@ impl Store {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key("PK", s(keys::user_pk(user_id)))
-            .key("SK", s(keys::TOTP_SK))
-            .condition_expression(STEP_IS_NEW)
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":step", n(step))
-            .build()
-            .expect("delete has table, key and condition");
+            .key("SK", s(keys::TOTP_SK));
+        let delete = match step {
+            Some(step) => delete
+                .condition_expression(STEP_IS_NEW)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", s("active"))
+                .expression_attribute_values(":step", n(step)),
+            None => delete.condition_expression("attribute_exists(PK)"),
+        }
+        .build()
+        .expect("delete has table, key and condition");
         let unmark_user = Update::builder()
             .table_name(&self.table)
             .key("PK", s(keys::user_pk(user_id)))
@@ -351,38 +359,47 @@ impl Store {
             .transpose()
     }
 
-    /// Counts a wrong code against the token, with the failure's audit event. A token that
-    /// vanished meanwhile still gets the event.
-    pub async fn mfa_token_failed(
+    /// Counts one code attempt against the MFA token before the code is looked at, atomically:
+    /// the increment happens only while the token exists, belongs to `user_id`, is unexpired at
+    /// `now` and has attempts left, so however many requests race, at most
+    /// [`MFA_TOKEN_MAX_ATTEMPTS`] are counted (and so checked). `false`: not counted (a made-up,
+    /// foreign, spent, lapsed or exhausted token); nothing was written then.
+    pub async fn count_mfa_attempt(
         &self,
         token: &str,
-        audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let count = Update::builder()
+        user_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .key("PK", s(keys::mfa_token_pk(token)))
             .key("SK", s(keys::MFA_TOKEN_SK))
-            .update_expression("ADD failures :one")
-            .condition_expression("attribute_exists(PK)")
+            .update_expression("ADD attempts :one")
+            .condition_expression(
+                "attribute_exists(PK) AND user_id = :uid AND expires_at > :now \
+                 AND (attribute_not_exists(attempts) OR attempts < :max)",
+            )
             .expression_attribute_values(":one", n(1))
-            .build()
-            .expect("update has table, key and expression");
-        match self
-            .transact(vec![
-                tx_update(count),
-                super::audit::put(&self.table, audit)?,
-            ])
-            .await
-        {
-            Err(e) if e.failed_condition_index() == Some(0) => self.put_audit(audit).await,
-            other => other,
+            .expression_attribute_values(":uid", s(user_id))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":max", n(MFA_TOKEN_MAX_ATTEMPTS))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match super::sdk_error(e) {
+                StoreError::ConditionFailed => Ok(false),
+                other => Err(other),
+            },
         }
     }
 
-    /// Finishes a login: consumes the MFA token (single use, unexpired, under the failure
-    /// bound), spends the code's step and starts the session, in one transaction. Fails at
-    /// index 0 when the token was spent, lapsed or exhausted meanwhile, at index 1 when the
-    /// step was spent meanwhile (a replay).
+    /// Finishes a login: consumes the MFA token (single use, unexpired at `now`; its attempt
+    /// was counted before the code was checked, so the attempt bound needs no second look),
+    /// spends the code's step and starts the session, in one transaction. Fails at index 0 when
+    /// the token was spent meanwhile, at index 1 when the step was spent meanwhile (a replay).
     pub async fn finish_mfa_login(
         &self,
         token: &str,
@@ -396,12 +413,9 @@ impl Store {
             .table_name(&self.table)
             .key("PK", s(keys::mfa_token_pk(token)))
             .key("SK", s(keys::MFA_TOKEN_SK))
-            .condition_expression(
-                "attribute_exists(PK) AND user_id = :uid AND expires_at > :now AND failures < :max",
-            )
+            .condition_expression("attribute_exists(PK) AND user_id = :uid AND expires_at > :now")
             .expression_attribute_values(":uid", s(user_id))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":max", n(MFA_TOKEN_MAX_FAILURES))
             .build()
             .expect("delete has table, key and condition");
         let mut items = vec![

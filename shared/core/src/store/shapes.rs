@@ -755,7 +755,7 @@ fn user_mfa_attributes_totp_and_mfa_token() {
     let token = MfaToken {
         user_id: "u1".into(),
         expires_at: 1_800_000_000,
-        failures: 0,
+        attempts: 0,
     };
     let it = super::mfa::mfa_token_item("u1.secret", &token).unwrap();
     // Keyed by the token's SHA-256 only: the table never holds a usable token.
@@ -773,7 +773,7 @@ fn user_mfa_attributes_totp_and_mfa_token() {
         shape(&it),
         strings_except(
             &["PK", "SK", "entity", "user_id"],
-            &[("expires_at", "N"), ("failures", "N")]
+            &[("attempts", "N"), ("expires_at", "N")]
         )
     );
     assert_eq!(super::mfa::mfa_token_from_item(it).unwrap(), token);
