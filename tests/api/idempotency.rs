@@ -179,9 +179,9 @@ async fn lose_the_answer(s: &Server, principal: &str, key: &str) {
         .table_name(&s.env["TABLE_NAME"])
         .key(
             "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(
-                toolreg_core::store::keys::idempotency_pk(principal, key),
-            ),
+            aws_sdk_dynamodb::types::AttributeValue::S(toolreg_core::store::keys::idempotency_pk(
+                principal, key,
+            )),
         )
         .key(
             "SK",
@@ -254,7 +254,10 @@ async fn a_retried_denied_access_request_answers_the_same_problem_and_never_the_
     .await
     .assert_status(200);
     let cases = [
-        (denied.body["id"].as_str().unwrap().to_owned(), "DEFAULT_DENY"),
+        (
+            denied.body["id"].as_str().unwrap().to_owned(),
+            "DEFAULT_DENY",
+        ),
         (inactive_id, "TOOL_INACTIVE"),
         (seeded_remote(&s, true, false).await, "TOOL_PROBE_FAILED"),
         (seeded_remote(&s, false, true).await, "TOOL_DRIFTED"),
@@ -351,7 +354,10 @@ async fn items_holding(s: &Server, secret: &str) -> Vec<String> {
                 attribute_bytes(v, &mut bytes);
             }
             let needle = secret.as_bytes();
-            if bytes.iter().any(|b| b.windows(needle.len()).any(|w| w == needle)) {
+            if bytes
+                .iter()
+                .any(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
                 found.push(format!("{:?}/{:?}", item.get("PK"), item.get("SK")));
             }
         }
@@ -396,7 +402,11 @@ async fn answers_holding_a_secret_are_never_kept_and_a_retry_gets_the_resource_w
     let again = post_with_key(&api, &admin, &path, &body, &idem).await;
     withheld(&again, &[&api_key]);
     // The resource, without its secret: the client can find and revoke the key.
-    assert_eq!(again.body["resource"]["id"], made.body["id"], "{}", again.text);
+    assert_eq!(
+        again.body["resource"]["id"], made.body["id"],
+        "{}",
+        again.text
+    );
     assert!(again.body["resource"].get("key").is_none());
     assert_eq!(again.header("location"), made.header("location"));
     // Still one key made.

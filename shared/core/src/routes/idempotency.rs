@@ -92,7 +92,9 @@ async fn run_keyed(
             // refusal after the change included. A 5xx is not an outcome (the client retries).
             let kept = match (&answer, spent) {
                 (Ok(a), true) if (200..300).contains(&a.status) => Some(keepable(route, a, req)),
-                (Err(e), true) if !matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) => {
+                (Err(e), true)
+                    if !matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) =>
+                {
                     Some(problem::from_error(e, &req.request_id).finish())
                 }
                 _ => None,
@@ -254,7 +256,10 @@ async fn rerender(state: &AppState, route: &Route, target: Option<&str>) -> AppR
     }
     let tool_id = target.and_then(crate::domain::tool::ToolId::parse);
     let answers_the_tool = route.openapi.response == super::Content::Json("Tool")
-        && matches!(route.access, super::Access::Admin | super::Access::ElevatedAdmin);
+        && matches!(
+            route.access,
+            super::Access::Admin | super::Access::ElevatedAdmin
+        );
     if let (Some(id), true) = (tool_id, answers_the_tool) {
         if let Some(tool) = state.store.get_tool(id).await? {
             let mut a = super::tools::tool_response(route.openapi.status, &tool)?;
