@@ -231,7 +231,12 @@ fn scope_of(filter: &toolreg_core::store::audit::AuditFilter) -> String {
     format!("audit:{}", hex::encode(&digest[..8]))
 }
 
-fn cursor(scope: &str, key: &[(&str, &str)]) -> String {
+/// A cursor sealed with the service's key for `viewer`, as the service would issue it.
+async fn cursor(s: &Server, viewer: &str, scope: &str, key: &[(&str, &str)]) -> String {
+    let state = s.state().await;
+    let binding = toolreg_core::services::listing::binding(&state, viewer, scope.to_owned())
+        .await
+        .expect("the cursor keys");
     let item = key
         .iter()
         .map(|(k, v)| {
@@ -241,7 +246,7 @@ fn cursor(scope: &str, key: &[(&str, &str)]) -> String {
             )
         })
         .collect();
-    toolreg_core::store::cursor::encode(scope, &item, None)
+    toolreg_core::store::cursor::encode(&binding, &item, None)
 }
 
 #[tokio::test]
@@ -258,7 +263,11 @@ async fn the_unfiltered_listing_is_one_query_and_forged_cursors_are_400_before_a
     assert!(!items(&r).is_empty());
     assert_eq!(r.calls("dynamodb"), 1, "{}", r.text);
 
-    // Cursors that decode and carry the right scope, but point outside the listing.
+    // Cursors that open and carry the right scope and caller, but point outside the listing.
+    let me = api.get("/api/v1/auth/me", Some(&admin)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let unfiltered = scope_of(&Default::default());
     let by_actor = toolreg_core::store::audit::AuditFilter {
         actor_user_id: Some("someone".into()),
@@ -290,7 +299,7 @@ async fn the_unfiltered_listing_is_one_query_and_forged_cursors_are_400_before_a
         let sep = if path.contains('?') { '&' } else { '?' };
         let r = api
             .get(
-                &format!("{path}{sep}cursor={}", cursor(&scope, &key)),
+                &format!("{path}{sep}cursor={}", cursor(&s, &me, &scope, &key).await),
                 Some(&admin),
             )
             .await;

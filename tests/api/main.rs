@@ -3,6 +3,7 @@ mod agents;
 mod audit_log;
 mod console;
 mod credentials;
+mod cursors;
 mod deploy;
 mod drift;
 mod faults;

@@ -728,7 +728,12 @@ async fn contended_writes_on_one_tool_are_never_a_500() {
     }
 }
 
-fn forged_cursor(scope: &str, key: &[(&str, &str)]) -> String {
+/// A cursor sealed with the service's key for `viewer`, as the service would issue it.
+async fn forged_cursor(viewer: &str, scope: &str, key: &[(&str, &str)]) -> String {
+    let state = server().state().await;
+    let binding = toolreg_core::services::listing::binding(&state, viewer, scope.to_owned())
+        .await
+        .expect("the cursor keys");
     let item = key
         .iter()
         .map(|(k, v)| {
@@ -738,16 +743,24 @@ fn forged_cursor(scope: &str, key: &[(&str, &str)]) -> String {
             )
         })
         .collect();
-    toolreg_core::store::cursor::encode(scope, &item, None)
+    toolreg_core::store::cursor::encode(&binding, &item, None)
 }
 
 #[tokio::test]
 async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404() {
     let api = Api::new(server());
     let admin = api.admin().await;
+    let me = api.get("/api/v1/auth/me", Some(&admin)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The scope `services::tools::list` gives the unfiltered listing.
-    let scope = format!("tools::::{}", toolreg_core::services::ratelimit::key_of(""));
+    let scope = format!(
+        "tools::::{}",
+        toolreg_core::services::ratelimit::key_of("\n")
+    );
     let outside = forged_cursor(
+        &me,
         &scope,
         &[
             ("GSI1PK", "USERS"),
@@ -755,7 +768,8 @@ async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404(
             ("PK", "USER#x"),
             ("SK", "USER"),
         ],
-    );
+    )
+    .await;
     let r = api
         .get(&format!("/api/v1/tools?cursor={outside}"), Some(&admin))
         .await;
@@ -767,9 +781,11 @@ async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404(
     let probe_scope = format!("probes:{missing}");
     let stamp = "PROBE#2026-11-01T00:00:00.000000Z#p";
     let elsewhere = forged_cursor(
+        &me,
         &probe_scope,
         &[("PK", &format!("TOOL#{other}")), ("SK", stamp)],
-    );
+    )
+    .await;
     let r = api
         .get(
             &format!("/api/v1/tools/{missing}/probes?cursor={elsewhere}"),
@@ -779,9 +795,11 @@ async fn forged_cursors_are_400_before_any_query_and_a_missing_tools_probes_404(
     r.assert_problem(400);
     assert_eq!(r.calls("dynamodb"), 0);
     let inside = forged_cursor(
+        &me,
         &probe_scope,
         &[("PK", &format!("TOOL#{missing}")), ("SK", stamp)],
-    );
+    )
+    .await;
     api.get(
         &format!("/api/v1/tools/{missing}/probes?cursor={inside}"),
         Some(&admin),

@@ -64,6 +64,10 @@ pub enum AppError {
         decision_id: String,
         policy_sha256: String,
     },
+    /// A retry (same `Idempotency-Key`) of a request that was applied and whose answer held a
+    /// secret, which is never stored (routes/idempotency.rs): what was made, without it.
+    #[error("the answer held a secret that is not kept")]
+    AnswerNotKept { resource: Option<serde_json::Value> },
     /// A remote tool's probe failed, so nothing was stored.
     #[error("probe failed")]
     ProbeFailed(Box<ProbeOutcome>),

@@ -105,6 +105,22 @@ pub fn from_error(err: &AppError, request_id: &str) -> ApiResponse {
         ),
         NotFound(d) => problem(404, "not-found", "Not found", d, request_id),
         Conflict(d) => problem(409, "conflict", "Conflict", d, request_id),
+        AnswerNotKept { resource } => {
+            let mut r = problem(
+                409,
+                "answer-not-kept",
+                "Answer not kept",
+                "this request was applied, but its answer held a secret, which is never stored, \
+                 so a retry cannot hand it out again; resource is what was made, without the \
+                 secret. If the first answer was lost, give up what it held (revoke the key, log \
+                 in again, request access again) and make a new one with a new Idempotency-Key",
+                request_id,
+            );
+            if let Some(resource) = resource {
+                r.set_problem_field("resource", resource.clone());
+            }
+            r
+        }
         PreconditionFailed(d) => problem(
             412,
             "precondition-failed",

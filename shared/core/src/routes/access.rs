@@ -51,7 +51,7 @@ fn id_param(
     }
 }
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let f = DecisionFilter {
@@ -77,7 +77,15 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
             ));
         }
     }
-    let page = svc::list_decisions(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let viewer = caller.principal()?.id();
+    let page = svc::list_decisions(
+        state,
+        &viewer,
+        &f,
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
     let items: Vec<Value> = page.items.iter().map(svc::decision_view).collect();
     Ok(ApiResponse::json(
         200,

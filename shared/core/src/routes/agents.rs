@@ -81,7 +81,7 @@ fn label(q: &std::collections::HashMap<String, String>, name: &str) -> AppResult
     }
 }
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let f = AgentFilter {
@@ -97,7 +97,15 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
             Some(v) => Some(v.to_lowercase()),
         },
     };
-    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let viewer = caller.principal()?.id();
+    let page = svc::list(
+        state,
+        &viewer,
+        &f,
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
     let items: Vec<Value> = page.items.iter().map(view).collect();
     Ok(ApiResponse::json(
         200,
@@ -176,12 +184,13 @@ const KEY_LIST_KEYS: &[&str] = &["limit", "cursor"];
 pub async fn list_keys(
     state: &AppState,
     req: &ApiRequest,
-    _caller: Caller,
+    caller: Caller,
 ) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, KEY_LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let page = svc::list_keys(
         state,
+        &caller.principal()?.id(),
         req.path_param("id"),
         limit,
         q.get("cursor").map(String::as_str),

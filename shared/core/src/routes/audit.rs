@@ -7,11 +7,19 @@ use crate::services::audit as svc;
 use crate::state::AppState;
 use serde_json::json;
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, svc::QUERY_KEYS)?;
     let limit = query::limit(&q)?;
     let f = svc::filter_from_query(&q)?;
-    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let viewer = caller.principal()?.id();
+    let page = svc::list(
+        state,
+        &viewer,
+        &f,
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
     Ok(ApiResponse::json(
         200,
         &json!({"items": page.items, "next_cursor": page.next_cursor}),

@@ -88,11 +88,12 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
 
 const LIST_KEYS: &[&str] = &["limit", "cursor"];
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
+    let viewer = caller.principal()?.id();
     let (page, active) = tokio::join!(
-        svc::list(state, limit, q.get("cursor").map(String::as_str)),
+        svc::list(state, &viewer, limit, q.get("cursor").map(String::as_str)),
         svc::active_version(state)
     );
     let (page, active) = (page?, active?);

@@ -254,13 +254,20 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
         ..Default::default()
     };
     let p = caller.principal()?;
-    let page = svc::list_visible(state, &p, &f, limit, q.get("cursor").map(String::as_str)).await?;
-    let servers: Vec<Value> = page
-        .items
-        .iter()
-        .filter(|t| version.as_deref().is_none_or(|v| v == version_of(t)))
-        .filter_map(|t| entry(ns, t))
-        .collect();
+    // The version filter runs in the store's page loop, so the cursor resumes after a server
+    // this page showed; the listing's name binds cursors to it.
+    let listing = format!("registry:{}", version.as_deref().unwrap_or("latest"));
+    let page = svc::list_visible_where(
+        state,
+        &p,
+        &f,
+        limit,
+        q.get("cursor").map(String::as_str),
+        &listing,
+        |t| version.as_deref().is_none_or(|v| v == version_of(t)),
+    )
+    .await?;
+    let servers: Vec<Value> = page.items.iter().filter_map(|t| entry(ns, t)).collect();
     let mut metadata = Map::new();
     metadata.insert("count".into(), json!(servers.len()));
     if let Some(c) = page.next_cursor {

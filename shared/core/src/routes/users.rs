@@ -39,7 +39,7 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
 
 const LIST_KEYS: &[&str] = &["role", "disabled", "q", "limit", "cursor"];
 
-pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
+pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
     let f =
@@ -59,7 +59,15 @@ pub async fn list(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRes
                 Some(v) => Some(v.to_lowercase()),
             },
         };
-    let page = svc::list(state, &f, limit, q.get("cursor").map(String::as_str)).await?;
+    let viewer = caller.principal()?.id();
+    let page = svc::list(
+        state,
+        &viewer,
+        &f,
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
     let items: Vec<Value> = page.items.iter().map(view).collect();
     Ok(ApiResponse::json(
         200,

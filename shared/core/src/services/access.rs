@@ -451,12 +451,17 @@ pub fn decision_view(d: &DecisionItem) -> Value {
 
 pub async fn list_decisions(
     state: &AppState,
+    viewer: &str,
     f: &DecisionFilter,
     limit: usize,
     cursor: Option<&str>,
 ) -> AppResult<DecisionPage> {
     let scope = format!("decisions:{}", ratelimit::key_of(&format!("{f:?}")));
-    Ok(state.store.list_decisions(f, limit, cursor, &scope).await?)
+    let binding = super::listing::binding(state, viewer, scope).await?;
+    Ok(state
+        .store
+        .list_decisions(f, limit, cursor, &binding)
+        .await?)
 }
 
 fn no_decision(id: &str) -> AppError {

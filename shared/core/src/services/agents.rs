@@ -175,6 +175,7 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<Agent> {
 
 pub async fn list(
     state: &AppState,
+    viewer: &str,
     f: &AgentFilter,
     limit: usize,
     cursor: Option<&str>,
@@ -187,7 +188,8 @@ pub async fn list(
             f.group, f.tag, f.owner_user_id, f.q
         ))
     );
-    Ok(state.store.list_agents(f, limit, cursor, &scope).await?)
+    let binding = super::listing::binding(state, viewer, scope).await?;
+    Ok(state.store.list_agents(f, limit, cursor, &binding).await?)
 }
 
 /// What an edit of an agent does: the new agent and the audit details, or nothing to do.
@@ -473,16 +475,17 @@ pub async fn create_key(
 
 pub async fn list_keys(
     state: &AppState,
+    viewer: &str,
     agent_id: &str,
     limit: usize,
     cursor: Option<&str>,
 ) -> AppResult<Page<ApiKey>> {
     // 404 for an unknown agent rather than an empty list.
     get(state, agent_id).await?;
-    let scope = format!("agent-keys:{agent_id}");
+    let binding = super::listing::binding(state, viewer, format!("agent-keys:{agent_id}")).await?;
     Ok(state
         .store
-        .list_api_keys(agent_id, limit, cursor, &scope)
+        .list_api_keys(agent_id, limit, cursor, &binding)
         .await?)
 }
 

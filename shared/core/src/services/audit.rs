@@ -66,6 +66,7 @@ pub fn filter_from_query(p: &HashMap<String, String>) -> AppResult<AuditFilter> 
 /// One page of events, newest first.
 pub async fn list(
     state: &AppState,
+    viewer: &str,
     f: &AuditFilter,
     limit: usize,
     cursor: Option<&str>,
@@ -79,5 +80,6 @@ pub async fn list(
             hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
         )
     };
-    state.store.list_audit(f, limit, cursor, &scope).await
+    let binding = super::listing::binding(state, viewer, scope).await?;
+    state.store.list_audit(f, limit, cursor, &binding).await
 }

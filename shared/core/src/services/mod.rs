@@ -4,6 +4,7 @@ pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod listing;
 pub mod mfa;
 pub mod oauth;
 pub mod policies;

@@ -196,10 +196,16 @@ pub async fn get(state: &AppState, version: u64) -> AppResult<PolicyVersionItem>
         .ok_or_else(|| AppError::NotFound(format!("no policy version {version}")))
 }
 
-pub async fn list(state: &AppState, limit: usize, cursor: Option<&str>) -> AppResult<VersionPage> {
+pub async fn list(
+    state: &AppState,
+    viewer: &str,
+    limit: usize,
+    cursor: Option<&str>,
+) -> AppResult<VersionPage> {
+    let binding = super::listing::binding(state, viewer, "policies".into()).await?;
     Ok(state
         .store
-        .list_policy_versions(limit, cursor, "policies")
+        .list_policy_versions(limit, cursor, &binding)
         .await?)
 }
 

@@ -171,6 +171,7 @@ pub async fn get(state: &AppState, id: &str) -> AppResult<User> {
 
 pub async fn list(
     state: &AppState,
+    viewer: &str,
     f: &UserFilter,
     limit: usize,
     cursor: Option<&str>,
@@ -181,7 +182,8 @@ pub async fn list(
         f.disabled.map(|d| d.to_string()).unwrap_or_default(),
         ratelimit::key_of(f.q.as_deref().unwrap_or(""))
     );
-    state.store.list_users(f, limit, cursor, &scope).await
+    let binding = super::listing::binding(state, viewer, scope).await?;
+    state.store.list_users(f, limit, cursor, &binding).await
 }
 
 /// What an edit of a user does: the new user and the audit details, or nothing to do.

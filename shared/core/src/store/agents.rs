@@ -354,7 +354,7 @@ impl Store {
         f: &AgentFilter,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<Page<Agent>, StoreError> {
         let mut q = super::PageQuery {
             index: Some(keys::GSI1),
@@ -395,7 +395,7 @@ impl Store {
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
@@ -403,7 +403,7 @@ impl Store {
                     ("SK", Must::Equal(keys::AGENT_SK)),
                 ],
                 limit,
-                agent_from,
+                super::all(agent_from),
             )
             .await?;
         Ok(Page { items, next_cursor })
@@ -440,7 +440,7 @@ impl Store {
         agent_id: &str,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<Page<ApiKey>, StoreError> {
         let index_pk = keys::agent_keys_index_pk(agent_id);
         let mut q = super::PageQuery {
@@ -453,7 +453,7 @@ impl Store {
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(&index_pk)),
@@ -461,7 +461,7 @@ impl Store {
                     ("SK", Must::Equal(keys::API_KEY_SK)),
                 ],
                 limit,
-                key_from,
+                super::all(key_from),
             )
             .await?;
         Ok(Page { items, next_cursor })

@@ -148,13 +148,13 @@ impl Store {
         Ok(())
     }
 
-    /// Lists events newest first. `scope` binds cursors to this filter set.
+    /// Lists events newest first. `binding` binds cursors to this filter set and caller.
     pub async fn list_audit(
         &self,
         f: &AuditFilter,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<AuditPage, crate::error::AppError> {
         use crate::error::AppError;
         let lo = f.from.clone().unwrap_or_else(|| "0".into());
@@ -209,7 +209,7 @@ impl Store {
         let partition = q.values[":pk"].as_s().cloned().unwrap_or_default();
         let start = match cursor {
             Some(c) => {
-                let decoded = super::cursor::decode(scope, c, q.key_names())
+                let decoded = super::cursor::decode(binding, c, q.key_names())
                     .map_err(|e| AppError::BadRequest(e.to_string()))?;
                 let attr = |name: &str| decoded.key.get(name).and_then(|v| v.as_s().ok());
                 let sk = attr("SK").map(String::as_str).unwrap_or_default();
@@ -228,7 +228,9 @@ impl Store {
             None => None,
         };
         let page = self.query_page(&q, start, limit).await?;
-        let next = page.resume.map(|k| super::cursor::encode(scope, &k, None));
+        let next = page
+            .resume
+            .map(|k| super::cursor::encode(binding, &k, None));
         let items = page
             .items
             .into_iter()

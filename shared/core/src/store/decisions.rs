@@ -139,54 +139,13 @@ impl Store {
         f: &DecisionFilter,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<DecisionPage, StoreError> {
-        let mut q = super::PageQuery {
-            index: Some(keys::GSI1),
-            key_condition: "GSI1PK = :pk".into(),
-            forward: false,
-            ..Default::default()
-        };
-        q.values
-            .insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
-        match (&f.from, &f.to) {
-            (Some(a), Some(b)) => {
-                q.key_condition
-                    .push_str(" AND GSI1SK BETWEEN :from AND :to");
-                q.values.insert(":from".into(), item::s(a.clone()));
-                q.values.insert(":to".into(), item::s(format!("{b}~")));
-            }
-            (Some(a), None) => {
-                q.key_condition.push_str(" AND GSI1SK >= :from");
-                q.values.insert(":from".into(), item::s(a.clone()));
-            }
-            (None, Some(b)) => {
-                q.key_condition.push_str(" AND GSI1SK <= :to");
-                q.values.insert(":to".into(), item::s(format!("{b}~")));
-            }
-            (None, None) => {}
-        }
-        let mut filters = Vec::new();
-        if let Some(p) = &f.principal_id {
-            filters.push("principal_id = :principal");
-            q.values.insert(":principal".into(), item::s(p.clone()));
-        }
-        if let Some(t) = &f.tool_id {
-            filters.push("tool_id = :tool");
-            q.values.insert(":tool".into(), item::s(t.clone()));
-        }
-        if let Some(d) = &f.decision {
-            filters.push("#decision = :decision");
-            q.names.insert("#decision".into(), "decision".into());
-            q.values.insert(":decision".into(), item::s(d.clone()));
-        }
-        if !filters.is_empty() {
-            q.filter = Some(filters.join(" AND "));
-        }
+        let q = decisions_query(f);
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
@@ -194,7 +153,7 @@ impl Store {
                     ("SK", Must::Equal(keys::DECISION_SK)),
                 ],
                 limit,
-                item::from_item,
+                super::all(item::from_item),
             )
             .await?;
         Ok(DecisionPage { items, next_cursor })
@@ -202,20 +161,18 @@ impl Store {
 
     /// The newest `n` decisions (simulation), newest first.
     pub async fn recent_decisions(&self, n: usize) -> Result<Vec<DecisionItem>, StoreError> {
+        let q = decisions_query(&DecisionFilter::default());
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
+        let mut start = None;
         while out.len() < n {
             let page = self
-                .list_decisions(
-                    &DecisionFilter::default(),
-                    (n - out.len()).min(100),
-                    cursor.as_deref(),
-                    "simulate",
-                )
+                .query_page_of(&q, start, (n - out.len()).min(100), |it| {
+                    item::from_item(it).map(Some)
+                })
                 .await?;
             out.extend(page.items);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
+            match page.resume {
+                Some(k) => start = Some(k),
                 None => break,
             }
         }
@@ -338,4 +295,51 @@ impl Store {
             Err(e) => Err(RevokeError::Store(e)),
         }
     }
+}
+
+/// The query of the decisions listing with `f`'s filters.
+fn decisions_query(f: &DecisionFilter) -> super::PageQuery {
+    let mut q = super::PageQuery {
+        index: Some(keys::GSI1),
+        key_condition: "GSI1PK = :pk".into(),
+        forward: false,
+        ..Default::default()
+    };
+    q.values
+        .insert(":pk".into(), item::s(keys::DECISIONS_INDEX_PK));
+    match (&f.from, &f.to) {
+        (Some(a), Some(b)) => {
+            q.key_condition
+                .push_str(" AND GSI1SK BETWEEN :from AND :to");
+            q.values.insert(":from".into(), item::s(a.clone()));
+            q.values.insert(":to".into(), item::s(format!("{b}~")));
+        }
+        (Some(a), None) => {
+            q.key_condition.push_str(" AND GSI1SK >= :from");
+            q.values.insert(":from".into(), item::s(a.clone()));
+        }
+        (None, Some(b)) => {
+            q.key_condition.push_str(" AND GSI1SK <= :to");
+            q.values.insert(":to".into(), item::s(format!("{b}~")));
+        }
+        (None, None) => {}
+    }
+    let mut filters = Vec::new();
+    if let Some(p) = &f.principal_id {
+        filters.push("principal_id = :principal");
+        q.values.insert(":principal".into(), item::s(p.clone()));
+    }
+    if let Some(t) = &f.tool_id {
+        filters.push("tool_id = :tool");
+        q.values.insert(":tool".into(), item::s(t.clone()));
+    }
+    if let Some(d) = &f.decision {
+        filters.push("#decision = :decision");
+        q.names.insert("#decision".into(), "decision".into());
+        q.values.insert(":decision".into(), item::s(d.clone()));
+    }
+    if !filters.is_empty() {
+        q.filter = Some(filters.join(" AND "));
+    }
+    q
 }

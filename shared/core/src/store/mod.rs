@@ -290,17 +290,17 @@ impl PageQuery {
 }
 
 impl PageQuery {
-    /// Where a listing resumes: `cursor` decoded for `scope` and checked to lie within the
+    /// Where a listing resumes: `cursor` opened for `binding` and checked to lie within the
     /// listing (`rules`), so a forged or foreign cursor is a 400, never a DynamoDB error.
     pub fn start_from(
         &self,
-        scope: &str,
+        binding: &cursor::Binding,
         cursor: Option<&str>,
         rules: &[(&str, cursor::Must<'_>)],
     ) -> Result<Option<Item>, StoreError> {
         cursor
             .map(|c| {
-                let c = cursor::decode(scope, c, self.key_names())?;
+                let c = cursor::decode(binding, c, self.key_names())?;
                 cursor::within(&c, rules)?;
                 Ok(c.key)
             })
@@ -309,14 +309,16 @@ impl PageQuery {
 }
 
 /// A page of items and where to resume, if anything may remain.
-pub(crate) struct Page {
-    pub items: Vec<Item>,
+pub(crate) struct Page<T = Item> {
+    pub items: Vec<T>,
+    /// The key of the last item returned: never a row the caller was not given.
     pub resume: Option<Item>,
 }
 
 /// How many items one listing request may read before it returns what it has (with a cursor).
 /// DynamoDB's `Limit` counts items read, not matched, so filtered listings keep querying until
-/// the page is full or this bound is hit.
+/// the page is full or this bound is hit. A request that has found nothing yet reads on: a
+/// cursor resumes from a row the caller was shown, so there must be one.
 pub(crate) const MAX_ITEMS_READ_PER_REQUEST: usize = 2000;
 
 impl Store {
@@ -325,13 +327,29 @@ impl Store {
     pub(crate) async fn query_page(
         &self,
         q: &PageQuery,
-        mut start: Option<Item>,
+        start: Option<Item>,
         want: usize,
     ) -> Result<Page, StoreError> {
-        let mut items: Vec<Item> = Vec::new();
-        let mut read = 0usize;
+        self.query_page_of(q, start, want, |it| Ok(Some(it))).await
+    }
+
+    /// [`Store::query_page`] through `accept`, which decodes each item read and keeps it or
+    /// passes over it (a row the caller may not see). The page resumes after the last item
+    /// kept, so a cursor never holds a row the caller was not shown (docs/architecture.md,
+    /// "Cursors").
+    pub(crate) async fn query_page_of<T>(
+        &self,
+        q: &PageQuery,
+        mut start: Option<Item>,
+        want: usize,
+        mut accept: impl FnMut(Item) -> Result<Option<T>, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let names = q.key_names();
+        let mut items: Vec<T> = Vec::new();
+        let mut last: Option<Item> = None;
+        let (mut read, mut passed) = (0usize, 0usize);
         loop {
-            let ask = if q.filter.is_some() {
+            let ask = if q.filter.is_some() || passed > 0 {
                 100.max(want + 1)
             } else {
                 want + 1 - items.len()
@@ -353,11 +371,22 @@ impl Store {
                 .await
                 .map_err(sdk_error)?;
             read += out.scanned_count() as usize;
-            items.extend(out.items.unwrap_or_default());
-            if items.len() > want {
-                items.truncate(want);
-                let resume = items.last().map(|it| key_of(it, q.key_names()));
-                return Ok(Page { items, resume });
+            for it in out.items.unwrap_or_default() {
+                let key = key_of(&it, names);
+                match accept(it)? {
+                    // One more than wanted: more exist, and the page ends at the one before.
+                    Some(_) if items.len() == want => {
+                        return Ok(Page {
+                            items,
+                            resume: last,
+                        })
+                    }
+                    Some(t) => {
+                        items.push(t);
+                        last = Some(key);
+                    }
+                    None => passed += 1,
+                }
             }
             match out.last_evaluated_key {
                 None => {
@@ -366,10 +395,11 @@ impl Store {
                         resume: None,
                     })
                 }
-                Some(k) if read >= MAX_ITEMS_READ_PER_REQUEST => {
+                // Enough read: resume after the last item returned (read again next time).
+                Some(_) if read >= MAX_ITEMS_READ_PER_REQUEST && last.is_some() => {
                     return Ok(Page {
                         items,
-                        resume: Some(k),
+                        resume: last,
                     })
                 }
                 Some(k) => start = Some(k),
@@ -379,27 +409,33 @@ impl Store {
 }
 
 impl Store {
-    /// One page of a listing, decoded: resumes at `cursor` (decoded for `scope` and checked to
-    /// lie within `rules`, see [`PageQuery::start_from`]), reads up to `limit` matching items,
-    /// and answers them with the cursor of the next page.
+    /// One page of a listing, decoded: resumes at `cursor` (opened for `binding` and checked to
+    /// lie within `rules`, see [`PageQuery::start_from`]), reads up to `limit` items that
+    /// `decode` keeps, and answers them with the cursor of the next page.
     pub(crate) async fn list_page<T>(
         &self,
         q: &PageQuery,
-        scope: &str,
+        binding: &cursor::Binding,
         cursor: Option<&str>,
         rules: &[(&str, cursor::Must<'_>)],
         limit: usize,
-        decode: impl Fn(Item) -> Result<T, StoreError>,
+        decode: impl FnMut(Item) -> Result<Option<T>, StoreError>,
     ) -> Result<(Vec<T>, Option<String>), StoreError> {
-        let start = q.start_from(scope, cursor, rules)?;
-        let page = self.query_page(q, start, limit).await?;
-        let items = page
-            .items
-            .into_iter()
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        Ok((items, page.resume.map(|k| cursor::encode(scope, &k, None))))
+        let start = q.start_from(binding, cursor, rules)?;
+        let page = self.query_page_of(q, start, limit, decode).await?;
+        Ok((
+            page.items,
+            page.resume.map(|k| cursor::encode(binding, &k, None)),
+        ))
     }
+}
+
+/// Keeps every item `decode` decodes: for [`Store::list_page`] over a listing the caller sees
+/// whole.
+pub(crate) fn all<T>(
+    decode: impl Fn(Item) -> Result<T, StoreError>,
+) -> impl FnMut(Item) -> Result<Option<T>, StoreError> {
+    move |it| decode(it).map(Some)
 }
 
 /// The key attributes of `item` named in `names`.

@@ -175,7 +175,7 @@ impl Store {
         &self,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<VersionPage, StoreError> {
         let mut q = super::PageQuery {
             key_condition: "PK = :pk AND begins_with(SK, :v)".into(),
@@ -187,14 +187,14 @@ impl Store {
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("PK", Must::Equal(keys::POLICIES_PK)),
                     ("SK", Must::StartWith("V#")),
                 ],
                 limit,
-                item::from_item,
+                super::all(item::from_item),
             )
             .await?;
         Ok(VersionPage { items, next_cursor })

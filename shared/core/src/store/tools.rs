@@ -625,13 +625,16 @@ impl Store {
         Ok(Some(tool))
     }
 
-    /// Lists the catalog sorted by name (GSI1 `TOOLS`), filtered, one page.
+    /// Lists the catalog sorted by name (GSI1 `TOOLS`), filtered, one page of the tools `shown`
+    /// keeps (what the caller may see): the page fills with them, and its cursor resumes after
+    /// the last one.
     pub async fn list_tools(
         &self,
         f: &ToolFilter,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
+        shown: impl Fn(&Tool) -> bool,
     ) -> Result<ToolPage, StoreError> {
         let mut q = PageQuery {
             index: Some(keys::GSI1),
@@ -691,7 +694,7 @@ impl Store {
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
@@ -699,7 +702,7 @@ impl Store {
                     ("SK", Must::Equal(keys::TOOL_SK)),
                 ],
                 limit,
-                from_item,
+                |it| from_item(it).map(|t| Some(t).filter(|t| shown(t))),
             )
             .await?;
         Ok(ToolPage { items, next_cursor })
@@ -728,7 +731,7 @@ impl Store {
         tool_id: ToolId,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<(bool, Vec<ProbeRecord>, Option<String>), StoreError> {
         let tool_id = &tool_id.to_string();
         let mut q = PageQuery {
@@ -743,7 +746,7 @@ impl Store {
         q.values.insert(":hi".into(), item::s(keys::TOOL_SK));
         let pk = keys::tool_pk(tool_id);
         let start = q.start_from(
-            scope,
+            binding,
             cursor,
             &[
                 ("PK", Must::Equal(&pk)),
@@ -775,7 +778,8 @@ impl Store {
         Ok((
             exists,
             records,
-            page.resume.map(|k| super::cursor::encode(scope, &k, None)),
+            page.resume
+                .map(|k| super::cursor::encode(binding, &k, None)),
         ))
     }
 

@@ -224,7 +224,7 @@ impl Store {
         f: &UserFilter,
         limit: usize,
         cursor: Option<&str>,
-        scope: &str,
+        binding: &super::cursor::Binding,
     ) -> Result<UserPage, crate::error::AppError> {
         let mut q = super::PageQuery {
             index: Some(keys::GSI1),
@@ -263,7 +263,7 @@ impl Store {
         let (items, next_cursor) = self
             .list_page(
                 &q,
-                scope,
+                binding,
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::USERS_INDEX_PK)),
@@ -271,7 +271,7 @@ impl Store {
                     ("SK", Must::Equal(keys::USER_SK)),
                 ],
                 limit,
-                from_item,
+                super::all(from_item),
             )
             .await?;
         Ok(UserPage { items, next_cursor })

@@ -66,7 +66,13 @@ pub async fn probes(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
         // An agent sees the history of tools it may see only.
         crate::services::tools::get::get_visible(state, &p, id).await?;
     }
-    let (items, next_cursor) =
-        svc::probes(state, id, limit, q.get("cursor").map(String::as_str)).await?;
+    let (items, next_cursor) = svc::probes(
+        state,
+        &p.id(),
+        id,
+        limit,
+        q.get("cursor").map(String::as_str),
+    )
+    .await?;
     Ok(ApiResponse::json(200, &Page { items, next_cursor }))
 }

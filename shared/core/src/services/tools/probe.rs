@@ -148,14 +148,13 @@ pub async fn probe_and_apply(
 /// the same read tells a missing tool from an empty history).
 pub async fn probes(
     state: &AppState,
+    viewer: &str,
     id: ToolId,
     limit: usize,
     cursor: Option<&str>,
 ) -> AppResult<(Vec<ProbeRecord>, Option<String>)> {
-    let (exists, items, next) = state
-        .store
-        .list_probes(id, limit, cursor, &format!("probes:{id}"))
-        .await?;
+    let binding = crate::services::listing::binding(state, viewer, format!("probes:{id}")).await?;
+    let (exists, items, next) = state.store.list_probes(id, limit, cursor, &binding).await?;
     if !exists {
         return Err(not_found(id));
     }
