@@ -324,6 +324,8 @@ async fn main() {
         &[("RUST_LOG", "warn"), ("ACCESS_TOKEN_TTL_MINUTES", "600")],
     );
     let server = Server::start_with_env(env.clone());
+    // The functions must name the server's issuer (its PUBLIC_BASE_URL) to accept its tokens.
+    let env = server.env.clone();
     let api = Api::new(&server);
     let (admin, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let elevated = api.elevated().await;

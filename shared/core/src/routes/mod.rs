@@ -381,6 +381,10 @@ pub async fn dispatch<R: RowOf>(
         .scope(
             Arc::clone(&counts),
             async {
+                // /mcp's transport checks (Origin, content type) come before authentication.
+                if row.route().function == MCP.function {
+                    mcp::screen(state, &req)?;
+                }
                 let caller = authorize(state, row, &req).await?;
                 let actor = caller.0.as_ref().map(Principal::actor);
                 let result = match mfa::admin_gate(state, route, &caller) {
