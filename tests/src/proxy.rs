@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// An answer the proxy gives instead of forwarding.
 pub struct Answer {
@@ -23,16 +23,28 @@ pub struct Answer {
 pub type Rule = Arc<dyn Fn(&Method, &Uri, &HeaderMap, &[u8]) -> Option<Answer> + Send + Sync>;
 
 struct Shared {
-    upstream: String,
-    add: Vec<(HeaderName, HeaderValue)>,
+    upstream: RwLock<String>,
+    add: RwLock<Vec<(HeaderName, HeaderValue)>>,
     rule: Rule,
     client: reqwest::Client,
+}
+
+fn header_pairs(add: &[(&str, &str)]) -> Vec<(HeaderName, HeaderValue)> {
+    add.iter()
+        .map(|(k, v)| {
+            (
+                HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                HeaderValue::from_str(v).expect("header value"),
+            )
+        })
+        .collect()
 }
 
 /// A running proxy; stopped on drop.
 pub struct Proxy {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -49,16 +61,8 @@ impl Proxy {
     /// request and answers what `rule` picks.
     pub fn start(upstream: &str, add: &[(&str, &str)], rule: Rule) -> Proxy {
         let shared = Arc::new(Shared {
-            upstream: upstream.trim_end_matches('/').to_owned(),
-            add: add
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        HeaderName::from_bytes(k.as_bytes()).expect("header name"),
-                        HeaderValue::from_str(v).expect("header value"),
-                    )
-                })
-                .collect(),
+            upstream: RwLock::new(upstream.trim_end_matches('/').to_owned()),
+            add: RwLock::new(header_pairs(add)),
             rule,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -67,6 +71,7 @@ impl Proxy {
         });
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let served = Arc::clone(&shared);
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -81,7 +86,7 @@ impl Proxy {
                 url_tx
                     .send(format!("http://{addr}"))
                     .expect("report the url");
-                let app = axum::Router::new().fallback(forward).with_state(shared);
+                let app = axum::Router::new().fallback(forward).with_state(served);
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = stop_rx.await;
@@ -92,8 +97,21 @@ impl Proxy {
         let url = url_rx.recv().expect("the proxy started");
         Proxy {
             url,
+            shared,
             stop: Some(stop_tx),
         }
+    }
+
+    /// Forwards to `upstream` from now on (when it can only start once the proxy's address is
+    /// known).
+    pub fn set_upstream(&self, upstream: &str) {
+        *self.shared.upstream.write().expect("upstream") =
+            upstream.trim_end_matches('/').to_owned();
+    }
+
+    /// Adds `add` to forwarded requests from now on, instead of what it added before.
+    pub fn set_headers(&self, add: &[(&str, &str)]) {
+        *self.shared.add.write().expect("headers") = header_pairs(add);
     }
 }
 
@@ -127,12 +145,13 @@ async fn forward(
             out.append(k.clone(), v.clone());
         }
     }
-    for (k, v) in &s.add {
+    for (k, v) in s.add.read().expect("headers").iter() {
         out.insert(k.clone(), v.clone());
     }
+    let upstream = s.upstream.read().expect("upstream").clone();
     let sent = s
         .client
-        .request(method, format!("{}{path}", s.upstream))
+        .request(method, format!("{upstream}{path}"))
         .headers(out)
         .body(body)
         .send()
