@@ -1,6 +1,7 @@
 # toolreg — every task a developer or CI runs. `make dev` and `make test` set up everything they
 # need on a fresh machine (Amazon DynamoDB Local from Maven Central; a project virtualenv with
-# moto and the MCP SDK; the MCP Inspector CLI from npm, in .npm-tools/; the Rust build).
+# moto and the MCP SDK; the MCP Inspector CLI and the MCP conformance suite from npm, in
+# .npm-tools/; the Rust build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -9,7 +10,7 @@ ARCH ?= arm64
 RUST_TARGET_arm64 := aarch64-unknown-linux-gnu
 RUST_TARGET_x86_64 := x86_64-unknown-linux-gnu
 
-.PHONY: dev test lint fmt build package bench bench-instructions valgrind venv dynamodb-local inspector clean infra console e2e chromium
+.PHONY: dev test lint fmt build package bench bench-instructions valgrind venv dynamodb-local inspector conformance clean infra console e2e chromium
 
 venv: $(VENV)/.installed
 
@@ -27,6 +28,18 @@ inspector: .npm-tools/.installed-$(INSPECTOR_VERSION)
 .npm-tools/.installed-$(INSPECTOR_VERSION):
 	mkdir -p .npm-tools
 	npm install --prefix .npm-tools --no-audit --no-fund --silent @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
+	touch $@
+
+## The official MCP conformance suite, pinned, in .npm-tools/: tests/api/conformance.rs runs its
+## client scenario `initialize` against the prober (`toolreg probe URL`) and its server scenario
+## `dns-rebinding-protection` against /mcp. 0.1.16 imports `fs.globSync`, which Node 20 lacks;
+## the tests run it unmodified under `node --import scripts/node-globsync/register.mjs`.
+CONFORMANCE_VERSION := 0.1.16
+conformance: .npm-tools/.installed-conformance-$(CONFORMANCE_VERSION)
+
+.npm-tools/.installed-conformance-$(CONFORMANCE_VERSION):
+	mkdir -p .npm-tools
+	npm install --prefix .npm-tools --no-audit --no-fund --silent --save-exact @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 	touch $@
 
 ## Amazon DynamoDB Local (needs java and mvn), kept in .dynamodb-local/.
@@ -70,7 +83,7 @@ dev: venv dynamodb-local console
 	scripts/dev.sh
 
 ## Run every test against a local stack the tests start themselves.
-test: venv dynamodb-local inspector console chromium
+test: venv dynamodb-local inspector conformance console chromium
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
 	cd console && node e2e/run.mjs

@@ -19,14 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # The settings a deployment chooses (README.md's Configuration table): each is a SAM parameter
 # and a Terraform variable with the README's default, passed to every function's environment.
 # (variable, kind, default, constraints); kind is "string", "number" or "bool"; constraints are
-# "allowed" values or a number's "min" / "max". An empty default leaves the variable unset, so
+# "allowed" values, a string's "pattern" or a number's "min" / "max". A default of None makes
+# the setting required (a SAM parameter without Default, a Terraform variable without default).
+# An empty default leaves the variable unset, so
 # the service's own default applies (e.g. one derived from the request). The SAM parameter is the
 # variable in CamelCase and the Terraform variable in snake_case, unless NAMES says otherwise.
 # Adding a setting is one line here, then `make infra`. tests/api/deploy.rs holds this list to
 # the README: every setting there is here, or on its list of local-only or stack-wired ones.
 SETTINGS = [
     ("RUST_LOG", "string", "info", {"allowed": ["error", "warn", "info", "debug", "trace"]}),
-    ("JWT_ISSUER", "string", "toolreg", {}),
+    ("JWT_ISSUER", "string", "", {}),
     ("JWT_AUDIENCE", "string", "toolreg-api", {}),
     ("ACCESS_TOKEN_TTL_MINUTES", "number", 15, {"min": 1}),
     ("REFRESH_TOKEN_TTL_DAYS", "number", 14, {"min": 1}),
@@ -37,7 +39,9 @@ SETTINGS = [
     ("LOGIN_RATE_LIMIT_USERNAME", "string", "20/15 minutes", {}),
     ("OAUTH_RATE_LIMIT_CLIENT", "string", "60/minute", {}),
     ("OAUTH_RATE_LIMIT_IP", "string", "120/minute", {}),
-    ("PUBLIC_BASE_URL", "string", "", {}),
+    ("ACCESS_RATE_LIMIT_PRINCIPAL", "string", "120/minute", {}),
+    # No default: every URL toolreg hands out is built from it, and no deployment can guess it.
+    ("PUBLIC_BASE_URL", "string", None, {"pattern": r"^https?://[^/?#\s]+(/[^?#\s]*)?$"}),
     ("ALLOWED_ORIGINS", "string", "", {}),
     ("REQUIRE_ADMIN_MFA", "bool", False, {}),
     ("REGISTRY_NAMESPACE", "string", "io.toolreg.local", {}),
@@ -76,7 +80,9 @@ def sam_settings() -> dict[str, list[str]]:
     for var, kind, default, c in SETTINGS:
         name = sam_name(var)
         params.append(f"  {name}:")
-        if kind == "number":
+        if default is None:
+            params.append("    Type: String")
+        elif kind == "number":
             params.append("    Type: Number")
             params.append(f"    Default: {default}")
         else:
@@ -85,11 +91,14 @@ def sam_settings() -> dict[str, list[str]]:
         allowed = ["true", "false"] if kind == "bool" else c.get("allowed")
         if allowed:
             params.append(f"    AllowedValues: [{', '.join(json.dumps(a) for a in allowed)}]")
+        if "pattern" in c:
+            params.append(f"    AllowedPattern: {json.dumps(c['pattern'])}")
         if "min" in c:
             params.append(f"    MinValue: {c['min']}")
         if "max" in c:
             params.append(f"    MaxValue: {c['max']}")
         unset = "; empty leaves it unset (the service's default)" if text(default) == "" else ""
+        unset = "; required" if default is None else unset
         params.append(f"    Description: {json.dumps(var + unset + ' (README.md, Configuration)')}")
         if text(default) == "":
             conditions.append(f'  Has{name}: !Not [!Equals [!Ref {name}, ""]]')
@@ -121,12 +130,17 @@ def terraform_settings() -> str:
     for var, kind, default, c in SETTINGS:
         name = tf_name(var)
         unset = "; empty leaves it unset (the service's default)" if text(default) == "" else ""
+        unset = "; required" if default is None else unset
         out.append("")
         out.append(f'variable "{name}" {{')
         out.append(f'  description = "{var}{unset}"')
         out.append(f"  type        = {kind}")
-        out.append(f"  default     = {hcl(default, kind)}")
+        if default is not None:
+            out.append(f"  default     = {hcl(default, kind)}")
         conds, what = [], []
+        if c.get("pattern"):
+            conds.append(f"can(regex({json.dumps(c['pattern'])}, var.{name}))")
+            what.append("an http(s) URL without query or fragment")
         if c.get("allowed"):
             conds.append(f"contains({json.dumps(c['allowed'])}, var.{name})")
             what.append("one of " + ", ".join(c["allowed"]))

@@ -13,6 +13,9 @@ const USAGE: &str = "usage:
   toolreg user create --username NAME --role user|admin
                                        create a user; the password is read like seed-admin's
   toolreg reprobe --once               re-probe every stale active remote tool once, then exit
+  toolreg probe URL                    probe the MCP server at URL as registering it would
+                                       (PROBE_TIMEOUT_SECONDS, PROBE_ALLOW_PRIVATE_NETWORKS) and
+                                       print the outcome as JSON; exit 2 if the probe failed
   toolreg import FILE|DIR              create remote tools from official MCP registry server.json
                                        files (FILE, or every *.json in DIR), probing each, 4 at a
                                        time; reports created / skipped / failed (exit 2 if any
@@ -102,6 +105,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             Ok(())
         }
+        ["probe", url] => probe(url).await,
         ["import", path] => import::run(std::path::Path::new(path)).await,
         ["routes"] => {
             // The route table as JSON (infra/routes.json), for scripts/gen_template.py.
@@ -128,6 +132,40 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         _ => Err(USAGE.to_owned()),
+    }
+}
+
+/// `toolreg probe URL`: the prober on its own, no table or AWS needed (the conformance suite's
+/// client scenarios run it as their "client", see tests/api/conformance.rs).
+async fn probe(url: &str) -> Result<(), String> {
+    use toolreg_core::probe::{
+        ProbeSettings, ProbeStatus, ProbeTarget, Prober, TransportPreference,
+    };
+    let config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
+    toolreg_core::probe::check_server_url(url, config.probe_allow_private_networks)
+        .map_err(|e| format!("the URL {e}"))?;
+    let prober = Prober::new(ProbeSettings {
+        timeout: config.probe_timeout,
+        allow_private_networks: config.probe_allow_private_networks,
+        max_body_bytes: 1024 * 1024,
+    });
+    let outcome = prober
+        .probe(&ProbeTarget {
+            url: url.to_owned(),
+            transport: TransportPreference::Auto,
+            headers: Vec::new(),
+        })
+        .await;
+    println!(
+        "{}",
+        serde_json::to_string(&outcome).map_err(|e| e.to_string())?
+    );
+    match outcome.status {
+        ProbeStatus::Passed => Ok(()),
+        _ => Err(format!(
+            "the probe failed: {}",
+            outcome.error.as_deref().unwrap_or("no reason given")
+        )),
     }
 }
 

@@ -105,17 +105,7 @@ pub const LOCAL_DEFAULT_ADMIN_PASSWORD: &str = "local-admin-password";
 
 /// `make dev` and the tests: set up the stack, seed the admin, serve on `PORT` (default 8000).
 pub async fn run_from_env() -> Result<(), String> {
-    let config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
-    let clients = toolreg_core::aws::Clients::from_env().await;
-    crate::setup::ensure_stack(&config, &clients).await?;
-    let state = Arc::new(AppState::new(config, clients));
-
-    let username = std::env::var("BOOTSTRAP_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into());
-    let (password, from_env) = match std::env::var("BOOTSTRAP_ADMIN_PASSWORD") {
-        Ok(p) => (p, true),
-        Err(_) => (LOCAL_DEFAULT_ADMIN_PASSWORD.to_owned(), false),
-    };
-    let seeded = crate::setup::seed_admin(&state, &username, &password, "toolreg-local").await?;
+    let mut config = toolreg_core::config::Config::from_env().map_err(|e| e.to_string())?;
 
     let port: u16 = match std::env::var("PORT") {
         Ok(p) => p.parse().map_err(|_| {
@@ -128,9 +118,29 @@ pub async fn run_from_env() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let url = local_url(addr);
+    // Without PUBLIC_BASE_URL the service's public URL is where it listens (PORT=0 picks the
+    // port only now), and so is the tokens' issuer unless JWT_ISSUER names another.
+    if std::env::var_os("PUBLIC_BASE_URL").is_none_or(|v| v.is_empty()) {
+        config.public_base_url = url.clone();
+        if std::env::var_os("JWT_ISSUER").is_none() {
+            config.jwt_issuer = url.clone();
+        }
+    }
+
+    let clients = toolreg_core::aws::Clients::from_env().await;
+    crate::setup::ensure_stack(&config, &clients).await?;
+    let state = Arc::new(AppState::new(config, clients));
+
+    let username = std::env::var("BOOTSTRAP_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into());
+    let (password, from_env) = match std::env::var("BOOTSTRAP_ADMIN_PASSWORD") {
+        Ok(p) => (p, true),
+        Err(_) => (LOCAL_DEFAULT_ADMIN_PASSWORD.to_owned(), false),
+    };
+    let seeded = crate::setup::seed_admin(&state, &username, &password, "toolreg-local").await?;
     // Machine-readable first (the test harness waits for it), then for people.
-    println!("LISTENING http://{addr}");
-    println!("toolreg is serving every route at http://{addr}");
+    println!("LISTENING {url}");
+    println!("toolreg is serving every route at {url}");
     match (seeded, from_env) {
         (Seeded::Created, true) | (Seeded::AlreadyExists, true) => {
             println!("admin user: {username} (password from BOOTSTRAP_ADMIN_PASSWORD)")
@@ -140,6 +150,17 @@ pub async fn run_from_env() -> Result<(), String> {
         ),
     }
     serve(state, listener).await.map_err(|e| e.to_string())
+}
+
+/// The URL of the local server listening on `addr` (loopback when it listens on every
+/// address).
+fn local_url(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 use crate::setup::Seeded;

@@ -13,9 +13,9 @@ variable "log_level" {
 }
 
 variable "jwt_issuer" {
-  description = "JWT_ISSUER"
+  description = "JWT_ISSUER; empty leaves it unset (the service's default)"
   type        = string
-  default     = "toolreg"
+  default     = ""
 }
 
 variable "jwt_audience" {
@@ -98,10 +98,19 @@ variable "oauth_rate_limit_ip" {
   default     = "120/minute"
 }
 
-variable "public_base_url" {
-  description = "PUBLIC_BASE_URL; empty leaves it unset (the service's default)"
+variable "access_rate_limit_principal" {
+  description = "ACCESS_RATE_LIMIT_PRINCIPAL"
   type        = string
-  default     = ""
+  default     = "120/minute"
+}
+
+variable "public_base_url" {
+  description = "PUBLIC_BASE_URL; required"
+  type        = string
+  validation {
+    condition     = can(regex("^https?://[^/?#\\s]+(/[^?#\\s]*)?$", var.public_base_url))
+    error_message = "public_base_url must be an http(s) URL without query or fragment."
+  }
 }
 
 variable "allowed_origins" {
@@ -208,6 +217,7 @@ locals {
     LOGIN_RATE_LIMIT_USERNAME     = var.login_rate_limit_username
     OAUTH_RATE_LIMIT_CLIENT       = var.oauth_rate_limit_client
     OAUTH_RATE_LIMIT_IP           = var.oauth_rate_limit_ip
+    ACCESS_RATE_LIMIT_PRINCIPAL   = var.access_rate_limit_principal
     PUBLIC_BASE_URL               = var.public_base_url
     ALLOWED_ORIGINS               = var.allowed_origins
     REQUIRE_ADMIN_MFA             = tostring(var.require_admin_mfa)

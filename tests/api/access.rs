@@ -50,7 +50,7 @@ pub(crate) fn policy() -> Value {
 fn verify(s: &Server, token: &str, audience: &str) -> Value {
     let out = std::process::Command::new(venv_python())
         .arg(repo_root().join("tests/clients/verify_credential.py"))
-        .args([&s.url("/.well-known/jwks.json"), token, audience, "toolreg"])
+        .args([&s.url("/.well-known/jwks.json"), token, audience, &s.base])
         .output()
         .expect("run the PyJWT verifier");
     assert!(

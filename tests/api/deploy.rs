@@ -237,7 +237,7 @@ const FROM_THE_STACK: &[(&str, &str, &str)] = &[
 
 /// README.md's Configuration table: each variable with its default as a deployment writes it (a
 /// literal such as `5/minute` or 30; empty where the README describes a default the service
-/// derives, such as "from `Host`").
+/// derives, such as "the value of `PUBLIC_BASE_URL`"; [`REQUIRED`] where it says **required**).
 fn readme_settings() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
     let table = readme
@@ -249,6 +249,9 @@ fn readme_settings() -> Vec<(String, String)> {
         .unwrap();
     let literal = |cell: &str| {
         let cell = cell.trim();
+        if cell.starts_with("**required") {
+            return REQUIRED.to_owned();
+        }
         match cell.strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
             Some(inner) if !inner.contains('`') => inner.to_owned(),
             _ if !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit()) => cell.to_owned(),
@@ -274,6 +277,9 @@ fn readme_settings() -> Vec<(String, String)> {
     }
     settings
 }
+
+/// The README's "default" of a setting a deployment must choose: no default in either template.
+const REQUIRED: &str = "(required)";
 
 /// A YAML scalar as the environment sees it.
 fn scalar(v: &serde_yaml_ng::Value) -> String {
@@ -314,6 +320,7 @@ fn parameter_of(v: &serde_yaml_ng::Value) -> Option<String> {
 fn terraform_settings() -> (
     std::collections::BTreeMap<String, String>,
     std::collections::BTreeMap<String, String>,
+    std::collections::BTreeSet<String>,
 ) {
     let tf =
         |f: &str| std::fs::read_to_string(repo_root().join("infra/terraform").join(f)).expect(f);
@@ -333,10 +340,12 @@ fn terraform_settings() -> (
         }
     }
     let mut defaults = std::collections::BTreeMap::new();
+    let mut variables = std::collections::BTreeSet::new();
     let mut variable = None;
     for line in tf("variables.tf").lines().chain(settings.lines()) {
         if let Some(rest) = line.strip_prefix("variable \"") {
             variable = rest.split('"').next().map(str::to_owned);
+            variables.extend(variable.clone());
         } else if let (Some(v), Some(value)) = (&variable, line.trim().strip_prefix("default")) {
             let value = value
                 .trim()
@@ -348,7 +357,7 @@ fn terraform_settings() -> (
             variable = None;
         }
     }
-    (env, defaults)
+    (env, defaults, variables)
 }
 
 /// Every setting README.md lists is settable in both deployments with the README's default:
@@ -372,7 +381,7 @@ fn every_setting_the_readme_lists_is_settable_in_both_deployments() {
     let env = &template["Globals"]["Function"]["Environment"]["Variables"];
     let params = &template["Parameters"];
     let resources = &template["Resources"];
-    let (tf_env, tf_defaults) = terraform_settings();
+    let (tf_env, tf_defaults, tf_variables) = terraform_settings();
     let main = std::fs::read_to_string(repo_root().join("infra/terraform/main.tf")).unwrap();
     assert!(
         main.contains("for k, v in local.settings : k => v if v != \"\""),
@@ -415,13 +424,20 @@ fn every_setting_the_readme_lists_is_settable_in_both_deployments() {
         // A parameter with the README's default.
         match in_sam.and_then(parameter_of) {
             None => problems.push(format!("template.yaml has no parameter for {name}")),
-            Some(p) => match params.get(p.as_str()).map(|p| &p["Default"]) {
+            Some(p) => match params.get(p.as_str()).map(|p| p.get("Default")) {
                 None => problems.push(format!("{name}: template.yaml lacks the parameter {p}")),
+                Some(None) if default == REQUIRED => {}
+                Some(None) => problems.push(format!("{name}: the parameter {p} has no default")),
+                Some(Some(d)) if default == REQUIRED => problems.push(format!(
+                    "{name} is required, yet the parameter {p} defaults to {:?}",
+                    scalar(d)
+                )),
+                Some(Some(d)) if scalar(d) != *default => problems.push(format!(
                 Some(d) if scalar(d) != *default => problems.push(format!(
                     "{name}: the parameter {p} defaults to {:?}, the README says {default:?}",
                     scalar(d)
                 )),
-                Some(_) => {}
+                Some(Some(_)) => {}
             },
         }
         // A Terraform variable with the README's default.
@@ -434,7 +450,13 @@ fn every_setting_the_readme_lists_is_settable_in_both_deployments() {
         match variable {
             None => problems.push(format!("the Terraform has no variable for {name}")),
             Some(v) => match tf_defaults.get(&v) {
-                None => problems.push(format!("{name}: the Terraform lacks the variable {v}")),
+                None if default == REQUIRED && tf_variables.contains(&v) => {}
+                None => problems.push(format!(
+                    "{name}: the Terraform lacks the variable {v} or its default"
+                )),
+                Some(d) if default == REQUIRED => problems.push(format!(
+                    "{name} is required, yet the variable {v} defaults to {d:?}"
+                )),
                 Some(d) if d != default => problems.push(format!(
                     "{name}: the variable {v} defaults to {d:?}, the README says {default:?}"
                 )),

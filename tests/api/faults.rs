@@ -256,3 +256,179 @@ async fn a_create_retried_with_its_idempotency_key_after_a_503_lands_once_with_a
     assert_eq!(third.header("idempotent-replayed"), Some("true"));
     assert_eq!(third.body["id"], again.body["id"]);
 }
+
+/// Which of DynamoDB's "retry me" answers to a transaction the proxy gives.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    /// `TransactionCanceledException` whose reasons name `TransactionConflict`: another
+    /// transaction held one of the items.
+    Conflict,
+    /// `TransactionInProgressException`: the same client token is still being applied.
+    InProgress,
+}
+
+/// What a TransactWriteItems meets at the proxy in front of DynamoDB Local, which itself never
+/// conflicts: the next `pending` transactions get `refusal`, the rest go through.
+#[derive(Default)]
+struct TransactFaults {
+    pending: std::sync::atomic::AtomicU32,
+    in_progress: std::sync::atomic::AtomicBool,
+    /// TransactWriteItems requests that reached the proxy, refused or forwarded.
+    seen: std::sync::atomic::AtomicU32,
+}
+
+impl TransactFaults {
+    fn arm(&self, refusal: Refusal, n: u32) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.in_progress
+            .store(matches!(refusal, Refusal::InProgress), SeqCst);
+        self.pending.store(n, SeqCst);
+    }
+
+    fn pending(&self) -> u32 {
+        self.pending.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn seen(&self) -> u32 {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// DynamoDB's JSON answer (awsJson 1.0, HTTP 400), written from its API reference: one
+    /// cancellation reason per item, the first item's a conflict.
+    fn answer(&self, body: &[u8]) -> toolreg_tests::proxy::Answer {
+        let (kind, payload) = if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) {
+            (
+                "TransactionInProgressException",
+                json!({"Message": "Transaction is in progress"}),
+            )
+        } else {
+            let items = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|b| b["TransactItems"].as_array().map(Vec::len))
+                .unwrap_or(1);
+            let reasons: Vec<_> = (0..items)
+                .map(|i| match i {
+                    0 => json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}),
+                    _ => json!({"Code": "None"}),
+                })
+                .collect();
+            (
+                "TransactionCanceledException",
+                json!({
+                    "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
+                    "CancellationReasons": reasons,
+                }),
+            )
+        };
+        let mut payload = payload;
+        payload["__type"] = json!(format!("com.amazonaws.dynamodb.v20120810#{kind}"));
+        toolreg_tests::proxy::Answer {
+            status: 400,
+            headers: vec![
+                ("content-type", "application/x-amz-json-1.0".into()),
+                ("x-amzn-requestid", uuid::Uuid::new_v4().to_string()),
+            ],
+            body: payload.to_string().into_bytes(),
+        }
+    }
+}
+
+/// The proxy's rule: TransactWriteItems are counted and, while faults are pending, refused.
+fn transact_faults(faults: &std::sync::Arc<TransactFaults>) -> toolreg_tests::proxy::Rule {
+    let faults = std::sync::Arc::clone(faults);
+    std::sync::Arc::new(move |_, _, headers, body| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+        if target != Some("DynamoDB_20120810.TransactWriteItems") {
+            return None;
+        }
+        faults.seen.fetch_add(1, SeqCst);
+        faults
+            .pending
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .ok()
+            .map(|_| faults.answer(body))
+    })
+}
+
+/// How many tools named `name` exist and how many `tool.create` events name it.
+async fn tools_and_events(api: &Api, admin: &str, name: &str) -> (usize, usize) {
+    let listed = api
+        .get(
+            &format!("/api/v1/tools?q={}&limit=100", name.to_lowercase()),
+            Some(admin),
+        )
+        .await;
+    let tools = listed.names().iter().filter(|n| n.as_str() == name).count();
+    let audits = api
+        .get(
+            "/api/v1/audit-events?action=tool.create&limit=100",
+            Some(admin),
+        )
+        .await;
+    let events = audits.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["name"] == json!(name))
+        .count();
+    (tools, events)
+}
+
+#[tokio::test]
+async fn transaction_conflicts_are_retried_and_the_write_lands_once_and_exhaustion_is_a_503() {
+    let faults = std::sync::Arc::new(TransactFaults::default());
+    let shared = Endpoints::shared();
+    let proxy = toolreg_tests::proxy::Proxy::start(&shared.dynamodb, &[], transact_faults(&faults));
+    let s = Server::start_with_env(server_env(
+        &Endpoints {
+            dynamodb: proxy.url.clone(),
+            moto: shared.moto.clone(),
+        },
+        &[],
+    ));
+    let api = Api::new(&s);
+    let admin = api.admin().await;
+    let tool = |name: &str| json!({"tool_type": "function", "name": name, "risk_level": "low", "input_schema": {"type": "object"}});
+
+    for refusal in [Refusal::Conflict, Refusal::InProgress] {
+        let name = unique("tx_retry");
+        let before = faults.seen();
+        faults.arm(refusal, 2);
+        let r = api.post("/api/v1/tools", Some(&admin), &tool(&name)).await;
+        assert_eq!(r.status, 201, "{refusal:?}: {}", r.text);
+        assert_eq!(faults.pending(), 0, "{refusal:?}: both refusals were met");
+        assert_eq!(
+            faults.seen() - before,
+            3,
+            "{refusal:?}: the transaction was sent again after each refusal, and once more"
+        );
+        assert_eq!(
+            tools_and_events(&api, &admin, &name).await,
+            (1, 1),
+            "{refusal:?}: one tool and one create event"
+        );
+    }
+
+    // Conflicting every time: a 503 problem (retry later), never a 500, and nothing landed.
+    for refusal in [Refusal::Conflict, Refusal::InProgress] {
+        let name = unique("tx_exhausted");
+        let before = faults.seen();
+        faults.arm(refusal, 1000);
+        let started = Instant::now();
+        let r = api.post("/api/v1/tools", Some(&admin), &tool(&name)).await;
+        let took = started.elapsed();
+        faults.arm(refusal, 0);
+        r.assert_problem(503);
+        assert!(r.header("retry-after").is_some(), "{refusal:?}");
+        assert!(
+            faults.seen() - before >= 4,
+            "{refusal:?}: retried before giving up"
+        );
+        assert!(took < Duration::from_secs(30), "{refusal:?}: took {took:?}");
+        assert_eq!(tools_and_events(&api, &admin, &name).await, (0, 0));
+        // No guard item was left behind: the name is free.
+        let again = api.post("/api/v1/tools", Some(&admin), &tool(&name)).await;
+        assert_eq!(again.status, 201, "{refusal:?}: {}", again.text);
+    }
+}

@@ -18,7 +18,8 @@ fn claims(typ: TokenType) -> Claims {
         jti: uuid::Uuid::new_v4().to_string(),
         iat: now,
         exp: now + 600,
-        iss: "toolreg".into(),
+        // The shared server's issuer: its public URL.
+        iss: server().base.clone(),
         aud: "toolreg-api".into(),
         fam: None,
         amr: Vec::new(),

@@ -53,6 +53,7 @@ const WHO: &[(&str, Who)] = &[
     ("users-disable", Who::Admin),
     ("users-enable", Who::Admin),
     ("users-reset-password", Who::ElevatedAdmin),
+    ("users-mfa-totp-reset", Who::ElevatedAdmin),
     ("tools-create", Who::Admin),
     ("tools-list", Who::AnyPrincipal),
     ("tools-get", Who::AnyPrincipal),

@@ -1,6 +1,7 @@
 mod access;
 mod agents;
 mod audit_log;
+mod conformance;
 mod console;
 mod credentials;
 mod cursors;

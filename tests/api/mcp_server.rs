@@ -737,3 +737,164 @@ async fn the_mcp_inspector_cli_lists_and_calls_the_tools() {
     assert_eq!(got["isError"], json!(false), "{got}");
     assert_eq!(got["structuredContent"]["tool"]["id"], tool["id"], "{got}");
 }
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_before_authentication_and_the_own_origin_is_served() {
+    let s = server();
+    let api = Api::new(s);
+    let admin = api.admin().await;
+    let agent = api
+        .create_agent(&admin, &json!({"name": unique("origin-agent")}))
+        .await;
+    let (_, key) = api.agent_key(&admin, &agent).await;
+    let list = rpc(1, "tools/list", json!({}));
+    // DNS rebinding: a page on evil.example.com whose name now resolves to this server.
+    for origin in [
+        "http://evil.example.com",
+        "https://evil.example.com:8443",
+        "null",
+        &s.base.replace("127.0.0.1", "localhost"),
+        "http://127.0.0.1",
+    ] {
+        for token in [Some(key.as_str()), None] {
+            let r = api
+                .send("POST", "/mcp", token, Some(&list), &[("origin", origin)])
+                .await;
+            r.assert_problem(403);
+            assert!(
+                r.body["detail"].as_str().unwrap().contains("origin"),
+                "{origin}: {}",
+                r.text
+            );
+            // Refused before the key was looked up, and with no token challenge.
+            assert_eq!(r.calls("dynamodb"), 0, "{origin}");
+            assert_eq!(r.header("www-authenticate"), None, "{origin}");
+        }
+    }
+    // Its own origin (what a page it serves sends) and no Origin at all (not a browser).
+    let own = api
+        .send(
+            "POST",
+            "/mcp",
+            Some(&key),
+            Some(&list),
+            &[("origin", &s.base)],
+        )
+        .await;
+    own.assert_status(200);
+    assert!(own.body["result"]["tools"].is_array(), "{}", own.text);
+    api.send("POST", "/mcp", Some(&key), Some(&list), &[])
+        .await
+        .assert_status(200);
+    // Unauthenticated from its own origin: the usual 401 with its challenge.
+    let r = api
+        .send("POST", "/mcp", None, Some(&list), &[("origin", &s.base)])
+        .await;
+    r.assert_problem(401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("resource_metadata="));
+}
+
+#[tokio::test]
+async fn allowed_origins_replace_the_default() {
+    let s = Server::start(&[(
+        "ALLOWED_ORIGINS",
+        "https://console.example.com, http://localhost:6274",
+    )]);
+    let api = Api::new(&s);
+    let user = api.admin().await;
+    let list = rpc(1, "tools/list", json!({}));
+    for (origin, status) in [
+        ("https://console.example.com", 200),
+        ("https://CONSOLE.example.com:443", 200),
+        ("http://localhost:6274", 200),
+        ("http://localhost:6275", 403),
+        ("http://console.example.com", 403),
+        (s.base.as_str(), 403),
+    ] {
+        let r = api
+            .send(
+                "POST",
+                "/mcp",
+                Some(&user),
+                Some(&list),
+                &[("origin", origin)],
+            )
+            .await;
+        assert_eq!(r.status, status, "{origin}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_refused_with_415() {
+    let s = server();
+    let api = Api::new(s);
+    let user = api.admin().await;
+    let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_vec();
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "",
+    ] {
+        let r = api
+            .send_raw("POST", "/mcp", Some(&user), content_type, body.clone())
+            .await;
+        r.assert_problem(415);
+        assert_eq!(r.calls("dynamodb"), 0, "{content_type:?}");
+    }
+    for content_type in ["application/json", "Application/JSON; charset=utf-8"] {
+        let r = api
+            .send_raw("POST", "/mcp", Some(&user), content_type, body.clone())
+            .await;
+        r.assert_status(200);
+        assert!(r.body["result"]["tools"].is_array(), "{}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn the_challenge_and_metadata_urls_never_follow_the_host_header() {
+    let s = server();
+    let api = Api::new(s);
+    let evil = [
+        ("host", "evil.example.com"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "evil.example.com"),
+    ];
+    let r = api
+        .send(
+            "POST",
+            "/mcp",
+            None,
+            Some(&rpc(1, "tools/list", json!({}))),
+            &evil,
+        )
+        .await;
+    r.assert_problem(401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(
+            format!(
+                "Bearer resource_metadata=\"{}\"",
+                s.url("/.well-known/oauth-protected-resource")
+            )
+            .as_str()
+        )
+    );
+    let r = api
+        .send(
+            "GET",
+            "/.well-known/oauth-protected-resource",
+            None,
+            None,
+            &evil,
+        )
+        .await;
+    r.assert_status(200);
+    assert!(!r.text.contains("evil"), "{}", r.text);
+    assert_eq!(r.body["resource"], json!(s.url("/mcp")));
+    assert_eq!(r.body["authorization_servers"], json!([s.base]));
+}

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use toolreg_tests::api::{unique, Api, Resp};
 use toolreg_tests::proc::{repo_root, venv_python};
-use toolreg_tests::stack::{server, Server};
+use toolreg_tests::stack::{server, Server, ADMIN_PASSWORD, ADMIN_USERNAME};
 
 async fn agent_with_key(api: &Api, admin: &str) -> (String, String) {
     let id = api
@@ -470,5 +470,126 @@ async fn a_key_sent_where_an_identifier_belongs_never_reaches_the_audit_log() {
             "{action}: {}",
             r.text
         );
+    }
+}
+
+/// The claims of a JWT, read without checking it (the server checked it).
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+#[tokio::test]
+async fn the_metadata_never_follows_the_host_header_and_its_issuer_is_the_tokens_iss() {
+    let s = server();
+    let api = Api::new(s);
+    // The document is cached publicly for an hour: a Host an attacker sends must not land in it.
+    let r = api
+        .send(
+            "GET",
+            "/.well-known/oauth-authorization-server",
+            None,
+            None,
+            &[
+                ("host", "evil.example.com"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-host", "evil.example.com"),
+            ],
+        )
+        .await;
+    r.assert_status(200);
+    assert!(!r.text.contains("evil"), "{}", r.text);
+    assert_eq!(r.body["issuer"], json!(s.base));
+    assert_eq!(
+        r.body["token_endpoint"],
+        json!(s.url("/api/v1/oauth/token"))
+    );
+    // RFC 8414 §3.3: the issuer is the URL the metadata was fetched under; and a token
+    // from this server names the same issuer, for people and agents alike.
+    let (access, refresh) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    assert_eq!(claims_of(&access)["iss"], json!(s.base));
+    assert_eq!(claims_of(&refresh)["iss"], json!(s.base));
+    let admin = api.admin().await;
+    let (id, key) = agent_with_key(&api, &admin).await;
+    let t = api.oauth_token(Some((&id, &key)), &[CC]).await;
+    t.assert_status(200);
+    assert_eq!(
+        claims_of(t.body["access_token"].as_str().unwrap())["iss"],
+        r.body["issuer"]
+    );
+}
+
+#[tokio::test]
+async fn a_function_in_lambda_needs_public_base_url_and_builds_every_url_from_it() {
+    use std::time::Duration;
+    use toolreg_tests::runtime_api::{http_event, Answer, RuntimeApi};
+    use toolreg_tests::stack::bin;
+    let s = server();
+    // Without it the function stops at start-up, naming the variable.
+    let mut env = s.env.clone();
+    env.remove("PUBLIC_BASE_URL");
+    let log = std::env::temp_dir().join(format!("{}.log", unique("no-base-url")));
+    let mut rt = RuntimeApi::start().await;
+    rt.launch_logged(&bin("oauth-metadata"), "oauth-metadata", &env, Some(&log));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("PUBLIC_BASE_URL") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        text.contains("PUBLIC_BASE_URL") && text.contains("required"),
+        "{text}"
+    );
+    drop(rt);
+
+    // With it, the documents name it whatever Host the request carried.
+    let mut env = s.env.clone();
+    env.insert("PUBLIC_BASE_URL".into(), "https://tools.example.com".into());
+    for (function, path) in [
+        ("oauth-metadata", "/.well-known/oauth-authorization-server"),
+        (
+            "oauth-protected-resource",
+            "/.well-known/oauth-protected-resource",
+        ),
+    ] {
+        let mut rt = RuntimeApi::start().await;
+        rt.launch(&bin(function), function, &env);
+        let event = http_event(
+            "GET",
+            path,
+            path,
+            &[],
+            &[("host", "evil.example.com"), ("x-forwarded-proto", "https")],
+            None,
+        );
+        let Answer::Response(v) = rt.invoke(event, Duration::from_secs(30)).await else {
+            panic!("{function} failed");
+        };
+        assert_eq!(v["statusCode"], json!(200), "{v}");
+        let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+        assert!(!body.to_string().contains("evil"), "{function}: {body}");
+        match function {
+            "oauth-metadata" => {
+                assert_eq!(body["issuer"], json!("https://tools.example.com"));
+                assert_eq!(
+                    body["token_endpoint"],
+                    json!("https://tools.example.com/api/v1/oauth/token")
+                );
+            }
+            _ => {
+                assert_eq!(body["resource"], json!("https://tools.example.com/mcp"));
+                assert_eq!(
+                    body["authorization_servers"],
+                    json!(["https://tools.example.com"])
+                );
+            }
+        }
     }
 }

@@ -815,3 +815,60 @@ async fn a_401_never_falls_back_and_rfc_9728_discovery_is_recorded() {
         "its authorization server publishes no metadata: {ch}"
     );
 }
+
+#[tokio::test]
+async fn a_minimal_pre_2026_server_that_answers_unknown_methods_with_empty_results_is_probed_by_handshake(
+) {
+    // It answers `server/discover` with `200 {"result": {}}`, as small servers answer any
+    // method they do not know: that is not the 2026-07-28 protocol, so `initialize` decides.
+    let mcp = McpServer::start("minimal");
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    for transport in ["auto", "streamable_http"] {
+        let p = test_connection(
+            &api,
+            &admin,
+            &json!({"server_url": mcp.url, "transport_preference": transport}),
+        )
+        .await;
+        assert_eq!(p["status"], json!("passed"), "{transport}: {p}");
+        assert_eq!(p["detected_transport"], json!("streamable_http"), "{p}");
+        assert_eq!(p["protocol_version"], json!("2025-11-25"), "{p}");
+        assert_eq!(p["server_name"], json!("toolreg-test-minimal"), "{p}");
+        assert_eq!(p["tool_count"], json!(1), "{p}");
+    }
+    let r = api
+        .post(
+            "/api/v1/tools",
+            Some(&admin),
+            &remote(&unique("minimal"), &mcp.url),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[tokio::test]
+async fn without_protected_resource_metadata_the_2025_03_26_fallback_finds_the_authorization_server(
+) {
+    let mcp = McpServer::start("legacy-auth");
+    let origin = mcp.url.trim_end_matches("/mcp").to_owned();
+    let api = Api::new(server());
+    let admin = api.admin().await;
+    let p = test_connection(&api, &admin, &json!({"server_url": mcp.url})).await;
+    assert_eq!(p["status"], json!("passed"), "{p}");
+    assert_eq!(p["requires_auth"], json!(true), "{p}");
+    let ch = &p["auth_challenge"];
+    assert!(ch["resource_metadata_url"].is_null(), "{ch}");
+    assert!(ch.get("resource_metadata_source").is_none(), "{ch}");
+    assert_eq!(ch["authorization_servers"], json!([origin]), "{ch}");
+    let server = &ch["authorization_server"];
+    assert_eq!(server["issuer"], json!(origin), "{ch}");
+    assert_eq!(
+        server["metadata_url"],
+        json!(format!("{origin}/.well-known/oauth-authorization-server")),
+        "{ch}"
+    );
+    assert_eq!(server["pkce_s256"], json!(true), "{ch}");
+    assert_eq!(server["dynamic_registration"], json!(true), "{ch}");
+    assert!(ch.get("discovery_error").is_none(), "{ch}");
+}

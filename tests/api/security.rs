@@ -221,7 +221,7 @@ async fn expired_admin_token(s: &Server) -> String {
         jti: uuid::Uuid::new_v4().to_string(),
         iat: now - 7200,
         exp: now - 3600,
-        iss: "toolreg".into(),
+        iss: s.base.clone(),
         aud: "toolreg-api".into(),
         fam: None,
         scope: None,

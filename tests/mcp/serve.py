@@ -13,7 +13,11 @@ handshake, refusing 2026-07-28 requests as a 2025 server does), modern-error (mo
 tools/list answers HTTP 200 with a JSON-RPC error); auth-discovery (401 without
 ``resource_metadata``: the RFC 9728 document is only at the path-specific well-known URI, the
 authorization server's metadata only at its OpenID Connect location); and servers whose answers are oversized (all MCP, via the SDK):
-huge-name (a 500 KB serverInfo.name and a 10 KB version), many-tools (3000 tools with
+minimal (a bare pre-2026 server without the SDK: ``initialize`` and ``tools/list``, and
+``200 {"result": {}}`` for every other method, ``server/discover`` included, as small servers
+answer what they do not know); legacy-auth (a 2025-03-26 server: 401 without
+``resource_metadata``, no RFC 9728 document anywhere, its authorization server's RFC 8414
+metadata at its own origin); huge-name (a 500 KB serverInfo.name and a 10 KB version), many-tools (3000 tools with
 150-char names and 400-char descriptions, in pages of 500), huge-error (tools/list answers a
 JSON-RPC error whose message is 500 KB).
 """
@@ -272,6 +276,74 @@ def with_discovered_auth(app, port: int):
     return guarded
 
 
+def minimal_server():
+    """A bare handshake-era server written against the 2025-11-25 text alone: it knows
+    ``initialize`` and ``tools/list``; any other request gets an empty result, any notification
+    a 202."""
+
+    tools = [{"name": "ping_back", "description": "Answers what it is sent.",
+              "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await plain(200, b"", b"")(scope, receive, send)
+        if scope["method"] != "POST":
+            await send({"type": "http.response.start", "status": 405, "headers": [(b"allow", b"POST")]})
+            return await send({"type": "http.response.body", "body": b""})
+        try:
+            msg = json.loads(await read_body(receive))
+        except ValueError:
+            return await respond_json(send, 400, {"jsonrpc": "2.0", "id": None,
+                                                  "error": {"code": -32700, "message": "Parse error"}})
+        if "id" not in msg:
+            await send({"type": "http.response.start", "status": 202, "headers": []})
+            return await send({"type": "http.response.body", "body": b""})
+        method = msg.get("method")
+        if method == "initialize":
+            asked = (msg.get("params") or {}).get("protocolVersion")
+            result = {"protocolVersion": asked if asked in HANDSHAKE_VERSIONS else "2025-11-25",
+                      "serverInfo": {"name": "toolreg-test-minimal", "version": "0.1.0"},
+                      "capabilities": {"tools": {}}}
+        elif method == "tools/list":
+            result = {"tools": tools}
+        else:
+            result = {}
+        return await respond_json(send, 200, {"jsonrpc": "2.0", "id": msg["id"], "result": result})
+
+    return app
+
+
+def with_legacy_auth(app, port: int):
+    """A 2025-03-26 server: 401 without resource_metadata, no RFC 9728 document at any
+    well-known URI, and RFC 8414 metadata at the origin naming the origin as issuer."""
+    base = f"http://127.0.0.1:{port}"
+    metadata = {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/authorize",
+        "token_endpoint": f"{base}/token",
+        "registration_endpoint": f"{base}/register",
+        "code_challenge_methods_supported": ["S256"],
+        "response_types_supported": ["code"],
+    }
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope["path"] == "/.well-known/oauth-authorization-server":
+            return await respond_json(send, 200, metadata)
+        if scope["path"].startswith("/.well-known/"):
+            return await respond_json(send, 404, {"error": "not_found"})
+        headers = dict(scope.get("headers") or [])
+        if headers.get(b"authorization", b"") != f"Bearer {AUTH_TOKEN}".encode():
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"www-authenticate", b'Bearer realm="mcp"'),
+                                    (b"content-type", b"application/json")]})
+            return await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
+        return await app(scope, receive, send)
+
+    return guarded
+
+
 def plain(status: int, content_type: bytes, body: bytes, extra=()):
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -355,6 +427,10 @@ async def main() -> None:
     elif args.kind == "auth-discovery":
         inner = build_mcp("toolreg-test-auth-discovery").streamable_http_app(transport_security=SECURITY)
         app = with_discovered_auth(inner, port)
+    elif args.kind == "minimal":
+        app = minimal_server()
+    elif args.kind == "legacy-auth":
+        app = with_legacy_auth(minimal_server(), port)
     elif args.kind == "sse":
         app = build_mcp("toolreg-test-sse").sse_app(transport_security=SECURITY)
         path = "/sse"

@@ -11,6 +11,11 @@ use std::process::Command;
 /// A route may grow this much (a fraction) before the gate fails.
 pub const TOLERANCE: f64 = 0.10;
 
+/// A route measured below this fraction of its committed figure fails the gate too: the
+/// baseline is stale (`/health` once stood committed at 299k and measured 90k), and a stale
+/// baseline lets the route triple before the growth check fires. Re-recording keeps it honest.
+pub const STALE_BELOW: f64 = 0.70;
+
 /// The `local` server running under callgrind, with counting controlled per phase.
 pub struct Callgrind {
     pub server: Server,
@@ -91,18 +96,28 @@ pub fn parse_totals(dump: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Routes whose count grew by more than [`TOLERANCE`] against the committed figures, each as
-/// a sentence. Routes without a committed figure are new and pass.
+/// Routes that fail the gate against the committed figures, each as a sentence: those that grew
+/// by more than [`TOLERANCE`], and those that fell below [`STALE_BELOW`] of their figure (the
+/// baseline is stale and must be re-recorded). Routes without a committed figure are new and
+/// pass.
 pub fn regressions(committed: &BTreeMap<String, u64>, now: &BTreeMap<String, u64>) -> Vec<String> {
     now.iter()
         .filter_map(|(route, &count)| {
             let &base = committed.get(route)?;
-            (count as f64 > base as f64 * (1.0 + TOLERANCE)).then(|| {
-                format!(
-                    "{route}: {count} instructions per request, {:+.1}% against the committed {base}",
-                    (count as f64 / base as f64 - 1.0) * 100.0
-                )
-            })
+            let change = (count as f64 / base as f64 - 1.0) * 100.0;
+            if count as f64 > base as f64 * (1.0 + TOLERANCE) {
+                Some(format!(
+                    "{route}: {count} instructions per request, {change:+.1}% against the committed {base}"
+                ))
+            } else if (count as f64) < base as f64 * STALE_BELOW {
+                Some(format!(
+                    "{route}: {count} instructions per request, {change:+.1}% against the committed \
+                     {base}: the baseline is stale (a route could grow back past it unnoticed); \
+                     re-record it with BENCH_ACCEPT=1"
+                ))
+            } else {
+                None
+            }
         })
         .collect()
 }
@@ -133,5 +148,33 @@ mod tests {
         let r = regressions(&committed, &now);
         assert_eq!(r.len(), 1, "{r:?}");
         assert!(r[0].starts_with("b: 1101"), "{r:?}");
+    }
+
+    #[test]
+    fn the_gate_fails_far_below_the_baseline_and_says_to_re_record() {
+        let committed: BTreeMap<String, u64> = [
+            ("health".into(), 299_147),
+            ("edge".into(), 1000),
+            ("under".into(), 1000),
+            ("faster".into(), 1000),
+        ]
+        .into_iter()
+        .collect();
+        let now: BTreeMap<String, u64> = [
+            ("health".into(), 90_000), // the stale /health baseline the issue found: fails
+            ("edge".into(), 700),      // exactly 70%: allowed
+            ("under".into(), 699),     // just under: fails
+            ("faster".into(), 850),    // a real 15% gain: passes until re-recorded
+        ]
+        .into_iter()
+        .collect();
+        let r = regressions(&committed, &now);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[0].starts_with("health: 90000"), "{r:?}");
+        assert!(r[1].starts_with("under: 699"), "{r:?}");
+        for failure in &r {
+            assert!(failure.contains("BENCH_ACCEPT=1"), "{failure}");
+            assert!(failure.contains("stale"), "{failure}");
+        }
     }
 }

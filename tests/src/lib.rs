@@ -5,6 +5,7 @@ pub mod fixtures;
 pub mod instructions;
 pub mod mcp;
 pub mod proc;
+pub mod proxy;
 pub mod runtime_api;
 pub mod stack;
 pub mod totp;

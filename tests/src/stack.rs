@@ -246,6 +246,12 @@ impl Server {
             Duration::from_secs(if wrapper.is_empty() { 60 } else { 600 }),
             Some(log.clone()),
         );
+        // Without PUBLIC_BASE_URL the server's public URL, and so its tokens' issuer, is where
+        // it listens: Lambda functions launched with this environment (which must have it) and
+        // in-process states then agree with it.
+        let mut env = env;
+        env.entry("PUBLIC_BASE_URL".into())
+            .or_insert_with(|| base.clone());
         Server {
             child,
             base,

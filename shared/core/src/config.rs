@@ -101,10 +101,17 @@ pub struct Config {
     /// Access requests (`POST /tools/{id}/access`, MCP `request_access`) per principal, counted
     /// before anything is decided or written (`ACCESS_RATE_LIMIT_PRINCIPAL`).
     pub access_rate_limit_principal: RateLimit,
-    /// The service's public base URL (`PUBLIC_BASE_URL`, e.g. `https://tools.example.com`) for
-    /// the OAuth metadata document; when unset, taken from the request's `Host` and
-    /// `X-Forwarded-Proto` headers.
-    pub public_base_url: Option<String>,
+    /// The service's public base URL (`PUBLIC_BASE_URL`, e.g. `https://tools.example.com`, no
+    /// trailing slash): every absolute URL toolreg hands out (the OAuth metadata documents,
+    /// `/mcp`'s `WWW-Authenticate`) is built from it, never from a request's `Host`, which a
+    /// client chooses and those publicly cached documents would repeat to everyone. Required
+    /// in Lambda; elsewhere `http://127.0.0.1:<PORT>` (the local server puts in the address it
+    /// actually listens on).
+    pub public_base_url: String,
+    /// `ALLOWED_ORIGINS`: the browser origins (`scheme://host[:port]`, normalised) that may call
+    /// `/mcp`; `None` means the public base URL's origin alone. A request without `Origin`
+    /// (not a browser) is not affected.
+    pub allowed_origins: Option<Vec<String>>,
     pub probe_rate_limit_user: RateLimit,
     pub probe_rate_limit_ip: RateLimit,
     pub probe_timeout: Duration,
@@ -196,6 +203,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let r = Reader(lookup);
         let positive = |v: &u64| *v > 0;
+        let public_base_url = public_base_url(&r)?;
         let minutes = |name, default| {
             r.parsed::<u64>(
                 name,
@@ -216,7 +224,10 @@ impl Config {
                 .map(|k| k.trim().to_owned())
                 .filter(|k| !k.is_empty())
                 .collect(),
-            jwt_issuer: r.string("JWT_ISSUER", "toolreg")?,
+            // RFC 8414 §2/§3.3: the authorization server's issuer is its URL, the one its
+            // metadata is served under; tokens name the same issuer (`iss`), so the default
+            // is the public base URL (see `public_base_url` below).
+            jwt_issuer: r.string("JWT_ISSUER", &public_base_url)?,
             jwt_audience: r.string("JWT_AUDIENCE", "toolreg-api")?,
             access_token_ttl: minutes("ACCESS_TOKEN_TTL_MINUTES", 15)?,
             refresh_token_ttl: r
@@ -248,23 +259,26 @@ impl Config {
             oauth_rate_limit_client: r.rate("OAUTH_RATE_LIMIT_CLIENT", "60/minute")?,
             oauth_rate_limit_ip: r.rate("OAUTH_RATE_LIMIT_IP", "120/minute")?,
             access_rate_limit_principal: r.rate("ACCESS_RATE_LIMIT_PRINCIPAL", "120/minute")?,
-            public_base_url: match r.0("PUBLIC_BASE_URL")
-                .map(|v| v.trim().trim_end_matches('/').to_owned())
-            {
+            public_base_url: public_base_url.clone(),
+            // Unset or empty (a deployment template's blank parameter): the default.
+            allowed_origins: match r.0("ALLOWED_ORIGINS").filter(|l| !l.trim().is_empty()) {
                 None => None,
-                Some(v) if v.is_empty() => None,
-                Some(v)
-                    if url::Url::parse(&v)
-                        .is_ok_and(|u| matches!(u.scheme(), "https" | "http")) =>
-                {
-                    Some(v)
-                }
-                Some(v) => {
-                    return Err(ConfigError {
-                        variable: "PUBLIC_BASE_URL",
-                        problem: format!("expected an http(s) URL, got {v:?}"),
-                    })
-                }
+                Some(list) => Some(
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(|o| {
+                            configured_origin(o).ok_or_else(|| ConfigError {
+                                variable: "ALLOWED_ORIGINS",
+                                problem: format!(
+                                    "expected comma-separated origins such as \
+                                         https://console.example.com (scheme, host and port \
+                                         only), got {o:?}"
+                                ),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
             },
             login_rate_limit_username: r.rate("LOGIN_RATE_LIMIT_USERNAME", "20/15 minutes")?,
             probe_rate_limit_user: r.rate("PROBE_RATE_LIMIT_USER", "10/minute")?,
@@ -322,6 +336,77 @@ impl Config {
                 ns
             },
         })
+    }
+}
+
+/// `PUBLIC_BASE_URL`, checked; required in Lambda (the runtime always sets
+/// `AWS_LAMBDA_FUNCTION_NAME`), else the local server's default address.
+fn public_base_url<F: Fn(&str) -> Option<String>>(r: &Reader<F>) -> Result<String, ConfigError> {
+    let raw = r.0("PUBLIC_BASE_URL")
+        .map(|v| v.trim().trim_end_matches('/').to_owned())
+        .filter(|v| !v.is_empty());
+    let Some(v) = raw else {
+        if r.0("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+            return Err(ConfigError {
+                variable: "PUBLIC_BASE_URL",
+                problem: "required when running in AWS Lambda: the service's public https URL \
+                          (e.g. https://tools.example.com), which the OAuth metadata, /mcp's \
+                          challenges and the tokens' issuer are built from (never from a \
+                          request's Host header)"
+                    .into(),
+            });
+        }
+        let port = r.parsed::<u16>("PORT", 8000, |_| true, "a port number")?;
+        return Ok(format!("http://127.0.0.1:{port}"));
+    };
+    match url::Url::parse(&v) {
+        Ok(u)
+            if matches!(u.scheme(), "https" | "http")
+                && u.host_str().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none()
+                && u.username().is_empty() =>
+        {
+            Ok(v)
+        }
+        _ => Err(ConfigError {
+            variable: "PUBLIC_BASE_URL",
+            problem: format!("expected an http(s) URL without query or fragment, got {v:?}"),
+        }),
+    }
+}
+
+/// An `ALLOWED_ORIGINS` entry: an http(s) origin, nothing after the host and port.
+fn configured_origin(o: &str) -> Option<String> {
+    let u = url::Url::parse(o).ok()?;
+    let bare =
+        u.path() == "/" && u.query().is_none() && u.fragment().is_none() && u.username().is_empty();
+    bare.then(|| origin_of(o)).flatten()
+}
+
+/// The ASCII serialisation of `url`'s origin (`scheme://host[:port]`, lower-case, default port
+/// left out), as browsers send it in `Origin`; `None` for an opaque origin or no URL at all.
+pub fn origin_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    if !matches!(u.scheme(), "https" | "http") {
+        return None;
+    }
+    let origin = u.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+impl Config {
+    /// Whether a browser page from `origin` (an `Origin` header) may call `/mcp`:
+    /// `ALLOWED_ORIGINS`, else the public base URL's origin alone.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        let Some(origin) = origin_of(origin) else {
+            // `null` (a sandboxed or file page) and anything unparseable.
+            return false;
+        };
+        match &self.allowed_origins {
+            Some(list) => list.contains(&origin),
+            None => origin_of(&self.public_base_url).as_deref() == Some(origin.as_str()),
+        }
     }
 }
 
@@ -397,6 +482,84 @@ mod tests {
         assert!(!c.probe_allow_private_networks);
         assert!(!c.require_admin_mfa);
         assert_eq!(c.registry_namespace, "io.toolreg.local");
+    }
+
+    #[test]
+    fn the_public_base_url_is_required_in_lambda_and_names_the_issuer() {
+        let err = with(&[("AWS_LAMBDA_FUNCTION_NAME", "toolreg-health")]).unwrap_err();
+        assert_eq!(err.variable, "PUBLIC_BASE_URL");
+        assert!(err.to_string().contains("required"), "{err}");
+        let c = with(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "toolreg-health"),
+            ("PUBLIC_BASE_URL", "https://tools.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_base_url, "https://tools.example.com");
+        // RFC 8414: the metadata's issuer is the server's URL, and tokens carry the same `iss`.
+        assert_eq!(c.jwt_issuer, "https://tools.example.com");
+        let c = with(&[
+            ("PUBLIC_BASE_URL", "https://tools.example.com"),
+            ("JWT_ISSUER", "toolreg"),
+        ])
+        .unwrap();
+        assert_eq!(c.jwt_issuer, "toolreg");
+        // Off Lambda: the local server's address.
+        let c = with(&[]).unwrap();
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8000");
+        assert_eq!(c.jwt_issuer, "http://127.0.0.1:8000");
+        assert_eq!(
+            with(&[("PORT", "9001")]).unwrap().public_base_url,
+            "http://127.0.0.1:9001"
+        );
+        for bad in [
+            "tools.example.com",
+            "ftp://tools.example.com",
+            "https://tools.example.com/?x=1",
+            "https://user@tools.example.com",
+        ] {
+            let err = with(&[("PUBLIC_BASE_URL", bad)]).unwrap_err();
+            assert_eq!(err.variable, "PUBLIC_BASE_URL", "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_default_to_the_public_base_url_and_are_compared_normalised() {
+        let c = with(&[("PUBLIC_BASE_URL", "https://Tools.Example.com:443/api")]).unwrap();
+        assert!(c.origin_allowed("https://tools.example.com"));
+        assert!(c.origin_allowed("https://tools.example.com:443"));
+        assert!(!c.origin_allowed("http://tools.example.com"));
+        assert!(!c.origin_allowed("https://tools.example.com.evil.example"));
+        assert!(!c.origin_allowed("https://evil.example.com"));
+        assert!(!c.origin_allowed("null"));
+        assert!(!c.origin_allowed(""));
+        let c = with(&[
+            ("PUBLIC_BASE_URL", "https://tools.example.com"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://console.example.com, http://localhost:6274/",
+            ),
+        ])
+        .unwrap();
+        assert!(c.origin_allowed("https://console.example.com"));
+        assert!(c.origin_allowed("http://localhost:6274"));
+        // A list replaces the default.
+        assert!(!c.origin_allowed("https://tools.example.com"));
+        // Blank is the default (a template's empty parameter).
+        let c = with(&[
+            ("PUBLIC_BASE_URL", "https://tools.example.com"),
+            ("ALLOWED_ORIGINS", " "),
+        ])
+        .unwrap();
+        assert!(c.origin_allowed("https://tools.example.com"));
+        for bad in [
+            "console.example.com",
+            "https://console.example.com/path",
+            "*",
+            "null",
+        ] {
+            let err = with(&[("ALLOWED_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(err.variable, "ALLOWED_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

@@ -107,7 +107,7 @@ async fn seed_tools(api: &Api, admin: &str) {
 /// Returns the section and the regressions (empty: the gate passes).
 async fn instructions_section() -> (String, Vec<String>) {
     use std::collections::BTreeMap;
-    use toolreg_tests::instructions::{regressions, Callgrind, TOLERANCE};
+    use toolreg_tests::instructions::{regressions, Callgrind, STALE_BELOW, TOLERANCE};
     let env = server_env(
         &Endpoints::shared(),
         &[("RUST_LOG", "warn"), ("ACCESS_TOKEN_TTL_MINUTES", "600")],
@@ -222,7 +222,7 @@ async fn instructions_section() -> (String, Vec<String>) {
     } else {
         regressions(&committed, &now)
     };
-    let mut md = format!("## Instructions per request (callgrind)\n\nThe `local` server under `valgrind --tool=callgrind`, its own table, 20 requests per route after 3 unmeasured ones; counts are the server's own instructions (all threads) divided by 20. Unlike times they repeat run to run, so `make bench` fails when a route grows by more than {:.0}% against `{COMMITTED_INSTRUCTIONS}` (`make bench BENCH_ACCEPT=1` records new figures after a deliberate change).\n\n| route | instructions/request | committed | change |\n|---|---|---|---|\n", TOLERANCE * 100.0);
+    let mut md = format!("## Instructions per request (callgrind)\n\nThe `local` server under `valgrind --tool=callgrind`, its own table, 20 requests per route after 3 unmeasured ones; counts are the server's own instructions (all threads) divided by 20. Unlike times they repeat run to run, so `make bench` fails when a route grows by more than {:.0}% against `{COMMITTED_INSTRUCTIONS}`, or falls below {:.0}% of it (a stale figure would let the route grow back unnoticed; `make bench BENCH_ACCEPT=1` records new figures after a deliberate change).\n\n| route | instructions/request | committed | change |\n|---|---|---|---|\n", TOLERANCE * 100.0, STALE_BELOW * 100.0);
     for (route, count) in &now {
         let (base, change) = match committed.get(route) {
             Some(b) => (
@@ -324,6 +324,8 @@ async fn main() {
         &[("RUST_LOG", "warn"), ("ACCESS_TOKEN_TTL_MINUTES", "600")],
     );
     let server = Server::start_with_env(env.clone());
+    // The functions must name the server's issuer (its PUBLIC_BASE_URL) to accept its tokens.
+    let env = server.env.clone();
     let api = Api::new(&server);
     let (admin, _) = api.tokens(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let elevated = api.elevated().await;

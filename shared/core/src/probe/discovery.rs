@@ -1,7 +1,8 @@
 //! What a 401/403 says about authenticating: the protected-resource metadata (RFC 9728), found
 //! through the challenge's `resource_metadata` or, when it names none, at the well-known URIs
 //! (path-specific first, then the root), checked against the probed URL, and the first
-//! authorization server's metadata (RFC 8414, then OpenID Connect discovery).
+//! authorization server's metadata (RFC 8414, then OpenID Connect discovery); without any RFC 9728
+//! document, the 2025-03-26 fallback: RFC 8414 metadata at the server's origin.
 //!
 //! Every document is fetched through the probe's guarded client (the resolver refuses internal
 //! addresses, redirects are not followed, bodies are capped), literal addresses are checked
@@ -58,7 +59,21 @@ pub(super) async fn challenge(
         }
     }
     let Some((u, source, doc)) = found else {
-        ch.discovery_error = Some(errors.join("; "));
+        // No RFC 9728 document: a server of the 2025-03-26 revision, whose authorization
+        // server is its own origin (metadata at `{origin}/.well-known/oauth-authorization-server`).
+        ctx.progress
+            .set("while fetching the authorization server metadata (2025-03-26 fallback)");
+        let origin = probed.origin().ascii_serialization();
+        match legacy_authorization_server(ctx, probed, &origin).await {
+            Ok(m) => {
+                ch.authorization_servers = vec![origin];
+                ch.authorization_server = Some(m);
+            }
+            Err(e) => {
+                errors.push(e);
+                ch.discovery_error = Some(errors.join("; "));
+            }
+        }
         return ch;
     };
     ch.resource_metadata_url = Some(u.to_string());
@@ -118,35 +133,57 @@ async fn authorization_server(ctx: &Ctx<'_>, issuer: &str) -> Result<AuthServerM
                 continue;
             }
         };
-        let stated = doc.get("issuer").and_then(Value::as_str).unwrap_or("");
-        if stated.trim_end_matches('/') != issuer.trim_end_matches('/') {
-            return Err(format!(
-                "the authorization server metadata at {} names issuer {}, not {}",
-                quoted(u.as_str()),
-                quoted(stated),
-                quoted(issuer)
-            ));
-        }
-        let lists = |key: &str, want: &str| {
-            doc.get(key)
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(|m| m.as_str() == Some(want)))
-        };
-        return Ok(AuthServerMetadata {
-            issuer: stated.to_owned(),
-            metadata_url: u.to_string(),
-            pkce_s256: lists("code_challenge_methods_supported", "S256"),
-            client_id_metadata_documents: doc
-                .get("client_id_metadata_document_supported")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            dynamic_registration: doc
-                .get("registration_endpoint")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty()),
-        });
+        return server_metadata(&u, &doc, issuer);
     }
     Err(errors.join("; "))
+}
+
+/// The 2025-03-26 revision's discovery: the authorization server is the MCP server's origin, its
+/// RFC 8414 metadata at the origin's well-known URI (the probed path discarded), naming the
+/// origin as its issuer.
+async fn legacy_authorization_server(
+    ctx: &Ctx<'_>,
+    probed: &url::Url,
+    origin: &str,
+) -> Result<AuthServerMetadata, String> {
+    let mut u = probed.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.set_path("/.well-known/oauth-authorization-server");
+    let doc = get_json(ctx, &u, "the authorization server metadata").await?;
+    server_metadata(&u, &doc, origin)
+}
+
+/// What an authorization server's metadata document `doc`, read at `u`, says; its `issuer`
+/// must be `issuer` (RFC 8414 §3.3).
+fn server_metadata(u: &url::Url, doc: &Value, issuer: &str) -> Result<AuthServerMetadata, String> {
+    let stated = doc.get("issuer").and_then(Value::as_str).unwrap_or("");
+    if stated.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err(format!(
+            "the authorization server metadata at {} names issuer {}, not {}",
+            quoted(u.as_str()),
+            quoted(stated),
+            quoted(issuer)
+        ));
+    }
+    let lists = |key: &str, want: &str| {
+        doc.get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|m| m.as_str() == Some(want)))
+    };
+    Ok(AuthServerMetadata {
+        issuer: stated.to_owned(),
+        metadata_url: u.to_string(),
+        pkce_s256: lists("code_challenge_methods_supported", "S256"),
+        client_id_metadata_documents: doc
+            .get("client_id_metadata_document_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        dynamic_registration: doc
+            .get("registration_endpoint")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty()),
+    })
 }
 
 /// RFC 9728 §3.1 (and RFC 8414 §3.1): the well-known URI inserted between the host and the

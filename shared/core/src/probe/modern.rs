@@ -204,7 +204,12 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
             200 => {
                 let msg = ctx.answer(r, 1, "server/discover").await?;
                 if msg.get("error").is_none() {
-                    break (version, discover_result(&msg)?);
+                    // A result without what 2026-07-28 requires is an older server answering
+                    // an unknown method politely (`{"result": {}}`): the handshake decides.
+                    match discover_result(&msg) {
+                        Ok(result) => break (version, result),
+                        Err(why) => return Err(ProbeError::Legacy(why)),
+                    }
                 }
                 Some(msg)
             }
@@ -250,11 +255,12 @@ pub(super) async fn probe(ctx: &Ctx<'_>, url: &url::Url) -> Step<Found> {
     })
 }
 
-/// The `server/discover` result, or why the answer is not one.
-fn discover_result(msg: &Value) -> Step<Value> {
-    let result = msg.get("result").filter(|r| r.is_object()).ok_or_else(|| {
-        ProbeError::Failed("the answer to server/discover is JSON-RPC without a result".into())
-    })?;
+/// The `server/discover` result, or why the answer is not one (then the server does not speak
+/// 2026-07-28, whatever else it is).
+fn discover_result(msg: &Value) -> Result<Value, String> {
+    let Some(result) = msg.get("result").filter(|r| r.is_object()) else {
+        return Err("streamable HTTP: the answer to server/discover has no result object".into());
+    };
     let missing: Vec<&str> = [
         (
             "supportedVersions",
@@ -269,10 +275,11 @@ fn discover_result(msg: &Value) -> Step<Value> {
     .filter_map(|(k, ok)| (!ok).then_some(k))
     .collect();
     if !missing.is_empty() {
-        return Err(ProbeError::Failed(format!(
-            "the server/discover result lacks {} — not an MCP server",
+        return Err(format!(
+            "streamable HTTP: the server/discover result lacks {}, so the server does not speak \
+             2026-07-28",
             missing.join(", ")
-        )));
+        ));
     }
     Ok(result.clone())
 }
@@ -407,7 +414,12 @@ mod tests {
         .is_ok());
         assert!(matches!(
             discover_result(&json!({"result": {"capabilities": {}}})),
-            Err(ProbeError::Failed(m)) if m.contains("supportedVersions")
+            Err(m) if m.contains("supportedVersions")
+        ));
+        // What a pre-2026 server answers an unknown method with.
+        assert!(matches!(
+            discover_result(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})),
+            Err(m) if m.contains("supportedVersions, capabilities")
         ));
         assert!(discover_result(&json!({"result": 3})).is_err());
     }

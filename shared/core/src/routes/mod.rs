@@ -474,6 +474,10 @@ pub async fn dispatch<R: RowOf>(
         .scope(
             Arc::clone(&counts),
             async {
+                // /mcp's transport checks (Origin, content type) come before authentication.
+                if row.route().function == MCP.function {
+                    mcp::screen(state, &req)?;
+                }
                 let caller = authenticate(state, row, &req).await?;
                 // Refused before the handler (role, scope, elevation, second factor): recorded
                 // once per principal, route and window, never on the way to a handler.

@@ -149,40 +149,19 @@ pub async fn token(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
     })
 }
 
-/// The service's base URL: configured, or from the request (API Gateway sets `Host` and
-/// `X-Forwarded-Proto`).
-pub(crate) fn base_url(state: &AppState, req: &ApiRequest) -> String {
-    if let Some(b) = &state.config.public_base_url {
-        return b.clone();
-    }
-    let host = req
-        .header("host")
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    let proto = match req.header("x-forwarded-proto") {
-        Some("http") => "http",
-        Some(_) => "https",
-        None if host.starts_with("127.0.0.1") || host.starts_with("localhost") => "http",
-        None => "https",
-    };
-    format!("{proto}://{host}")
-}
-
+/// RFC 8414 metadata. Every URL comes from `PUBLIC_BASE_URL`, never from the request (this
+/// document is cached publicly: a `Host` an attacker sent must not end up in it); the issuer
+/// is the tokens' `iss`, which is that URL unless `JWT_ISSUER` says otherwise.
 pub async fn metadata(
     state: &AppState,
-    req: &ApiRequest,
+    _req: &ApiRequest,
     _caller: Caller,
 ) -> AppResult<ApiResponse> {
-    let base = base_url(state, req);
+    let base = &state.config.public_base_url;
     Ok(ApiResponse::json(
         200,
         &json!({
-            "issuer": base,
+            "issuer": state.config.jwt_issuer,
             "token_endpoint": format!("{base}{TOKEN_PATH}"),
             "grant_types_supported": ["client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

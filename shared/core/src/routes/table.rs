@@ -1988,7 +1988,7 @@ pub const MCP: Route = Route {
         status: 200,
         response: Content::Json("JsonRpcResponse"),
         query: &[],
-        problems: &[401, 403, 503],
+        problems: &[401, 403, 415, 503],
         if_match: false,
         location: false,
     },

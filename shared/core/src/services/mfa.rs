@@ -192,7 +192,8 @@ pub async fn enrol(
     }
     let secret_base32 = totp::base32_encode(&secret);
     Ok(Enrolment {
-        otpauth_uri: totp::otpauth_uri(&state.config.jwt_issuer, &p.username, &secret_base32),
+        // The label authenticator apps show: the product's name (the token issuer is a URL).
+        otpauth_uri: totp::otpauth_uri("toolreg", &p.username, &secret_base32),
         secret: secret_base32,
         algorithm: "SHA1",
         digits: totp::DIGITS,
