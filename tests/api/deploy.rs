@@ -433,7 +433,6 @@ fn every_setting_the_readme_lists_is_settable_in_both_deployments() {
                     scalar(d)
                 )),
                 Some(Some(d)) if scalar(d) != *default => problems.push(format!(
-                Some(d) if scalar(d) != *default => problems.push(format!(
                     "{name}: the parameter {p} defaults to {:?}, the README says {default:?}",
                     scalar(d)
                 )),
