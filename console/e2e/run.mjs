@@ -324,7 +324,7 @@ async function steps(context, base, mcpUrl) {
       const user = { username: `e2e_mfa_${run}`, password: "e2e-mfa-password-1" };
       assert.equal((await api("POST", "/api/v1/users", admin, { ...user, role: "admin", display_name: "MFA admin" })).status, 201);
       const own = (await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) })).json()).access_token;
-      const enrol = await api("POST", "/api/v1/auth/mfa/totp", own);
+      const enrol = await api("POST", "/api/v1/auth/mfa/totp", own, { current_password: user.password });
       assert.equal(enrol.status, 200);
       assert.equal((await api("POST", "/api/v1/auth/mfa/totp/confirm", own, { code: totp(enrol.body.secret) })).status, 200);
       const p = await context.newPage(); // a new page: nothing carried over from the other

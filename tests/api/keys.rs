@@ -96,7 +96,13 @@ fn token(keys: &KeySet, s: &Server) -> String {
         jti: uuid::Uuid::new_v4().to_string(),
         iat: now,
         exp: now + 600,
-        iss: s.env.get("JWT_ISSUER").cloned().unwrap_or("toolreg".into()),
+        // JWT_ISSUER defaults to the public base URL the server was started with.
+        iss: s
+            .env
+            .get("JWT_ISSUER")
+            .or(s.env.get("PUBLIC_BASE_URL"))
+            .cloned()
+            .expect("the server's issuer"),
         aud: s
             .env
             .get("JWT_AUDIENCE")
