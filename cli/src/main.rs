@@ -172,9 +172,9 @@ async fn probe(url: &str) -> Result<(), String> {
 /// Writes each route's Lambda binary under `<dir>/src/bin/` and the `[[bin]]` entries into
 /// `<dir>/Cargo.toml`; deletes generated binaries of routes that are gone.
 fn write_bins(dir: &std::path::Path) -> Result<(), String> {
-    use toolreg_core::routes::{infra, HANDLERS};
+    use toolreg_core::routes::{infra, ALL};
     let bin_dir = dir.join("src/bin");
-    let wanted: Vec<String> = HANDLERS
+    let wanted: Vec<String> = ALL
         .iter()
         .map(|s| infra::bin_file(s.route.function))
         .collect();
@@ -186,7 +186,7 @@ fn write_bins(dir: &std::path::Path) -> Result<(), String> {
             std::fs::remove_file(entry.path()).map_err(|e| format!("{name}: {e}"))?;
         }
     }
-    for s in HANDLERS {
+    for s in ALL {
         let path = bin_dir.join(infra::bin_file(s.route.function));
         std::fs::write(&path, infra::bin_source(s))
             .map_err(|e| format!("{}: {e}", path.display()))?;

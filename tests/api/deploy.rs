@@ -156,14 +156,14 @@ fn generated_infra_files_are_up_to_date() {
 /// generates it, and a `[[bin]]` entry.
 #[test]
 fn route_binaries_are_generated_from_the_table() {
-    use toolreg_core::routes::{infra, HANDLERS};
+    use toolreg_core::routes::{infra, ALL};
     let cargo = std::fs::read_to_string(repo_root().join("functions/Cargo.toml")).expect("toml");
     assert_eq!(
         infra::with_bins_manifest(&cargo).as_deref(),
         Some(cargo.as_str()),
         "functions/Cargo.toml's [[bin]] entries are stale: run `make infra`"
     );
-    for s in HANDLERS {
+    for s in ALL {
         let file = format!("functions/src/bin/{}", infra::bin_file(s.route.function));
         let src = std::fs::read_to_string(repo_root().join(&file)).expect(&file);
         assert_eq!(
@@ -179,7 +179,7 @@ fn route_binaries_are_generated_from_the_table() {
             "{file}"
         );
     }
-    assert_eq!(HANDLERS.len(), ROUTES.len());
+    assert_eq!(ALL.len(), ROUTES.len());
 }
 
 /// Settings of README.md's Configuration table that a deployment does not set, and why.

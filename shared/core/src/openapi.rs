@@ -3,7 +3,8 @@
 
 use crate::domain::agent::{CATALOG_READ, SCOPES};
 use crate::routes::oauth::TOKEN_PATH;
-use crate::routes::table::{Access, Content, Route, ROUTES};
+use crate::routes::table::{Access, Content, Route};
+use crate::routes::ROUTES;
 use serde_json::{json, Map, Value};
 
 fn r(name: &str) -> Value {

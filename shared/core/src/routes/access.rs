@@ -4,10 +4,34 @@ use super::meta;
 use super::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::access as svc;
 use crate::state::AppState;
 use crate::store::decisions::DecisionFilter;
 use serde_json::{json, Value};
+
+pub const TOOLS_ACCESS: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/access",
+    function: "tools-access",
+    access: Access::Scoped(table::TOOLS_ACCESS_SCOPE),
+    openapi: Operation {
+        summary: "Ask for access to a tool: a policy decision and, when allowed, a credential",
+        tag: "credentials",
+        request: Some("AccessRequest"),
+        response: Content::Json("AccessGranted"),
+        problems: &[400, 401, 403, 404, 409, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        secret: true,
+        pepper: true,
+        signing: &["Sign", "GetPublicKey"],
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn request(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.principal()?;
@@ -51,6 +75,28 @@ fn id_param(
     }
 }
 
+pub const DECISIONS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/decisions",
+    function: "decisions-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List access decisions, newest first",
+        tag: "credentials",
+        response: Content::Json("DecisionPage"),
+        query: table::DECISION_PARAMS,
+        problems: &[400, 401, 403, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
     let limit = query::limit(&q)?;
@@ -92,6 +138,26 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
         &json!({"items": items, "next_cursor": page.next_cursor}),
     ))
 }
+
+pub const DECISIONS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/decisions/{id}",
+    function: "decisions-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get an access decision",
+        tag: "credentials",
+        response: Content::Json("Decision"),
+        problems: &[401, 403, 404, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let d = svc::get_decision(state, req.path_param("id")).await?;

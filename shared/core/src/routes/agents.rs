@@ -5,6 +5,7 @@ use super::Caller;
 use crate::domain::agent::{Agent, ApiKey};
 use crate::error::{AppError, AppResult};
 use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::agents as svc;
 use crate::state::AppState;
 use crate::store::agents::AgentFilter;
@@ -54,6 +55,29 @@ fn agent_response(status: u16, a: &Agent) -> ApiResponse {
     ApiResponse::json(status, &view(a)).with_header("etag", &a.etag())
 }
 
+pub const AGENTS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents",
+    function: "agents-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Register an agent",
+        tag: "agents",
+        request: Some("CreateAgent"),
+        status: 201,
+        response: Content::Json("Agent"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        location: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["PutItem", "ConditionCheckItem", "TransactWriteItems"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::CreateAgent = body::parse_json(req)?;
@@ -80,6 +104,28 @@ fn label(q: &std::collections::HashMap<String, String>, name: &str) -> AppResult
         Some(v) => Ok(Some(v.clone())),
     }
 }
+
+pub const AGENTS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents",
+    function: "agents-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List agents, sorted by name",
+        tag: "agents",
+        response: Content::Json("AgentPage"),
+        query: table::AGENT_LIST_PARAMS,
+        problems: &[400, 401, 403, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
@@ -113,10 +159,58 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     ))
 }
 
+pub const AGENTS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents/{id}",
+    function: "agents-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get an agent",
+        tag: "agents",
+        response: Content::Json("Agent"),
+        problems: &[401, 403, 404, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let a = svc::get(state, req.path_param("id")).await?;
     Ok(agent_response(200, &a))
 }
+
+pub const AGENTS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/agents/{id}",
+    function: "agents-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change an agent's description, owner, groups or tags",
+        tag: "agents",
+        request: Some("UpdateAgent"),
+        response: Content::Json("Agent"),
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
@@ -152,13 +246,95 @@ async fn set_disabled(
     Ok(agent_response(200, &a))
 }
 
+pub const AGENTS_DISABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/disable",
+    function: "agents-disable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Disable an agent: its keys stop working at once",
+        tag: "agents",
+        response: Content::Json("Agent"),
+        problems: &[401, 403, 404, 409, 412, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+            "Query",
+        ],
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn disable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     set_disabled(state, req, caller, true).await
 }
 
+pub const AGENTS_ENABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/enable",
+    function: "agents-enable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Enable an agent",
+        tag: "agents",
+        response: Content::Json("Agent"),
+        problems: &[401, 403, 404, 409, 412, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn enable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     set_disabled(state, req, caller, false).await
 }
+
+pub const AGENT_KEYS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/agents/{id}/keys",
+    function: "agent-keys-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Issue an API key (the secret is answered once)",
+        tag: "agents",
+        request: Some("CreateApiKey"),
+        status: 201,
+        response: Content::Json("NewApiKey"),
+        problems: &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        location: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
+        secret: true,
+        pepper: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn create_key(
     state: &AppState,
@@ -181,6 +357,28 @@ pub async fn create_key(
 
 const KEY_LIST_KEYS: &[&str] = &["limit", "cursor"];
 
+pub const AGENT_KEYS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/agents/{id}/keys",
+    function: "agent-keys-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List an agent's API keys",
+        tag: "agents",
+        response: Content::Json("ApiKeyPage"),
+        query: table::PAGE_PARAMS,
+        problems: &[400, 401, 403, 404, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn list_keys(
     state: &AppState,
     req: &ApiRequest,
@@ -202,6 +400,35 @@ pub async fn list_keys(
         &json!({"items": items, "next_cursor": page.next_cursor}),
     ))
 }
+
+pub const AGENT_KEYS_REVOKE: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/agents/{id}/keys/{key_id}",
+    function: "agent-keys-revoke",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Revoke an API key",
+        tag: "agents",
+        status: 204,
+        problems: &[401, 403, 404, 409, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "TransactWriteItems",
+            "Query",
+        ],
+        // Query on GSI1: revoking the credentials issued from what it disables (the last
+        // hour of decisions, filtered).
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn revoke_key(
     state: &AppState,

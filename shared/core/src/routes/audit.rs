@@ -3,9 +3,32 @@
 use super::Caller;
 use crate::error::AppResult;
 use crate::http::{query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::audit as svc;
 use crate::state::AppState;
 use serde_json::json;
+
+pub const AUDIT_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/audit-events",
+    function: "audit-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Audit events, newest first",
+        tag: "audit",
+        response: Content::Json("AuditPage"),
+        query: table::AUDIT_PARAMS,
+        problems: &[400, 401, 403, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, svc::QUERY_KEYS)?;

@@ -6,6 +6,7 @@
 use super::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::table::{Access, Content, Operation, Route};
 use crate::state::AppState;
 
 /// The console's Content-Security-Policy: nothing inline, nothing from elsewhere.
@@ -31,10 +32,39 @@ pub(crate) fn html(body: &[u8], csp: &str) -> ApiResponse {
     .with_header("cache-control", "no-cache")
 }
 
+pub const CONSOLE: Route = Route {
+    method: "GET",
+    path: "/console",
+    function: "console",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "The admin console, a single-page app (HTML)",
+        tag: "meta",
+        response: Content::Html,
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn page(_state: &AppState, _req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let body = toolreg_web::console_index().unwrap_or(toolreg_web::NOT_BUILT_PAGE.as_bytes());
     Ok(html(body, CONSOLE_CSP))
 }
+
+pub const CONSOLE_ASSET: Route = Route {
+    method: "GET",
+    path: "/console/assets/{asset}",
+    function: "console-asset",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "A content-hashed script or style sheet of the admin console",
+        tag: "meta",
+        response: Content::Asset,
+        problems: &[404],
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn asset(_state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     embedded(

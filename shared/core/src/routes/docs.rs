@@ -7,6 +7,7 @@ use super::console::{embedded, html};
 use super::Caller;
 use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::table::{Access, Content, Operation, Route};
 use crate::state::AppState;
 
 /// The docs pages' CSP: no inline script, nothing from elsewhere. Swagger UI and Redoc set
@@ -16,6 +17,20 @@ pub const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; \
 style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
 worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
 form-action 'self'";
+
+pub const OPENAPI: Route = Route {
+    method: "GET",
+    path: "/openapi.json",
+    function: "openapi",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "This document",
+        tag: "meta",
+        response: Content::AnyJson,
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn openapi(
     _state: &AppState,
@@ -33,10 +48,38 @@ fn docs_page(page: &str) -> ApiResponse {
     }
 }
 
+pub const DOCS: Route = Route {
+    method: "GET",
+    path: "/docs",
+    function: "docs",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Interactive API documentation (HTML)",
+        tag: "meta",
+        response: Content::Html,
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
+
 /// Swagger UI.
 pub async fn page(_state: &AppState, _req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     Ok(docs_page(toolreg_web::SWAGGER_PAGE))
 }
+
+pub const REDOC: Route = Route {
+    method: "GET",
+    path: "/redoc",
+    function: "redoc",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "API documentation in Redoc (HTML)",
+        tag: "meta",
+        response: Content::Html,
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 /// Redoc.
 pub async fn redoc(
@@ -46,6 +89,21 @@ pub async fn redoc(
 ) -> AppResult<ApiResponse> {
     Ok(docs_page(toolreg_web::REDOC_PAGE))
 }
+
+pub const DOCS_ASSET: Route = Route {
+    method: "GET",
+    path: "/docs/assets/{asset}",
+    function: "docs-asset",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "A script or style sheet of the API documentation pages",
+        tag: "meta",
+        response: Content::Asset,
+        problems: &[404],
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn asset(_state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     embedded(req, toolreg_web::docs_asset, "docs asset", DOCS_CSP).map(|r| {

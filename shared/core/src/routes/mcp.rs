@@ -6,6 +6,7 @@ use super::Caller;
 use crate::domain::agent::{CATALOG_READ, SCOPES};
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::table::{Access, Content, Iam, Operation, Route};
 use crate::state::AppState;
 use serde_json::json;
 
@@ -14,10 +15,55 @@ pub const MCP_PATH: &str = "/mcp";
 /// Where its protected-resource metadata lives.
 pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
+pub const MCP: Route = Route {
+    method: "POST",
+    path: "/mcp",
+    function: "mcp",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "The catalog as an MCP server (streamable HTTP, JSON answers; revisions 2026-07-28 and 2025-11-25)",
+        tag: "mcp",
+        request: Some("JsonRpcMessage"),
+        response: Content::Json("JsonRpcResponse"),
+        problems: &[401, 403, 415, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "UpdateItem",
+            "PutItem",
+            "TransactWriteItems",
+        ],
+        index: true,
+        secret: true,
+        pepper: true,
+        signing: &["Sign", "GetPublicKey"],
+        ..Iam::NONE
+    },
+    memory: 256,
+    ..Route::DEFAULT
+};
+
 pub async fn serve(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.principal()?;
     Ok(crate::mcp::server::serve(state, req, &p).await)
 }
+
+pub const OAUTH_PROTECTED_RESOURCE: Route = Route {
+    method: "GET",
+    path: "/.well-known/oauth-protected-resource",
+    function: "oauth-protected-resource",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 protected resource metadata of the MCP endpoint (RFC 9728)",
+        tag: "mcp",
+        response: Content::Json("ProtectedResourceMetadata"),
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 /// RFC 9728 metadata, built from `PUBLIC_BASE_URL` alone (cached publicly, like the
 /// authorization server's). The authorization server named is toolreg's issuer.

@@ -2,11 +2,12 @@
 //! dispatcher applies to every route.
 
 use super::auth::bounded;
-use super::{meta, Caller, Route};
+use super::{meta, Caller};
 use crate::auth::principal::Principal;
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::{body, ApiRequest, ApiResponse};
+use crate::routes::table::{Access, Content, Iam, Operation, Route};
 use crate::services::mfa as svc;
 use crate::state::AppState;
 use serde::Deserialize;
@@ -79,6 +80,36 @@ pub(crate) fn admin_gate(state: &AppState, route: &Route, caller: &Caller) -> Ap
     }
 }
 
+pub const AUTH_MFA_TOTP_ENROL: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/mfa/totp",
+    function: "auth-mfa-totp-enrol",
+    access: Access::Person,
+    openapi: Operation {
+        summary: "Start TOTP enrolment with the current password: the secret and otpauth:// URI, shown once",
+        tag: "auth",
+        request: Some("TotpEnrol"),
+        response: Content::Json("TotpEnrolment"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+        ],
+        kms: &["GenerateDataKey"],
+        secret: true,
+        ..Iam::NONE
+    },
+    // argon2id verification of the current password: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
+    ..Route::DEFAULT
+};
+
 /// `POST /auth/mfa/totp` with the current password: starts an enrolment; the secret is in this
 /// answer only.
 pub async fn enrol(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
@@ -88,6 +119,28 @@ pub async fn enrol(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRes
     let e = svc::enrol(state, &p, &b.current_password, &meta(req)).await?;
     Ok(ApiResponse::json(200, &e).with_header("cache-control", "no-store"))
 }
+
+pub const AUTH_MFA_TOTP_CONFIRM: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/mfa/totp/confirm",
+    function: "auth-mfa-totp-confirm",
+    access: Access::Person,
+    openapi: Operation {
+        summary: "Activate TOTP with a first code; answers a new session authenticated with it",
+        tag: "auth",
+        request: Some("TotpCode"),
+        response: Content::Json("TotpConfirmed"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        kms: &["Decrypt"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 /// `POST /auth/mfa/totp/confirm`: the first code activates TOTP; answers a session with it.
 pub async fn confirm(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
@@ -100,6 +153,34 @@ pub async fn confirm(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     Ok(ApiResponse::json(200, &answer).with_header("cache-control", "no-store"))
 }
 
+pub const AUTH_MFA_TOTP_REMOVE: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/auth/mfa/totp",
+    function: "auth-mfa-totp-remove",
+    access: Access::Person,
+    openapi: Operation {
+        summary: "Remove TOTP with a current code (ends every session of the caller)",
+        tag: "auth",
+        request: Some("TotpCode"),
+        status: 204,
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "DeleteItem",
+            "TransactWriteItems",
+        ],
+        kms: &["Decrypt"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 /// `DELETE /auth/mfa/totp` with a current code: removes TOTP and ends every session.
 pub async fn remove(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
@@ -109,12 +190,66 @@ pub async fn remove(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     Ok(ApiResponse::no_content())
 }
 
+pub const USERS_MFA_TOTP_RESET: Route = Route {
+    method: "DELETE",
+    path: "/api/v1/users/{id}/mfa/totp",
+    function: "users-mfa-totp-reset",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Remove a user's TOTP authenticator (a lost phone) and revoke their sessions (elevated token)",
+        tag: "users",
+        status: 204,
+        problems: &[401, 403, 404, 409, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "PutItem",
+            "DeleteItem",
+            "UpdateItem",
+            "TransactWriteItems",
+        ],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 /// `DELETE /users/{id}/mfa/totp` (elevated admin): removes a user's TOTP (a lost phone).
 pub async fn reset(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     svc::admin_reset(state, &p, req.path_param("id"), &meta(req)).await?;
     Ok(ApiResponse::no_content())
 }
+
+pub const AUTH_LOGIN_MFA: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/login/mfa",
+    function: "auth-login-mfa",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Finish a login with the mfa_token from /auth/login and a TOTP code",
+        tag: "auth",
+        request: Some("LoginMfaRequest"),
+        response: Content::Json("TokenPair"),
+        problems: &[400, 401, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "DeleteItem",
+            "TransactWriteItems",
+        ],
+        kms: &["Decrypt"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 /// `POST /auth/login/mfa`: the MFA token from login and a code → the token pair.
 pub async fn login(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {

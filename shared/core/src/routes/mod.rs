@@ -1,6 +1,7 @@
-//! The dispatcher every request goes through. The route table itself is the leaf module
-//! [`table`]; this module pairs each row with its handler for the local server, which serves the
-//! whole table, while each Lambda binary serves only its own row and handler.
+//! The dispatcher every request goes through, and [`ALL`]: every route's row with its handler.
+//! A route is one endpoint file (`tools/get.rs`: its row, written as what differs from
+//! `Route::DEFAULT`, its types and its handler); the local server serves them all, while each
+//! Lambda binary serves only its own row and handler.
 
 pub mod access;
 pub mod agents;
@@ -21,7 +22,74 @@ pub mod table;
 pub mod tools;
 pub mod users;
 
+pub use access::DECISIONS_GET;
+pub use access::DECISIONS_LIST;
+pub use access::TOOLS_ACCESS;
+pub use agents::AGENTS_CREATE;
+pub use agents::AGENTS_DISABLE;
+pub use agents::AGENTS_ENABLE;
+pub use agents::AGENTS_GET;
+pub use agents::AGENTS_LIST;
+pub use agents::AGENTS_UPDATE;
+pub use agents::AGENT_KEYS_CREATE;
+pub use agents::AGENT_KEYS_LIST;
+pub use agents::AGENT_KEYS_REVOKE;
+pub use audit::AUDIT_LIST;
+pub use auth::AUTH_ELEVATE;
+pub use auth::AUTH_LOGIN;
+pub use auth::AUTH_ME;
+pub use auth::AUTH_REFRESH;
+pub use console::CONSOLE;
+pub use console::CONSOLE_ASSET;
+pub use credentials::CREDENTIALS_GET;
+pub use credentials::CREDENTIALS_REVOKE;
+pub use credentials::JWKS;
+pub use docs::DOCS;
+pub use docs::DOCS_ASSET;
+pub use docs::OPENAPI;
+pub use docs::REDOC;
+pub use health::HEALTH;
+pub use mcp::MCP;
+pub use mcp::OAUTH_PROTECTED_RESOURCE;
+pub use mfa::AUTH_LOGIN_MFA;
+pub use mfa::AUTH_MFA_TOTP_CONFIRM;
+pub use mfa::AUTH_MFA_TOTP_ENROL;
+pub use mfa::AUTH_MFA_TOTP_REMOVE;
+pub use mfa::USERS_MFA_TOTP_RESET;
+pub use oauth::OAUTH_METADATA;
+pub use oauth::OAUTH_TOKEN;
+pub use policies::POLICIES_ACTIVATE;
+pub use policies::POLICIES_CREATE;
+pub use policies::POLICIES_GET;
+pub use policies::POLICIES_LIST;
+pub use policies::POLICIES_SIMULATE;
+pub use registry::REGISTRY_SERVERS_LIST;
+pub use registry::REGISTRY_SERVERS_LIST_PREFLIGHT;
+pub use registry::REGISTRY_SERVER_VERSION;
+pub use registry::REGISTRY_SERVER_VERSIONS;
+pub use registry::REGISTRY_SERVER_VERSIONS_PREFLIGHT;
+pub use registry::REGISTRY_SERVER_VERSION_PREFLIGHT;
 pub use table::*;
+pub use tools::create::TOOLS_CREATE;
+pub use tools::drift::TOOLS_APPROVE_TOOLS;
+pub use tools::get::TOOLS_GET;
+pub use tools::lifecycle::TOOLS_ACTIVATE;
+pub use tools::lifecycle::TOOLS_DEACTIVATE;
+pub use tools::lifecycle::TOOLS_DELETE;
+pub use tools::list::TOOLS_LIST;
+pub use tools::probe::TOOLS_PROBES;
+pub use tools::probe::TOOLS_REPROBE;
+pub use tools::probe::TOOLS_TEST_CONNECTION;
+pub use tools::update::TOOLS_UPDATE;
+pub use users::AUTH_LOGOUT;
+pub use users::AUTH_PASSWORD;
+pub use users::USERS_CREATE;
+pub use users::USERS_DISABLE;
+pub use users::USERS_ENABLE;
+pub use users::USERS_GET;
+pub use users::USERS_LIST;
+pub use users::USERS_RESET_PASSWORD;
+pub use users::USERS_UPDATE;
 
 use crate::auth::jwt::TokenType;
 use crate::auth::principal::{self, Principal, UserPrincipal};
@@ -107,10 +175,10 @@ macro_rules! served {
     };
 }
 
-/// Every row with its handler: what the local server dispatches across, and what the Lambda
-/// binaries are generated from. A unit test checks it pairs every row of [`ROUTES`] exactly
-/// once.
-pub const HANDLERS: &[Served] = &[
+/// Every route's row with its handler, in the order the documents list them: what the local
+/// server dispatches across, and what the OpenAPI document, the deployment and the Lambda
+/// binaries are generated from. Adding a route is one line here.
+pub const ALL: &[Served] = &[
     served!(HEALTH => health::health),
     served!(AUTH_LOGIN => auth::login),
     served!(AUTH_REFRESH => auth::refresh),
@@ -180,10 +248,22 @@ pub const HANDLERS: &[Served] = &[
     served!(CONSOLE_ASSET => console::asset),
 ];
 
+/// Every row, in [`ALL`]'s order.
+pub const ROUTES: &[&Route] = &rows::<{ ALL.len() }>(ALL);
+
+const fn rows<const N: usize>(all: &[Served]) -> [&'static Route; N] {
+    let mut out = [&Route::DEFAULT; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = all[i].route;
+        i += 1;
+    }
+    out
+}
+
 /// The handler of `route` (the local server).
 pub fn handler_for(route: &Route) -> Option<Handler> {
-    HANDLERS
-        .iter()
+    ALL.iter()
         .find(|s| s.route.function == route.function)
         .map(|s| s.handler)
 }
@@ -719,12 +799,50 @@ mod tests {
     #[test]
     fn every_route_has_exactly_one_handler() {
         for r in ROUTES {
-            let n = HANDLERS
+            let n = ALL
                 .iter()
                 .filter(|s| s.route.function == r.function)
                 .count();
-            assert_eq!(n, 1, "{} has {n} handlers in HANDLERS", r.function);
+            assert_eq!(n, 1, "{} has {n} handlers in ALL", r.function);
         }
-        assert_eq!(HANDLERS.len(), ROUTES.len());
+        assert_eq!(ALL.len(), ROUTES.len());
+    }
+
+    /// A row leaves out only what `Route::DEFAULT` may fill in: nothing may fall back to its
+    /// blank method, path, function, summary or tag.
+    #[test]
+    fn every_row_names_itself() {
+        for r in ROUTES {
+            assert!(
+                ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"].contains(&r.method),
+                "{}: method {:?}",
+                r.function,
+                r.method
+            );
+            assert!(r.path.starts_with('/'), "{}: path {:?}", r.function, r.path);
+            assert!(!r.function.is_empty(), "{}: no function", r.path);
+            assert!(!r.openapi.summary.is_empty(), "{}: no summary", r.function);
+            assert!(!r.openapi.tag.is_empty(), "{}: no tag", r.function);
+        }
+    }
+
+    /// An agent's API key is checked with a read of the key, an occasional `last_used_at`
+    /// stamp and the pepper: every route agents may call needs those permissions.
+    #[test]
+    fn routes_agents_may_call_can_check_api_keys() {
+        for r in ROUTES
+            .iter()
+            .filter(|r| matches!(r.access, Access::AnyPrincipal | Access::Scoped(_)))
+        {
+            assert!(r.iam.pepper, "{} must read the pepper", r.function);
+            for action in ["GetItem", "UpdateItem"] {
+                assert!(
+                    r.iam.dynamodb.contains(&action),
+                    "{} needs dynamodb:{action}",
+                    r.function
+                );
+            }
+            assert!(r.iam.secret, "{} verifies tokens", r.function);
+        }
     }
 }

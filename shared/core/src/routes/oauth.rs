@@ -10,6 +10,7 @@ use crate::domain::agent::SCOPES;
 use crate::error::AppResult;
 use crate::http::body::MAX_BODY_BYTES;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::table::{Access, Content, Iam, Operation, Route};
 use crate::services::oauth::{self as svc, ClientAuth, OAuthError, TokenRequest};
 use crate::state::AppState;
 use base64::Engine;
@@ -136,6 +137,27 @@ fn parse(req: &ApiRequest) -> Result<TokenRequest, OAuthError> {
     })
 }
 
+pub const OAUTH_TOKEN: Route = Route {
+    method: "POST",
+    path: "/api/v1/oauth/token",
+    function: "oauth-token",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 client credentials: an agent's access token",
+        tag: "oauth",
+        request: Some("TokenRequestForm"),
+        response: Content::Json("OAuthToken"),
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem"],
+        secret: true,
+        pepper: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn token(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let result = match parse(req) {
         Ok(r) => svc::token(state, r, &meta(req)).await,
@@ -148,6 +170,20 @@ pub async fn token(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
         Err(e) => error_response(&e),
     })
 }
+
+pub const OAUTH_METADATA: Route = Route {
+    method: "GET",
+    path: "/.well-known/oauth-authorization-server",
+    function: "oauth-metadata",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "OAuth 2.0 authorization server metadata (RFC 8414)",
+        tag: "oauth",
+        response: Content::Json("OAuthMetadata"),
+        ..Operation::DEFAULT
+    },
+    ..Route::DEFAULT
+};
 
 /// RFC 8414 metadata. Every URL comes from `PUBLIC_BASE_URL`, never from the request (this
 /// document is cached publicly: a `Host` an attacker sent must not end up in it); the issuer

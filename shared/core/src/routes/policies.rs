@@ -5,6 +5,7 @@ use super::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::body::MAX_BODY_BYTES;
 use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::{access, policies as svc};
 use crate::state::AppState;
 use crate::store::policies::PolicyVersionItem;
@@ -68,6 +69,31 @@ fn document_text(req: &ApiRequest) -> AppResult<String> {
     Ok(text)
 }
 
+pub const POLICIES_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies",
+    function: "policies-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Store a policy version (JSON, or YAML with a YAML content type)",
+        tag: "policies",
+        request: Some("PolicyDocument"),
+        // 201 for a new version; 200 when the same canonical document was stored before
+        // (documented beside it in openapi.rs).
+        status: 201,
+        response: Content::Json("PolicyVersion"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        location: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let text = document_text(req)?;
@@ -87,6 +113,27 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
 }
 
 const LIST_KEYS: &[&str] = &["limit", "cursor"];
+
+pub const POLICIES_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/policies",
+    function: "policies-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List policy versions, newest first",
+        tag: "policies",
+        response: Content::Json("PolicyVersionPage"),
+        query: table::PAGE_PARAMS,
+        problems: &[400, 401, 403, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
@@ -108,11 +155,57 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     ))
 }
 
+pub const POLICIES_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/policies/{version}",
+    function: "policies-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Get a policy version with its document",
+        tag: "policies",
+        response: Content::Json("PolicyVersion"),
+        problems: &[401, 403, 404, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let version = svc::version_of(req.path_param("version"))?;
     let (v, active) = tokio::join!(svc::get(state, version), svc::active_version(state));
     Ok(ApiResponse::json(200, &view(&v?, active?, true)?))
 }
+
+pub const POLICIES_ACTIVATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies/{version}/activate",
+    function: "policies-activate",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Make a policy version the active one",
+        tag: "policies",
+        response: Content::Json("PolicyVersion"),
+        problems: &[401, 403, 404, 409, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "ConditionCheckItem",
+            "PutItem",
+            "TransactWriteItems",
+        ],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn activate(
     state: &AppState,
@@ -124,6 +217,29 @@ pub async fn activate(
     let v = svc::activate(state, &p, version, &meta(req)).await?;
     Ok(ApiResponse::json(200, &view(&v, version, false)?))
 }
+
+pub const POLICIES_SIMULATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/policies/simulate",
+    function: "policies-simulate",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Replay recent decisions against a candidate policy",
+        tag: "policies",
+        request: Some("Simulation"),
+        response: Content::Json("SimulationResult"),
+        problems: &[400, 401, 403, 404, 413, 415, 422, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    memory: 512,
+    ..Route::DEFAULT
+};
 
 pub async fn simulate(
     state: &AppState,

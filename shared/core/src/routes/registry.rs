@@ -12,6 +12,7 @@ use crate::domain::probe::{DetectedTransport, ProbeStatus as Verdict, TransportP
 use crate::domain::tool::{Tool, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::http::{query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Operation, Route};
 use crate::routes::Caller;
 use crate::services::tools::list as svc;
 use crate::state::AppState;
@@ -204,6 +205,23 @@ async fn named(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<
     Ok((name, tool))
 }
 
+pub const REGISTRY_SERVERS_LIST: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers",
+    function: "registry-servers-list",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: the active remote tools as server.json entries",
+        tag: "registry",
+        response: Content::Json("RegistryServerList"),
+        query: table::REGISTRY_LIST_PARAMS,
+        problems: &[400, 401, 503],
+        ..Operation::DEFAULT
+    },
+    iam: table::REGISTRY_IAM,
+    ..Route::DEFAULT
+};
+
 /// `GET /v0.1/servers`: one catalog query per page.
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
@@ -278,6 +296,23 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     ))
 }
 
+pub const REGISTRY_SERVER_VERSIONS: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers/{name}/versions",
+    function: "registry-server-versions",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: a server's versions (its one current version)",
+        tag: "registry",
+        response: Content::Json("RegistryServerList"),
+        query: &[table::INCLUDE_DELETED],
+        problems: table::READ,
+        ..Operation::DEFAULT
+    },
+    iam: table::REGISTRY_IAM,
+    ..Route::DEFAULT
+};
+
 /// `GET /v0.1/servers/{name}/versions`: the server's one (current) version.
 pub async fn versions(
     state: &AppState,
@@ -293,6 +328,23 @@ pub async fn versions(
         &json!({"servers": [e], "metadata": {"count": 1}}),
     ))
 }
+
+pub const REGISTRY_SERVER_VERSION: Route = Route {
+    method: "GET",
+    path: "/v0.1/servers/{name}/versions/{version}",
+    function: "registry-server-version",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "MCP Registry API: one version of a server (or latest)",
+        tag: "registry",
+        response: Content::Json("RegistryServerResponse"),
+        query: &[table::INCLUDE_DELETED],
+        problems: table::READ,
+        ..Operation::DEFAULT
+    },
+    iam: table::REGISTRY_IAM,
+    ..Route::DEFAULT
+};
 
 /// `GET /v0.1/servers/{name}/versions/{version}`: the version, or `latest`.
 pub async fn version(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
@@ -316,6 +368,36 @@ pub async fn version(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
         .ok_or_else(|| AppError::Internal("a remote tool has no remote configuration".into()))?;
     Ok(json_response(&e))
 }
+
+pub const REGISTRY_SERVERS_LIST_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers",
+    function: "registry-servers-list-preflight",
+    access: Access::Public,
+    openapi: table::PREFLIGHT_OPERATION,
+    iam: table::PREFLIGHT_IAM,
+    ..Route::DEFAULT
+};
+
+pub const REGISTRY_SERVER_VERSIONS_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers/{name}/versions",
+    function: "registry-server-versions-preflight",
+    access: Access::Public,
+    openapi: table::PREFLIGHT_OPERATION,
+    iam: table::PREFLIGHT_IAM,
+    ..Route::DEFAULT
+};
+
+pub const REGISTRY_SERVER_VERSION_PREFLIGHT: Route = Route {
+    method: "OPTIONS",
+    path: "/v0.1/servers/{name}/versions/{version}",
+    function: "registry-server-version-preflight",
+    access: Access::Public,
+    openapi: table::PREFLIGHT_OPERATION,
+    iam: table::PREFLIGHT_IAM,
+    ..Route::DEFAULT
+};
 
 /// `OPTIONS /v0.1/…`: a CORS preflight, answered without credentials (browsers send none).
 pub async fn preflight(

@@ -6,6 +6,7 @@ use super::Caller;
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
 use crate::http::{body, query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::users as svc;
 use crate::state::AppState;
 use crate::store::users::UserFilter;
@@ -30,6 +31,31 @@ fn user_response(status: u16, u: &User) -> ApiResponse {
     ApiResponse::json(status, &view(u)).with_header("etag", &u.etag())
 }
 
+pub const USERS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users",
+    function: "users-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Create a user",
+        tag: "users",
+        request: Some("CreateUser"),
+        status: 201,
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 503],
+        location: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["PutItem", "TransactWriteItems", "GetItem", "UpdateItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
+    ..Route::DEFAULT
+};
+
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::CreateUser = body::parse_json(req)?;
@@ -38,6 +64,28 @@ pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
 }
 
 const LIST_KEYS: &[&str] = &["role", "disabled", "q", "limit", "cursor"];
+
+pub const USERS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/users",
+    function: "users-list",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "List users, sorted by username",
+        tag: "users",
+        response: Content::Json("UserPage"),
+        query: table::USER_LIST_PARAMS,
+        problems: &[400, 401, 403, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query"],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;
@@ -75,10 +123,60 @@ pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResu
     ))
 }
 
+pub const USERS_GET: Route = Route {
+    method: "GET",
+    path: "/api/v1/users/{id}",
+    function: "users-get",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "One user",
+        tag: "users",
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 404, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn get(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let u = svc::get(state, req.path_param("id")).await?;
     Ok(user_response(200, &u))
 }
+
+pub const USERS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/users/{id}",
+    function: "users-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change a user's display name or role (a role change revokes their sessions)",
+        tag: "users",
+        request: Some("UpdateUser"),
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+            "UpdateItem",
+        ],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
@@ -114,13 +212,86 @@ async fn set_disabled(
     Ok(user_response(200, &u))
 }
 
+pub const USERS_DISABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/disable",
+    function: "users-disable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Disable a user and revoke their sessions (idempotent)",
+        tag: "users",
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 404, 409, 412, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "Query",
+            "PutItem",
+            "ConditionCheckItem",
+            "TransactWriteItems",
+            "UpdateItem",
+        ],
+        index: true,
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn disable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     set_disabled(state, req, caller, true).await
 }
 
+pub const USERS_ENABLE: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/enable",
+    function: "users-enable",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Enable a user (idempotent)",
+        tag: "users",
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 404, 409, 412, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
+
 pub async fn enable(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     set_disabled(state, req, caller, false).await
 }
+
+pub const USERS_RESET_PASSWORD: Route = Route {
+    method: "POST",
+    path: "/api/v1/users/{id}/reset-password",
+    function: "users-reset-password",
+    access: Access::ElevatedAdmin,
+    openapi: Operation {
+        summary: "Set a user's password and revoke their sessions (elevated token)",
+        tag: "users",
+        request: Some("ResetPassword"),
+        response: Content::Json("User"),
+        problems: &[400, 401, 403, 404, 409, 413, 415, 422, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
+    ..Route::DEFAULT
+};
 
 pub async fn reset_password(
     state: &AppState,
@@ -133,6 +304,29 @@ pub async fn reset_password(
     Ok(user_response(200, &u))
 }
 
+pub const AUTH_PASSWORD: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/password",
+    function: "auth-password",
+    access: Access::Person,
+    openapi: Operation {
+        summary: "Change your own password (revokes your other sessions; answers a new token pair)",
+        tag: "auth",
+        request: Some("ChangePassword"),
+        response: Content::Json("TokenPair"),
+        problems: &[400, 401, 409, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        secret: true,
+        ..Iam::NONE
+    },
+    // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
+    memory: 1024,
+    ..Route::DEFAULT
+};
+
 pub async fn change_password(
     state: &AppState,
     req: &ApiRequest,
@@ -143,6 +337,27 @@ pub async fn change_password(
     let pair = svc::change_own_password(state, &p, b, &meta(req)).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }
+
+pub const AUTH_LOGOUT: Route = Route {
+    method: "POST",
+    path: "/api/v1/auth/logout",
+    function: "auth-logout",
+    access: Access::Public,
+    openapi: Operation {
+        summary: "Log out: revoke the session of a refresh token",
+        tag: "auth",
+        request: Some("LogoutRequest"),
+        status: 204,
+        problems: &[400, 401, 413, 415, 422, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems"],
+        secret: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn logout(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let b: svc::Logout = body::parse_json(req)?;

@@ -5,6 +5,7 @@ use crate::domain::tool::{RiskLevel, ToolType};
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
+use crate::routes::table::{Access, Content, Iam, Operation, Route};
 use crate::routes::{meta, Caller};
 use crate::services::tools::create::{self as svc, NewTool};
 use crate::state::AppState;
@@ -56,6 +57,31 @@ impl From<CreateTool> for NewTool {
         }
     }
 }
+
+pub const TOOLS_CREATE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools",
+    function: "tools-create",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Create a function tool, or a remote tool whose probe passes",
+        tag: "tools",
+        request: Some("CreateTool"),
+        status: 201,
+        response: Content::Json("Tool"),
+        problems: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+        location: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems", "GetItem"],
+        kms: &["GenerateDataKey"],
+        secret: true,
+        ..Iam::NONE
+    },
+    timeout: 30,
+    ..Route::DEFAULT
+};
 
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;

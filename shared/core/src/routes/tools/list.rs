@@ -4,6 +4,7 @@ use super::{Page, ToolView};
 use crate::domain::tool::{RiskLevel, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::http::{query, ApiRequest, ApiResponse};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::routes::Caller;
 use crate::services::tools::list as svc;
 use crate::state::AppState;
@@ -19,6 +20,29 @@ const LIST_KEYS: &[&str] = &[
     "limit",
     "cursor",
 ];
+
+pub const TOOLS_LIST: Route = Route {
+    method: "GET",
+    path: "/api/v1/tools",
+    function: "tools-list",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "List tools, sorted by name",
+        tag: "tools",
+        response: Content::Json("ToolPage"),
+        query: table::TOOL_LIST_PARAMS,
+        problems: &[400, 401, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query", "GetItem", "UpdateItem"],
+        index: true,
+        secret: true,
+        pepper: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn list(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, LIST_KEYS)?;

@@ -5,6 +5,7 @@ use super::{present, tool_id, tool_response, Page};
 use crate::error::AppResult;
 use crate::http::{body, query, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::routes::{meta, Caller};
 use crate::services::tools::probe::{self as svc, ConnectionTest};
 use crate::state::AppState;
@@ -32,6 +33,28 @@ impl From<TestConnection> for ConnectionTest {
     }
 }
 
+pub const TOOLS_TEST_CONNECTION: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/remote/test-connection",
+    function: "tools-test-connection",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Probe a server without storing a tool",
+        tag: "tools",
+        request: Some("TestConnection"),
+        response: Content::Json("ProbeRecord"),
+        problems: &[400, 401, 403, 413, 415, 422, 429, 503],
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["UpdateItem", "PutItem", "GetItem"],
+        secret: true,
+        ..Iam::NONE
+    },
+    timeout: 30,
+    ..Route::DEFAULT
+};
+
 pub async fn test_connection(
     state: &AppState,
     req: &ApiRequest,
@@ -42,6 +65,29 @@ pub async fn test_connection(
     let record = svc::test_connection(state, &p, b.into(), &meta(req)).await?;
     Ok(ApiResponse::json(200, &record))
 }
+
+pub const TOOLS_REPROBE: Route = Route {
+    method: "POST",
+    path: "/api/v1/tools/{id}/reprobe",
+    function: "tools-reprobe",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Probe a remote tool now and record the result",
+        tag: "tools",
+        response: Content::Json("Tool"),
+        problems: &[400, 401, 403, 404, 409, 412, 429, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        kms: &["Decrypt"],
+        secret: true,
+        ..Iam::NONE
+    },
+    timeout: 30,
+    ..Route::DEFAULT
+};
 
 pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
@@ -55,6 +101,28 @@ pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     .await?;
     tool_response(200, &t)
 }
+
+pub const TOOLS_PROBES: Route = Route {
+    method: "GET",
+    path: "/api/v1/tools/{id}/probes",
+    function: "tools-probes",
+    access: Access::AnyPrincipal,
+    openapi: Operation {
+        summary: "A tool's probe history, newest first",
+        tag: "tools",
+        response: Content::Json("ProbePage"),
+        query: table::PAGE_PARAMS,
+        problems: table::READ,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &["Query", "GetItem", "UpdateItem"],
+        secret: true,
+        pepper: true,
+        ..Iam::NONE
+    },
+    ..Route::DEFAULT
+};
 
 pub async fn probes(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let q = query::parse(&req.raw_query, &["limit", "cursor"])?;

@@ -5,6 +5,7 @@ use crate::domain::tool::RiskLevel;
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
+use crate::routes::table::{Access, Content, Iam, Operation, Route};
 use crate::routes::{meta, Caller};
 use crate::services::tools::update::{self as svc, ToolChanges};
 use crate::state::AppState;
@@ -62,6 +63,36 @@ impl From<UpdateTool> for ToolChanges {
         }
     }
 }
+
+pub const TOOLS_UPDATE: Route = Route {
+    method: "PATCH",
+    path: "/api/v1/tools/{id}",
+    function: "tools-update",
+    access: Access::Admin,
+    openapi: Operation {
+        summary: "Change a tool (connection changes re-probe; a failed probe changes nothing)",
+        tag: "tools",
+        request: Some("UpdateTool"),
+        response: Content::Json("Tool"),
+        problems: &[400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503],
+        if_match: true,
+        ..Operation::DEFAULT
+    },
+    iam: Iam {
+        dynamodb: &[
+            "GetItem",
+            "UpdateItem",
+            "PutItem",
+            "DeleteItem",
+            "TransactWriteItems",
+        ],
+        kms: &["GenerateDataKey", "Decrypt"],
+        secret: true,
+        ..Iam::NONE
+    },
+    timeout: 30,
+    ..Route::DEFAULT
+};
 
 pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
