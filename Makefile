@@ -88,14 +88,15 @@ test: venv dynamodb-local inspector conformance console chromium
 	cargo test --workspace --no-fail-fast
 	cd console && node e2e/run.mjs
 
-## Regenerate from the route table (shared/core/src/routes/table.rs):
+## Regenerate from the route rows (routes::ALL, shared/core/src/routes/mod.rs):
 ## the route binaries (functions/src/bin, functions/Cargo.toml), infra/routes.json,
-## infra/functions.json, template.yaml and infra/terraform/settings.tf (the settings, from
+## infra/functions.json, infra/openapi.json (served by /openapi.json), template.yaml and infra/terraform/settings.tf (the settings, from
 ## scripts/gen_template.py's SETTINGS). tests/api/deploy.rs fails when any is stale.
 infra:
 	cargo run -q -p toolreg-cli -- bins functions
 	cargo run -q -p toolreg-cli -- routes > infra/routes.json
 	cargo run -q -p toolreg-cli -- functions > infra/functions.json
+	cargo run -q -p toolreg-cli -- openapi > infra/openapi.json
 	python3 scripts/gen_template.py infra/routes.json > template.yaml
 	python3 scripts/gen_template.py --terraform-settings > infra/terraform/settings.tf
 

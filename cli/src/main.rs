@@ -21,6 +21,7 @@ const USAGE: &str = "usage:
                                        time; reports created / skipped / failed (exit 2 if any
                                        failed)
   toolreg routes                       print the route table as JSON (infra/routes.json)
+  toolreg openapi                      print the OpenAPI document (openapi.json)
   toolreg functions                    print each function's permissions (infra/functions.json)
   toolreg bins DIR                     write the route binaries and their [[bin]] entries into
                                        the functions crate at DIR (make infra)
@@ -109,12 +110,17 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         ["import", path] => import::run(std::path::Path::new(path)).await,
         ["routes"] => {
             // The route table as JSON (infra/routes.json), for scripts/gen_template.py.
-            print!("{}", toolreg_core::routes::infra::routes_json());
+            print!("{}", toolreg_build::infra::routes_json());
+            Ok(())
+        }
+        ["openapi"] => {
+            // The OpenAPI document (openapi.json, which the docs route serves).
+            println!("{}", toolreg_build::openapi::document_text());
             Ok(())
         }
         ["functions"] => {
             // Each function's permissions, timeout and memory (infra/functions.json).
-            print!("{}", toolreg_core::routes::infra::functions_json());
+            print!("{}", toolreg_build::infra::functions_json());
             Ok(())
         }
         ["bins", dir] => {
@@ -172,7 +178,8 @@ async fn probe(url: &str) -> Result<(), String> {
 /// Writes each route's Lambda binary under `<dir>/src/bin/` and the `[[bin]]` entries into
 /// `<dir>/Cargo.toml`; deletes generated binaries of routes that are gone.
 fn write_bins(dir: &std::path::Path) -> Result<(), String> {
-    use toolreg_core::routes::{infra, ALL};
+    use toolreg_build::infra;
+    use toolreg_core::routes::ALL;
     let bin_dir = dir.join("src/bin");
     let wanted: Vec<String> = ALL
         .iter()

@@ -114,13 +114,18 @@ fn generated_infra_files_are_up_to_date() {
     let read = |f: &str| std::fs::read_to_string(repo_root().join(f)).expect(f);
     assert_eq!(
         read("infra/routes.json"),
-        toolreg_core::routes::infra::routes_json(),
+        toolreg_build::infra::routes_json(),
         "infra/routes.json is stale: run `make infra`"
     );
     assert_eq!(
         read("infra/functions.json"),
-        toolreg_core::routes::infra::functions_json(),
+        toolreg_build::infra::functions_json(),
         "infra/functions.json is stale: run `make infra`"
+    );
+    // The docs route serves this file as it is (embedded at build time).
+    assert!(
+        read("infra/openapi.json") == toolreg_build::openapi::document_text() + "\n",
+        "infra/openapi.json is stale: run `make infra`"
     );
     let out = std::process::Command::new("python3")
         .arg(repo_root().join("scripts/gen_template.py"))
@@ -156,7 +161,8 @@ fn generated_infra_files_are_up_to_date() {
 /// generates it, and a `[[bin]]` entry.
 #[test]
 fn route_binaries_are_generated_from_the_table() {
-    use toolreg_core::routes::{infra, ALL};
+    use toolreg_build::infra;
+    use toolreg_core::routes::ALL;
     let cargo = std::fs::read_to_string(repo_root().join("functions/Cargo.toml")).expect("toml");
     assert_eq!(
         infra::with_bins_manifest(&cargo).as_deref(),

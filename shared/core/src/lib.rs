@@ -15,7 +15,6 @@ pub mod http;
 pub mod lambda;
 pub mod logging;
 pub mod mcp;
-pub mod openapi;
 pub mod probe;
 pub mod routes;
 pub mod services;

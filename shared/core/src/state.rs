@@ -56,7 +56,7 @@ impl<T> std::ops::Deref for Part<T> {
 #[cold]
 #[inline(never)]
 fn missing(name: &str) -> ! {
-    panic!("this function was built without {name}: its route's Iam in routes/table.rs lacks it")
+    panic!("this function was built without {name}: its route's row (routes::ALL) does not grant it")
 }
 
 /// Shared, read-only state: configuration, AWS clients, the signing-key cache and the prober.

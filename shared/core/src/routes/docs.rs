@@ -18,6 +18,10 @@ style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font
 worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
 form-action 'self'";
 
+/// The OpenAPI document, rendered from the route rows at build time by `make infra`
+/// (`toolreg_build::openapi`); tests/api/deploy.rs fails when the file is stale.
+const OPENAPI_JSON: &str = include_str!("../../../../infra/openapi.json");
+
 pub const OPENAPI: Route = Route {
     method: "GET",
     path: "/openapi.json",
@@ -37,7 +41,11 @@ pub async fn openapi(
     _req: &ApiRequest,
     _caller: Caller,
 ) -> AppResult<ApiResponse> {
-    Ok(ApiResponse::json(200, &crate::openapi::document()))
+    Ok(ApiResponse::bytes(
+        200,
+        "application/json",
+        OPENAPI_JSON.as_bytes().to_vec(),
+    ))
 }
 
 fn docs_page(page: &str) -> ApiResponse {

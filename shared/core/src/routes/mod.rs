@@ -12,7 +12,6 @@ pub mod credentials;
 pub mod docs;
 pub mod health;
 pub mod idempotency;
-pub mod infra;
 pub mod mcp;
 pub mod mfa;
 pub mod oauth;

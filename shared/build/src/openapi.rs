@@ -1,11 +1,11 @@
 //! The OpenAPI 3.1 document, rendered from the route table: every row is an operation, documented
 //! by the row's `openapi` field.
 
-use crate::domain::agent::{CATALOG_READ, SCOPES};
-use crate::routes::oauth::TOKEN_PATH;
-use crate::routes::table::{Access, Content, Route};
-use crate::routes::ROUTES;
 use serde_json::{json, Map, Value};
+use toolreg_core::domain::agent::{CATALOG_READ, SCOPES};
+use toolreg_core::routes::oauth::TOKEN_PATH;
+use toolreg_core::routes::table::{Access, Content, Route};
+use toolreg_core::routes::ROUTES;
 
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -560,6 +560,11 @@ fn scopes() -> Value {
 }
 
 /// The whole document.
+/// The document as `make infra` writes it to openapi.json: pretty JSON, keys sorted.
+pub fn document_text() -> String {
+    serde_json::to_string_pretty(&document()).expect("JSON values serialise")
+}
+
 pub fn document() -> Value {
     let mut paths = Map::new();
     for route in ROUTES {

@@ -3,9 +3,9 @@
 //! permissions, timeout and memory). `make infra` writes them; tests/api/deploy.rs fails when the
 //! committed files differ from these renderings.
 
-use super::table::{Function, Iam, REPROBE};
-use super::ROUTES;
 use serde_json::{json, Map, Value};
+use toolreg_core::routes::table::{Function, Iam, REPROBE};
+use toolreg_core::routes::{Served, ALL, ROUTES};
 
 /// `infra/routes.json`.
 pub fn routes_json() -> String {
@@ -73,7 +73,7 @@ pub fn bin_file(function: &str) -> String {
 /// The source of a route's Lambda binary. It only wires: its row as a type for
 /// `lambda::serve`, which is compiled for that row alone, and its own handler, so the linker
 /// keeps only the authentication, AWS clients and handler that route uses.
-pub fn bin_source(s: &super::Served) -> String {
+pub fn bin_source(s: &Served) -> String {
     let path: String = s.handler_path.split_whitespace().collect();
     let module = path.rsplit_once("::").map_or("", |(m, _)| m);
     format!(
@@ -103,7 +103,7 @@ pub fn bin_source(s: &super::Served) -> String {
 /// The generated `[[bin]]` entries, markers included.
 pub fn bins_manifest() -> String {
     let mut out = format!("{BINS_BEGIN}\n");
-    for s in super::ALL {
+    for s in ALL {
         out.push_str(&format!(
             "\n[[bin]]\nname = \"{}\"\npath = \"src/bin/{}\"\ntest = false\n",
             s.route.function,
