@@ -9,7 +9,7 @@ use crate::auth::keys::KeyCache;
 use crate::aws::Clients;
 use crate::config::{Config, ConfigError};
 use crate::probe::{ProbeSettings, Prober};
-use crate::routes::RowOf;
+use crate::routes::table::RowOf;
 use crate::store::Store;
 use aws_config::SdkConfig;
 use std::sync::OnceLock;
@@ -56,7 +56,9 @@ impl<T> std::ops::Deref for Part<T> {
 #[cold]
 #[inline(never)]
 fn missing(name: &str) -> ! {
-    panic!("this function was built without {name}: its route's row (routes::ALL) does not grant it")
+    panic!(
+        "this function was built without {name}: its route's row (routes::ALL) does not grant it"
+    )
 }
 
 /// Shared, read-only state: configuration, AWS clients, the signing-key cache and the prober.
@@ -73,7 +75,7 @@ pub struct AppState {
     /// Signs tool credentials with KMS and publishes their keys.
     pub signer: Part<crate::crypto::signer::CredentialSigner>,
     /// The active policy, cached per warm function (see `services::policies`).
-    pub policies: crate::services::policies::PolicyCache,
+    pub policies: crate::store::policy_cache::PolicyCache,
 }
 
 impl AppState {

@@ -52,8 +52,7 @@ pub enum AgentCredential {
     },
 }
 
-/// The subject prefix of agents' tokens and audit actors: `agent:<id>`.
-pub const AGENT_SUBJECT: &str = "agent:";
+pub use crate::domain::agent::AGENT_SUBJECT;
 
 impl UserPrincipal {
     pub fn actor(&self) -> Actor {

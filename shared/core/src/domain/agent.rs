@@ -13,6 +13,9 @@ pub const TOOLS_ACCESS: &str = "tools:access";
 
 /// At most this many unrevoked keys per agent: an agent change rewrites each key's copy of the
 /// agent in its own transaction, which holds at most 100 items.
+/// The subject prefix of agents' tokens and audit actors: `agent:<id>`.
+pub const AGENT_SUBJECT: &str = "agent:";
+
 pub const MAX_ACTIVE_KEYS: usize = 10;
 
 /// A stored agent.

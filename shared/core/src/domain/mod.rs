@@ -9,4 +9,5 @@ pub mod pattern;
 pub mod policy;
 pub mod probe;
 pub mod tool;
+pub mod tool_view;
 pub mod user;

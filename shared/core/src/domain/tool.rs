@@ -6,7 +6,7 @@ pub use super::error::Errors;
 use super::error::FieldError;
 use super::error::Invalid;
 use super::pattern;
-use crate::probe::{ProbeOutcome, TransportPreference};
+use crate::domain::probe::{ProbeOutcome, TransportPreference};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -30,6 +30,17 @@ pub fn well_formed_request_id(id: &str) -> bool {
 }
 
 impl ApiRequest {
+    /// Who and where, for audit events.
+    pub fn meta(&self) -> crate::domain::audit::RequestMeta {
+        crate::domain::audit::RequestMeta {
+            source_ip: self.source_ip.clone(),
+            user_agent: self.user_agent().to_owned(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+impl ApiRequest {
     /// A view of a `lambda_http` request. The caller's address, API Gateway's request id and
     /// route key come from the HTTP API v2 request context, the path parameters from the
     /// request's extensions. The request id is the client's when well formed, else API

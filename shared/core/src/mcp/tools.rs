@@ -11,9 +11,9 @@
 use crate::auth::principal::Principal;
 use crate::domain::agent::TOOLS_ACCESS;
 use crate::domain::tool::{Tool, ToolId, ToolKind, ToolType};
+use crate::domain::tool_view::ToolView;
 use crate::error::AppError;
 use crate::http::ApiRequest;
-use crate::routes::tools::ToolView;
 use crate::services::access::{self as access_svc, AccessBody};
 use crate::services::tools::{get as get_svc, list as list_svc};
 use crate::state::AppState;
@@ -562,7 +562,7 @@ async fn request_access(
         scopes: a.scopes,
         purpose: a.purpose,
     };
-    match access_svc::request_access(state, p, &tool_id, body, &crate::routes::meta(req)).await {
+    match access_svc::request_access(state, p, &tool_id, body, &req.meta()).await {
         Ok(granted) => Ok(success(
             serde_json::to_value(&granted).map_err(AppError::internal)?,
         )),

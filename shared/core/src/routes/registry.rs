@@ -185,9 +185,11 @@ async fn named(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<
     let p = caller.principal()?;
     let (tool, active) = tokio::join!(state.store.get_tool_by_name(tool_name), async {
         match &p {
-            crate::auth::principal::Principal::Agent(_) => {
-                state.policies.get(state).await.map(Some)
-            }
+            crate::auth::principal::Principal::Agent(_) => state
+                .policies
+                .get(&state.store, state.config.policy_cache_ttl)
+                .await
+                .map(Some),
             _ => Ok(None),
         }
     });

@@ -434,3 +434,22 @@ pub const REPROBE: Function = Function {
     // probes/s for about what 256 MB costs per probe, since GB-seconds scale back.
     memory: 1024,
 };
+
+/// Where the dispatcher reads a route's row from. The local server passes the row it looked up
+/// (`&'static Route`); a Lambda binary passes a type whose row is a compile-time constant
+/// (`lambda::Row`), so every branch on the row in the dispatcher (`routes::dispatch`) folds when the binary is compiled and the
+/// authentication, idempotency and audit code its route never runs is not linked into it.
+///
+/// The rule that keeps this true: code that branches on the row only *picks* a future (boxed, so
+/// the one that stays is reached through its own vtable) and awaits it afterwards. An `.await`
+/// inside a branch would keep that branch's code in the `async` state machine even when the
+/// branch can never be taken.
+pub trait RowOf: Copy + Send + Sync + 'static {
+    fn route(self) -> &'static Route;
+}
+
+impl RowOf for &'static Route {
+    fn route(self) -> &'static Route {
+        self
+    }
+}

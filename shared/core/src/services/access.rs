@@ -284,7 +284,9 @@ pub async fn request_access(
     }];
     let (tool, active, counted, current) = tokio::join!(
         state.store.get_tool(id),
-        state.policies.get(state),
+        state
+            .policies
+            .get(&state.store, state.config.policy_cache_ttl),
         ratelimit::enforce(&state.store, &checks),
         current_principal(state, p),
     );

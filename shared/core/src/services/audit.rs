@@ -81,5 +81,5 @@ pub async fn list(
         )
     };
     let binding = super::listing::binding(state, viewer, scope).await?;
-    state.store.list_audit(f, limit, cursor, &binding).await
+    Ok(state.store.list_audit(f, limit, cursor, &binding).await?)
 }

@@ -183,7 +183,7 @@ pub async fn list(
         ratelimit::key_of(f.q.as_deref().unwrap_or(""))
     );
     let binding = super::listing::binding(state, viewer, scope).await?;
-    state.store.list_users(f, limit, cursor, &binding).await
+    Ok(state.store.list_users(f, limit, cursor, &binding).await?)
 }
 
 /// What an edit of a user does: the new user and the audit details, or nothing to do.

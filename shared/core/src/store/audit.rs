@@ -155,8 +155,7 @@ impl Store {
         limit: usize,
         cursor: Option<&str>,
         binding: &super::cursor::Binding,
-    ) -> Result<AuditPage, crate::error::AppError> {
-        use crate::error::AppError;
+    ) -> Result<AuditPage, StoreError> {
         let lo = f.from.clone().unwrap_or_else(|| "0".into());
         // `~` sorts after every character of a timestamp or id, so `<to>~` includes `to` itself.
         let hi = format!("{}~", f.to.clone().unwrap_or_else(|| "9999".into()));
@@ -209,8 +208,7 @@ impl Store {
         let partition = q.values[":pk"].as_s().cloned().unwrap_or_default();
         let start = match cursor {
             Some(c) => {
-                let decoded = super::cursor::decode(binding, c, q.key_names())
-                    .map_err(|e| AppError::BadRequest(e.to_string()))?;
+                let decoded = super::cursor::decode(binding, c, q.key_names())?;
                 let attr = |name: &str| decoded.key.get(name).and_then(|v| v.as_s().ok());
                 let sk = attr("SK").map(String::as_str).unwrap_or_default();
                 let inside = attr(partition_attr) == Some(&partition)
@@ -219,9 +217,7 @@ impl Store {
                     && sk >= lo.as_str()
                     && sk <= hi.as_str();
                 if !inside {
-                    return Err(AppError::BadRequest(
-                        "the cursor is not valid for this listing; start again without it".into(),
-                    ));
+                    return Err(super::cursor::CursorError.into());
                 }
                 Some(decoded.key)
             }

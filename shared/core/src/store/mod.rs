@@ -10,6 +10,7 @@ pub mod item;
 pub mod keys;
 pub mod mfa;
 pub mod policies;
+pub mod policy_cache;
 pub mod ratelimit;
 pub mod tokens;
 pub mod tools;

@@ -17,8 +17,8 @@ const T1: &str = "6f1c1f0e-2b7a-4c39-9d43-6a1e8f3b5c21";
 fn t1() -> ToolId {
     ToolId::parse(T1).expect("a canonical UUID")
 }
+use crate::domain::probe::{ProbeOutcome, TransportPreference};
 use crate::domain::user::{Role, User};
-use crate::probe::{ProbeOutcome, TransportPreference};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::BTreeMap;
 

@@ -6,11 +6,11 @@ use super::{delete, keys, put_new, sdk_error, PageQuery, Store, StoreError};
 use crate::domain::audit::AuditEvent;
 #[cfg(doc)]
 use crate::domain::drift::{Drift, ToolList};
+use crate::domain::probe::TransportPreference;
 use crate::domain::tool::{
     ProbeRecord, RemoteConfig, RiskLevel, SealedHeaders, Tool, ToolId, ToolKind, ToolSummary,
     ToolType,
 };
-use crate::probe::TransportPreference;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 

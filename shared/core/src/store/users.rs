@@ -225,7 +225,7 @@ impl Store {
         limit: usize,
         cursor: Option<&str>,
         binding: &super::cursor::Binding,
-    ) -> Result<UserPage, crate::error::AppError> {
+    ) -> Result<UserPage, StoreError> {
         let mut q = super::PageQuery {
             index: Some(keys::GSI1),
             key_condition: "GSI1PK = :pk".into(),

@@ -1399,7 +1399,7 @@ fn principal_ids_are_bare_and_the_agent_form_is_a_warning() {
         "{w:?}"
     );
     assert_eq!(
-        crate::auth::principal::AGENT_SUBJECT,
+        crate::domain::agent::AGENT_SUBJECT,
         "agent:",
         "the lint's prefix is the subject prefix"
     );

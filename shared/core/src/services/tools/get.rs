@@ -24,7 +24,12 @@ pub async fn get_visible(
     let Principal::Agent(_) = p else {
         return get(state, id).await;
     };
-    let (t, active) = tokio::join!(get(state, id), state.policies.get(state));
+    let (t, active) = tokio::join!(
+        get(state, id),
+        state
+            .policies
+            .get(&state.store, state.config.policy_cache_ttl)
+    );
     let (t, active) = (t?, active?);
     if crate::services::access::visible(p, &active.policy, &t) {
         Ok(t)
@@ -46,7 +51,9 @@ pub async fn find_visible(
     };
     let (t, active) = tokio::join!(
         state.store.find_tool_by_name(name),
-        state.policies.get(state)
+        state
+            .policies
+            .get(&state.store, state.config.policy_cache_ttl)
     );
     let (t, active) = (t?, active?);
     Ok(t.filter(|t| crate::services::access::visible(p, &active.policy, t)))

@@ -35,7 +35,12 @@ pub async fn list_visible_where(
     let scope = format!("{listing}:{}", scope(f));
     let binding = crate::services::listing::binding(state, &p.id(), scope).await?;
     let policy = match p {
-        Principal::Agent(_) => Some(state.policies.get(state).await?),
+        Principal::Agent(_) => Some(
+            state
+                .policies
+                .get(&state.store, state.config.policy_cache_ttl)
+                .await?,
+        ),
         Principal::User(_) => None,
     };
     let shown = |t: &Tool| {
