@@ -10,6 +10,36 @@ use crate::state::AppState;
 use crate::store::decisions::DecisionFilter;
 use serde_json::{json, Value};
 
+const DECISION_PARAMS: &[table::Param] = &[
+    table::Param {
+        name: "principal_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Decisions about this principal (a user id or agent:<id>).",
+    },
+    table::Param {
+        name: "tool_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description: "Decisions about this tool.",
+    },
+    table::Param {
+        name: "decision",
+        schema: r#"{"type": "string", "enum": ["allow", "deny"]}"#,
+        description: "Only allowed or only denied requests.",
+    },
+    table::Param {
+        name: "from_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive lower bound (RFC 3339).",
+    },
+    table::Param {
+        name: "to_timestamp",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Inclusive upper bound (RFC 3339).",
+    },
+    table::LIMIT,
+    table::CURSOR,
+];
+
 pub const TOOLS_ACCESS: Route = Route {
     method: "POST",
     path: "/api/v1/tools/{id}/access",
@@ -84,7 +114,7 @@ pub const DECISIONS_LIST: Route = Route {
         summary: "List access decisions, newest first",
         tag: "credentials",
         response: Content::Json("DecisionPage"),
-        query: table::DECISION_PARAMS,
+        query: DECISION_PARAMS,
         problems: &[400, 401, 403, 503],
         ..Operation::DEFAULT
     },

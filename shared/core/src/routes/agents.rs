@@ -55,6 +55,36 @@ fn agent_response(status: u16, a: &Agent) -> ApiResponse {
     ApiResponse::json(status, &view(a)).with_header("etag", &a.etag())
 }
 
+const AGENT_LIST_PARAMS: &[table::Param] = &[
+    table::Param {
+        name: "disabled",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only disabled or only enabled agents.",
+    },
+    table::Param {
+        name: "group",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents in this group.",
+    },
+    table::Param {
+        name: "tag",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents with this tag.",
+    },
+    table::Param {
+        name: "owner_user_id",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only agents this user owns.",
+    },
+    table::Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in name or description.",
+    },
+    table::LIMIT,
+    table::CURSOR,
+];
+
 pub const AGENTS_CREATE: Route = Route {
     method: "POST",
     path: "/api/v1/agents",
@@ -114,7 +144,7 @@ pub const AGENTS_LIST: Route = Route {
         summary: "List agents, sorted by name",
         tag: "agents",
         response: Content::Json("AgentPage"),
-        query: table::AGENT_LIST_PARAMS,
+        query: AGENT_LIST_PARAMS,
         problems: &[400, 401, 403, 503],
         ..Operation::DEFAULT
     },

@@ -12,12 +12,63 @@ use crate::domain::probe::{DetectedTransport, ProbeStatus as Verdict, TransportP
 use crate::domain::tool::{Tool, ToolType};
 use crate::error::{AppError, AppResult};
 use crate::http::{query, ApiRequest, ApiResponse};
-use crate::routes::table::{self, Access, Content, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::routes::Caller;
 use crate::services::tools::list as svc;
 use crate::state::AppState;
 use crate::store::tools::ToolFilter;
 use serde_json::{json, Map, Value};
+
+const REGISTRY_LIST_PARAMS: &[table::Param] = &[
+    table::CURSOR,
+    table::LIMIT,
+    table::Param {
+        name: "search",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 200}"#,
+        description: "Case-insensitive text in the server's name, title or description (a full server name searches by its last part).",
+    },
+    table::Param {
+        name: "updated_since",
+        schema: r#"{"type": "string", "format": "date-time"}"#,
+        description: "Only servers changed at or after this RFC 3339 time.",
+    },
+    table::Param {
+        name: "version",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 255}"#,
+        description: "latest (every server: each has one version), or an exact version.",
+    },
+    INCLUDE_DELETED,
+];
+
+const INCLUDE_DELETED: table::Param = table::Param {
+    name: "include_deleted",
+    schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+    description: "Accepted for compatibility: deleted servers are never served.",
+};
+
+/// What the registry's read routes may touch: the catalog index (and the policy, for agents).
+const REGISTRY_IAM: Iam = Iam {
+    dynamodb: &["Query", "GetItem", "UpdateItem"],
+    index: true,
+    kms: &[],
+    secret: true,
+    pepper: true,
+    signing: &[],
+};
+
+const PREFLIGHT_IAM: Iam = Iam::NONE;
+
+const PREFLIGHT_OPERATION: Operation = Operation {
+    summary: "CORS preflight for MCP Registry API clients in browsers",
+    tag: "registry",
+    request: None,
+    status: 204,
+    response: Content::None,
+    query: &[],
+    problems: &[],
+    if_match: false,
+    location: false,
+};
 
 /// The `server.json` schema revision the entries follow.
 pub const SERVER_SCHEMA: &str =
@@ -216,11 +267,11 @@ pub const REGISTRY_SERVERS_LIST: Route = Route {
         summary: "MCP Registry API: the active remote tools as server.json entries",
         tag: "registry",
         response: Content::Json("RegistryServerList"),
-        query: table::REGISTRY_LIST_PARAMS,
+        query: REGISTRY_LIST_PARAMS,
         problems: &[400, 401, 503],
         ..Operation::DEFAULT
     },
-    iam: table::REGISTRY_IAM,
+    iam: REGISTRY_IAM,
     ..Route::DEFAULT
 };
 
@@ -307,11 +358,11 @@ pub const REGISTRY_SERVER_VERSIONS: Route = Route {
         summary: "MCP Registry API: a server's versions (its one current version)",
         tag: "registry",
         response: Content::Json("RegistryServerList"),
-        query: &[table::INCLUDE_DELETED],
+        query: &[INCLUDE_DELETED],
         problems: table::READ,
         ..Operation::DEFAULT
     },
-    iam: table::REGISTRY_IAM,
+    iam: REGISTRY_IAM,
     ..Route::DEFAULT
 };
 
@@ -340,11 +391,11 @@ pub const REGISTRY_SERVER_VERSION: Route = Route {
         summary: "MCP Registry API: one version of a server (or latest)",
         tag: "registry",
         response: Content::Json("RegistryServerResponse"),
-        query: &[table::INCLUDE_DELETED],
+        query: &[INCLUDE_DELETED],
         problems: table::READ,
         ..Operation::DEFAULT
     },
-    iam: table::REGISTRY_IAM,
+    iam: REGISTRY_IAM,
     ..Route::DEFAULT
 };
 
@@ -376,8 +427,8 @@ pub const REGISTRY_SERVERS_LIST_PREFLIGHT: Route = Route {
     path: "/v0.1/servers",
     function: "registry-servers-list-preflight",
     access: Access::Public,
-    openapi: table::PREFLIGHT_OPERATION,
-    iam: table::PREFLIGHT_IAM,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
     ..Route::DEFAULT
 };
 
@@ -386,8 +437,8 @@ pub const REGISTRY_SERVER_VERSIONS_PREFLIGHT: Route = Route {
     path: "/v0.1/servers/{name}/versions",
     function: "registry-server-versions-preflight",
     access: Access::Public,
-    openapi: table::PREFLIGHT_OPERATION,
-    iam: table::PREFLIGHT_IAM,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
     ..Route::DEFAULT
 };
 
@@ -396,8 +447,8 @@ pub const REGISTRY_SERVER_VERSION_PREFLIGHT: Route = Route {
     path: "/v0.1/servers/{name}/versions/{version}",
     function: "registry-server-version-preflight",
     access: Access::Public,
-    openapi: table::PREFLIGHT_OPERATION,
-    iam: table::PREFLIGHT_IAM,
+    openapi: PREFLIGHT_OPERATION,
+    iam: PREFLIGHT_IAM,
     ..Route::DEFAULT
 };
 

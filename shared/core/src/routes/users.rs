@@ -31,6 +31,26 @@ fn user_response(status: u16, u: &User) -> ApiResponse {
     ApiResponse::json(status, &view(u)).with_header("etag", &u.etag())
 }
 
+const USER_LIST_PARAMS: &[table::Param] = &[
+    table::Param {
+        name: "role",
+        schema: r#"{"type": "string", "enum": ["admin", "user"]}"#,
+        description: "Only users of this role.",
+    },
+    table::Param {
+        name: "disabled",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only disabled or only enabled users.",
+    },
+    table::Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in username or display name.",
+    },
+    table::LIMIT,
+    table::CURSOR,
+];
+
 pub const USERS_CREATE: Route = Route {
     method: "POST",
     path: "/api/v1/users",
@@ -74,7 +94,7 @@ pub const USERS_LIST: Route = Route {
         summary: "List users, sorted by username",
         tag: "users",
         response: Content::Json("UserPage"),
-        query: table::USER_LIST_PARAMS,
+        query: USER_LIST_PARAMS,
         problems: &[400, 401, 403, 503],
         ..Operation::DEFAULT
     },

@@ -399,7 +399,7 @@ impl Store {
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::AGENTS_INDEX_PK)),
-                    ("PK", Must::StartWith("AGENT#")),
+                    ("PK", Must::StartWith(keys::AGENT_PK_PREFIX)),
                     ("SK", Must::Equal(keys::AGENT_SK)),
                 ],
                 limit,
@@ -457,7 +457,7 @@ impl Store {
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(&index_pk)),
-                    ("PK", Must::StartWith("APIKEY#")),
+                    ("PK", Must::StartWith(keys::API_KEY_PK_PREFIX)),
                     ("SK", Must::Equal(keys::API_KEY_SK)),
                 ],
                 limit,

@@ -149,7 +149,7 @@ impl Store {
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::DECISIONS_INDEX_PK)),
-                    ("PK", Must::StartWith("DECISION#")),
+                    ("PK", Must::StartWith(keys::DECISION_PK_PREFIX)),
                     ("SK", Must::Equal(keys::DECISION_SK)),
                 ],
                 limit,

@@ -29,8 +29,11 @@ pub const PROBE_DUE_PK: &str = "PROBE_DUE";
 /// Sort-key prefix of probe records under their tool's partition.
 pub const PROBE_SK_PREFIX: &str = "PROBE#";
 
+/// What every `user_pk` starts with (a listing's cursor must stay inside it).
+pub const USER_PK_PREFIX: &str = "USER#";
+
 pub fn user_pk(user_id: &str) -> String {
-    format!("USER#{user_id}")
+    format!("{USER_PK_PREFIX}{user_id}")
 }
 
 pub fn username_guard_pk(username_lower: &str) -> String {
@@ -45,17 +48,23 @@ pub fn token_family_pk(family_id: &str) -> String {
     format!("RFAMILY#{family_id}")
 }
 
+/// What every `agent_pk` starts with (a listing's cursor must stay inside it).
+pub const AGENT_PK_PREFIX: &str = "AGENT#";
+
 pub fn agent_pk(agent_id: &str) -> String {
-    format!("AGENT#{agent_id}")
+    format!("{AGENT_PK_PREFIX}{agent_id}")
 }
 
 pub fn agent_name_guard_pk(name: &str) -> String {
     format!("AGENTNAME#{name}")
 }
 
+/// What every `api_key_pk` starts with (a listing's cursor must stay inside it).
+pub const API_KEY_PK_PREFIX: &str = "APIKEY#";
+
 /// An API key by its public prefix: authentication is one `GetItem` of this.
 pub fn api_key_pk(prefix: &str) -> String {
-    format!("APIKEY#{prefix}")
+    format!("{API_KEY_PK_PREFIX}{prefix}")
 }
 
 /// GSI1 partition of one agent's keys, sorted by creation.
@@ -63,8 +72,11 @@ pub fn agent_keys_index_pk(agent_id: &str) -> String {
     format!("AGENTKEYS#{agent_id}")
 }
 
+/// What every `tool_pk` starts with (a listing's cursor must stay inside it).
+pub const TOOL_PK_PREFIX: &str = "TOOL#";
+
 pub fn tool_pk(tool_id: &str) -> String {
-    format!("TOOL#{tool_id}")
+    format!("{TOOL_PK_PREFIX}{tool_id}")
 }
 
 pub fn tool_name_guard_pk(name_lower: &str) -> String {
@@ -127,9 +139,12 @@ pub fn mfa_token_pk(token: &str) -> String {
 pub const POLICIES_PK: &str = "POLICIES";
 pub const POLICY_HEAD_SK: &str = "HEAD";
 
+/// What every policy version's sort key starts with.
+pub const POLICY_VERSION_SK_PREFIX: &str = "V#";
+
 /// `V#<version, zero-padded>`: versions sort numerically.
 pub fn policy_version_sk(version: u64) -> String {
-    format!("V#{version:010}")
+    format!("{POLICY_VERSION_SK_PREFIX}{version:010}")
 }
 
 /// One document (by the SHA-256 of its canonical form) is one version.
@@ -141,6 +156,9 @@ pub const DECISION_SK: &str = "DECISION";
 /// GSI1 partition listing every access decision, newest last by `<timestamp>#<id>`.
 pub const DECISIONS_INDEX_PK: &str = "DECISIONS";
 
+/// What every `decision_pk` starts with (a listing's cursor must stay inside it).
+pub const DECISION_PK_PREFIX: &str = "DECISION#";
+
 pub fn decision_pk(id: &str) -> String {
-    format!("DECISION#{id}")
+    format!("{DECISION_PK_PREFIX}{id}")
 }

@@ -183,7 +183,8 @@ impl Store {
             ..Default::default()
         };
         q.values.insert(":pk".into(), item::s(keys::POLICIES_PK));
-        q.values.insert(":v".into(), item::s("V#"));
+        q.values
+            .insert(":v".into(), item::s(keys::POLICY_VERSION_SK_PREFIX));
         let (items, next_cursor) = self
             .list_page(
                 &q,
@@ -191,7 +192,7 @@ impl Store {
                 cursor,
                 &[
                     ("PK", Must::Equal(keys::POLICIES_PK)),
-                    ("SK", Must::StartWith("V#")),
+                    ("SK", Must::StartWith(keys::POLICY_VERSION_SK_PREFIX)),
                 ],
                 limit,
                 super::all(item::from_item),

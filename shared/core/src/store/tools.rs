@@ -698,7 +698,7 @@ impl Store {
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::TOOLS_INDEX_PK)),
-                    ("PK", Must::StartWith("TOOL#")),
+                    ("PK", Must::StartWith(keys::TOOL_PK_PREFIX)),
                     ("SK", Must::Equal(keys::TOOL_SK)),
                 ],
                 limit,

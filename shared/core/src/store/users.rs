@@ -267,7 +267,7 @@ impl Store {
                 cursor,
                 &[
                     ("GSI1PK", Must::Equal(keys::USERS_INDEX_PK)),
-                    ("PK", Must::StartWith("USER#")),
+                    ("PK", Must::StartWith(keys::USER_PK_PREFIX)),
                     ("SK", Must::Equal(keys::USER_SK)),
                 ],
                 limit,

@@ -21,6 +21,41 @@ const LIST_KEYS: &[&str] = &[
     "cursor",
 ];
 
+const TOOL_LIST_PARAMS: &[table::Param] = &[
+    table::Param {
+        name: "tool_type",
+        schema: r#"{"type": "string", "enum": ["function", "remote"]}"#,
+        description: "Only tools of this type.",
+    },
+    table::Param {
+        name: "risk_level",
+        schema: r#"{"type": "string", "enum": ["low", "medium", "high", "critical"]}"#,
+        description: "Only tools of this risk level.",
+    },
+    table::Param {
+        name: "is_active",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only active or inactive tools.",
+    },
+    table::Param {
+        name: "tag",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
+        description: "Only tools with this tag.",
+    },
+    table::Param {
+        name: "q",
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
+        description: "Case-insensitive text in name, display name or description.",
+    },
+    table::Param {
+        name: "drifted",
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description: "Only remote tools whose tool list drifted from the approved one (true), or only tools that did not drift (false, function tools included).",
+    },
+    table::LIMIT,
+    table::CURSOR,
+];
+
 pub const TOOLS_LIST: Route = Route {
     method: "GET",
     path: "/api/v1/tools",
@@ -30,7 +65,7 @@ pub const TOOLS_LIST: Route = Route {
         summary: "List tools, sorted by name",
         tag: "tools",
         response: Content::Json("ToolPage"),
-        query: table::TOOL_LIST_PARAMS,
+        query: TOOL_LIST_PARAMS,
         problems: &[400, 401, 503],
         ..Operation::DEFAULT
     },
