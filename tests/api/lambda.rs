@@ -590,7 +590,7 @@ async fn every_function_stays_flat_over_a_hundred_warm_invocations() {
     eprintln!("{}", report.join("\n"));
     let base = peaks
         .iter()
-        .filter(|(r, _)| r.iam.uses_aws())
+        .filter(|(r, _)| r.permissions().uses_aws())
         .map(|(_, kib)| *kib)
         .min()
         .expect("functions that call AWS");

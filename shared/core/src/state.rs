@@ -112,7 +112,7 @@ impl AppState {
     /// In a Lambda binary the row is a constant (see `routes::RowOf`): the parts it does not
     /// grant fold away, and with them every AWS client the function never uses.
     pub fn for_route<R: RowOf>(config: Config, row: R, sdk: Option<&SdkConfig>) -> Self {
-        let iam = row.route().iam;
+        let iam = row.route().permissions();
         let (dynamodb, kms, signing) = (
             !iam.dynamodb.is_empty(),
             !iam.kms.is_empty(),

@@ -676,7 +676,7 @@ async fn main() {
         for (f, p) in zips {
             let mb = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
             let target = ROUTES.iter().find(|r| r.function == *f).and_then(|r| {
-                let i = &r.iam;
+                let i = &r.permissions();
                 let no_aws = i.dynamodb.is_empty()
                     && i.kms.is_empty()
                     && i.signing.is_empty()

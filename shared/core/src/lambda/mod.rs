@@ -108,7 +108,7 @@ async fn cold_start<R: RowOf>(row: R) -> &'static AppState {
     // row afresh from `row` rather than from a local kept across an `.await` (which the compiler
     // no longer knows to be constant): a function whose row grants no AWS access never links the
     // SDK's configuration loading nor a secret fetch.
-    let load: Option<BoxFuture<SdkConfig>> = if row.route().iam.uses_aws() {
+    let load: Option<BoxFuture<SdkConfig>> = if row.route().permissions().uses_aws() {
         Some(Box::pin(crate::aws::sdk_config()))
     } else {
         None
@@ -120,7 +120,7 @@ async fn cold_start<R: RowOf>(row: R) -> &'static AppState {
     // Leaked: the state lives as long as the process, and nothing ever drops it.
     let state: &'static AppState =
         Box::leak(Box::new(AppState::for_route(config, row, sdk.as_ref())));
-    let iam = row.route().iam;
+    let iam = row.route().permissions();
     let keys: Option<BoxFuture<()>> = iam.secret.then(|| Box::pin(state.keys.prefetch()) as _);
     let peppers: Option<BoxFuture<()>> =
         iam.pepper.then(|| Box::pin(state.peppers.prefetch()) as _);

@@ -55,8 +55,6 @@ pub const TOOLS_ACCESS: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
-        secret: true,
-        pepper: true,
         signing: &["Sign", "GetPublicKey"],
         ..Iam::NONE
     },
@@ -121,7 +119,6 @@ pub const DECISIONS_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -183,7 +180,6 @@ pub const DECISIONS_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

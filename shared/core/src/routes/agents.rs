@@ -102,7 +102,6 @@ pub const AGENTS_CREATE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["PutItem", "ConditionCheckItem", "TransactWriteItems"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -151,7 +150,6 @@ pub const AGENTS_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -203,7 +201,6 @@ pub const AGENTS_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -236,7 +233,6 @@ pub const AGENTS_UPDATE: Route = Route {
             "ConditionCheckItem",
             "TransactWriteItems",
         ],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -301,7 +297,6 @@ pub const AGENTS_DISABLE: Route = Route {
         // Query on GSI1: revoking the credentials issued from what it disables (the last
         // hour of decisions, filtered).
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -332,7 +327,6 @@ pub const AGENTS_ENABLE: Route = Route {
             "ConditionCheckItem",
             "TransactWriteItems",
         ],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -359,7 +353,6 @@ pub const AGENT_KEYS_CREATE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "PutItem", "TransactWriteItems"],
-        secret: true,
         pepper: true,
         ..Iam::NONE
     },
@@ -403,7 +396,6 @@ pub const AGENT_KEYS_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["GetItem", "Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -454,7 +446,6 @@ pub const AGENT_KEYS_REVOKE: Route = Route {
         // Query on GSI1: revoking the credentials issued from what it disables (the last
         // hour of decisions, filtered).
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

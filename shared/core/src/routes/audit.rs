@@ -59,7 +59,6 @@ pub const AUDIT_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

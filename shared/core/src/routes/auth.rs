@@ -138,8 +138,6 @@ pub const AUTH_ME: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem"],
-        secret: true,
-        pepper: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -180,7 +178,6 @@ pub const AUTH_ELEVATE: Route = Route {
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
         kms: &["Decrypt"],
-        secret: true,
         ..Iam::NONE
     },
     // argon2id (19 MiB, t=2) is CPU work: Lambda gives CPU in proportion to memory, so 1024 MB

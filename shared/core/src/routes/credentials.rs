@@ -46,8 +46,6 @@ pub const CREDENTIALS_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem"],
-        secret: true,
-        pepper: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -77,7 +75,6 @@ pub const CREDENTIALS_REVOKE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -37,8 +37,6 @@ pub const MCP: Route = Route {
             "TransactWriteItems",
         ],
         index: true,
-        secret: true,
-        pepper: true,
         signing: &["Sign", "GetPublicKey"],
         ..Iam::NONE
     },

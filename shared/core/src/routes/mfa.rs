@@ -102,7 +102,6 @@ pub const AUTH_MFA_TOTP_ENROL: Route = Route {
             "TransactWriteItems",
         ],
         kms: &["GenerateDataKey"],
-        secret: true,
         ..Iam::NONE
     },
     // argon2id verification of the current password: see AUTH_LOGIN for why 1024 MB.
@@ -136,7 +135,6 @@ pub const AUTH_MFA_TOTP_CONFIRM: Route = Route {
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
         kms: &["Decrypt"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -175,7 +173,6 @@ pub const AUTH_MFA_TOTP_REMOVE: Route = Route {
             "TransactWriteItems",
         ],
         kms: &["Decrypt"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -210,7 +207,6 @@ pub const USERS_MFA_TOTP_RESET: Route = Route {
             "UpdateItem",
             "TransactWriteItems",
         ],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

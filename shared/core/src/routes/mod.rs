@@ -328,9 +328,9 @@ mod tests {
     #[test]
     fn every_row_grants_what_its_access_makes_the_dispatcher_read() {
         for r in ROUTES.iter().filter(|r| r.access != Access::Public) {
-            assert!(r.iam.secret, "{} checks tokens", r.function);
+            assert!(r.permissions().secret, "{} checks tokens", r.function);
             assert!(
-                !r.iam.dynamodb.is_empty(),
+                !r.permissions().dynamodb.is_empty(),
                 "{} audits refusals without DynamoDB",
                 r.function
             );
@@ -381,15 +381,19 @@ mod tests {
             .iter()
             .filter(|r| matches!(r.access, Access::AnyPrincipal | Access::Scoped(_)))
         {
-            assert!(r.iam.pepper, "{} must read the pepper", r.function);
+            assert!(
+                r.permissions().pepper,
+                "{} must read the pepper",
+                r.function
+            );
             for action in ["GetItem", "UpdateItem"] {
                 assert!(
-                    r.iam.dynamodb.contains(&action),
+                    r.permissions().dynamodb.contains(&action),
                     "{} needs dynamodb:{action}",
                     r.function
                 );
             }
-            assert!(r.iam.secret, "{} verifies tokens", r.function);
+            assert!(r.permissions().secret, "{} verifies tokens", r.function);
         }
     }
 }

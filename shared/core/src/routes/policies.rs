@@ -88,7 +88,6 @@ pub const POLICIES_CREATE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -129,7 +128,6 @@ pub const POLICIES_LIST: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "Query"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -169,7 +167,6 @@ pub const POLICIES_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -201,7 +198,6 @@ pub const POLICIES_ACTIVATE: Route = Route {
             "PutItem",
             "TransactWriteItems",
         ],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -234,7 +230,6 @@ pub const POLICIES_SIMULATE: Route = Route {
     iam: Iam {
         dynamodb: &["GetItem", "Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     memory: 512,

@@ -50,10 +50,7 @@ const INCLUDE_DELETED: table::Param = table::Param {
 const REGISTRY_IAM: Iam = Iam {
     dynamodb: &["Query", "GetItem", "UpdateItem"],
     index: true,
-    kms: &[],
-    secret: true,
-    pepper: true,
-    signing: &[],
+    ..Iam::NONE
 };
 
 const PREFLIGHT_IAM: Iam = Iam::NONE;

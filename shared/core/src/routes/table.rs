@@ -175,10 +175,21 @@ impl Route {
     }
 
     /// The route as a deployed function.
+    /// What the function may touch: the row's `iam`, plus what its access level makes the
+    /// dispatcher read before any handler — the JWT key for every route with a principal, and the
+    /// API-key pepper for every route an agent may call with a key (`auth::agent_keys`). A row
+    /// writes only what its handler needs beyond that. Read this, never `iam` alone.
+    pub const fn permissions(&self) -> Iam {
+        let mut iam = self.iam;
+        iam.secret |= !matches!(self.access, Access::Public);
+        iam.pepper |= matches!(self.access, Access::AnyPrincipal | Access::Scoped(_));
+        iam
+    }
+
     pub const fn as_function(&self) -> Function {
         Function {
             name: self.function,
-            iam: self.iam,
+            iam: self.permissions(),
             timeout: self.timeout,
             memory: self.memory,
         }

@@ -68,7 +68,6 @@ pub const USERS_CREATE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["PutItem", "TransactWriteItems", "GetItem", "UpdateItem"],
-        secret: true,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -101,7 +100,6 @@ pub const USERS_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["Query"],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -157,7 +155,6 @@ pub const USERS_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -192,7 +189,6 @@ pub const USERS_UPDATE: Route = Route {
             "UpdateItem",
         ],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -255,7 +251,6 @@ pub const USERS_DISABLE: Route = Route {
             "UpdateItem",
         ],
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -280,7 +275,6 @@ pub const USERS_ENABLE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -305,7 +299,6 @@ pub const USERS_RESET_PASSWORD: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
-        secret: true,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -339,7 +332,6 @@ pub const AUTH_PASSWORD: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
-        secret: true,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.

@@ -76,7 +76,6 @@ pub const TOOLS_CREATE: Route = Route {
     iam: Iam {
         dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems", "GetItem"],
         kms: &["GenerateDataKey"],
-        secret: true,
         ..Iam::NONE
     },
     timeout: 30,

@@ -24,7 +24,6 @@ pub const TOOLS_APPROVE_TOOLS: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -22,8 +22,6 @@ pub const TOOLS_GET: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem"],
-        secret: true,
-        pepper: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -23,7 +23,6 @@ pub const TOOLS_ACTIVATE: Route = Route {
     },
     iam: Iam {
         dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -61,7 +60,6 @@ pub const TOOLS_DEACTIVATE: Route = Route {
         // Query on GSI1: revoking the credentials issued from what it disables (the last
         // hour of decisions, filtered).
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -120,7 +118,6 @@ pub const TOOLS_DELETE: Route = Route {
         // Query on GSI1: revoking the credentials issued from what it disables (the last
         // hour of decisions, filtered).
         index: true,
-        secret: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

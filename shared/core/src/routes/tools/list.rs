@@ -72,8 +72,6 @@ pub const TOOLS_LIST: Route = Route {
     iam: Iam {
         dynamodb: &["Query", "GetItem", "UpdateItem"],
         index: true,
-        secret: true,
-        pepper: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

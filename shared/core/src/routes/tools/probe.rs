@@ -48,7 +48,6 @@ pub const TOOLS_TEST_CONNECTION: Route = Route {
     },
     iam: Iam {
         dynamodb: &["UpdateItem", "PutItem", "GetItem"],
-        secret: true,
         ..Iam::NONE
     },
     timeout: 30,
@@ -82,7 +81,6 @@ pub const TOOLS_REPROBE: Route = Route {
     iam: Iam {
         dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
         kms: &["Decrypt"],
-        secret: true,
         ..Iam::NONE
     },
     timeout: 30,
@@ -117,8 +115,6 @@ pub const TOOLS_PROBES: Route = Route {
     },
     iam: Iam {
         dynamodb: &["Query", "GetItem", "UpdateItem"],
-        secret: true,
-        pepper: true,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -87,7 +87,6 @@ pub const TOOLS_UPDATE: Route = Route {
             "TransactWriteItems",
         ],
         kms: &["GenerateDataKey", "Decrypt"],
-        secret: true,
         ..Iam::NONE
     },
     timeout: 30,
