@@ -4,12 +4,14 @@ pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod decisions;
 pub mod listing;
 pub mod mfa;
 pub mod oauth;
 pub mod policies;
 pub mod ratelimit;
 pub mod reprobe;
+pub mod simulate;
 pub mod tools;
 pub mod users;
 
