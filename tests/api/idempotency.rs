@@ -492,3 +492,63 @@ async fn answers_holding_a_secret_are_never_kept_and_a_retry_gets_the_resource_w
     let again = post_with_key(&api, &access, "/api/v1/auth/elevate", &body, &idem).await;
     assert!(!again.text.contains(&token), "{}", again.text);
 }
+
+/// A keyed request's record identifies the request without a plain hash of its body: the body
+/// of a password change holds both passwords, and an unsalted SHA-256 of it kept for 24 h would
+/// let anyone who reads the table test guesses. The same request is still recognised.
+#[tokio::test]
+async fn the_record_of_a_keyed_request_holds_no_plain_hash_of_its_body() {
+    use sha2::{Digest, Sha256};
+    let s = Server::start(&[]);
+    let api = Api::new(&s);
+    let username = unique("idem_hash");
+    s.create_user(
+        &username,
+        "first-password-0123",
+        toolreg_core::domain::user::Role::User,
+    )
+    .await;
+    let (access, _) = api.tokens(&username, "first-password-0123").await;
+    let idem = uuid::Uuid::new_v4().to_string();
+    let body = json!({"current_password": "first-password-0123",
+                      "new_password": "second-password-0123"});
+    let changed = post_with_key(&api, &access, "/api/v1/auth/password", &body, &idem).await;
+    changed.assert_status(200);
+
+    // What an unkeyed fingerprint of this request would be, in the usual spellings.
+    let sent = serde_json::to_vec(&body).unwrap();
+    let mut plain = Vec::new();
+    for parts in [
+        vec![
+            &b"POST"[..],
+            b"\0",
+            b"/api/v1/auth/password",
+            b"\0",
+            b"\0",
+            &sent,
+        ],
+        vec![&sent[..]],
+    ] {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p);
+        }
+        let digest = h.finalize();
+        plain.push(hex::encode(digest));
+        plain.push(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            digest,
+        ));
+    }
+    for p in &plain {
+        assert_eq!(items_holding(&s, p).await, Vec::<String>::new(), "{p}");
+    }
+    // Still the same request: the retry is recognised (not a 422 for a different request).
+    let again = post_with_key(&api, &access, "/api/v1/auth/password", &body, &idem).await;
+    again.assert_problem(409);
+    let other = json!({"current_password": "first-password-0123",
+                       "new_password": "third-password-0123"});
+    post_with_key(&api, &access, "/api/v1/auth/password", &other, &idem)
+        .await
+        .assert_problem(422);
+}

@@ -75,10 +75,23 @@ async fn run_keyed(
             "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
         ));
     }
-    let fingerprint = fingerprint(req);
+    // Recorded under the signing version; recognised under any version still in force, so a
+    // retry across a rotation of the JWT secret is still the same request.
+    let keys = state.keys.get().await?;
+    let signing = keys
+        .keys
+        .get(&keys.signing_kid)
+        .ok_or_else(|| AppError::Internal("the JWT key set lacks its signing version".into()))?;
+    let fingerprint = fingerprint(signing, req);
     let now = crate::time::now().timestamp();
     match state.store.get_idempotency(&principal, key, now).await? {
-        Some(record) if record.fingerprint != fingerprint => {
+        Some(record)
+            if record.fingerprint != fingerprint
+                && !keys
+                    .keys
+                    .values()
+                    .any(|k| self::fingerprint(k, req) == record.fingerprint) =>
+        {
             Err(AppError::Validation(vec![FieldError::new(
                 "",
                 "this Idempotency-Key was used for a different request; use a new key",
@@ -190,20 +203,29 @@ pub(crate) fn is_write(method: &str) -> bool {
     matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
-/// SHA-256 over what identifies a request: method, path, query and body.
-fn fingerprint(req: &ApiRequest) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
+/// Makes fingerprint keys differ from the JWT keys they come from (and from the cursor keys).
+const FINGERPRINT_KEY_LABEL: &[u8] = b"toolreg/idempotency/v1";
+
+/// HMAC-SHA256 over what identifies a request (method, path, query and body) under a key
+/// derived from one version of the JWT secret. Keyed, because a body may hold a password: a
+/// plain hash kept for 24 h would let anyone who reads the table test guesses against it.
+fn fingerprint(secret: &[u8], req: &ApiRequest) -> String {
+    use hmac::{Hmac, Mac};
+    type HmacSha256 = Hmac<sha2::Sha256>;
+    let mut derive = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    derive.update(FINGERPRINT_KEY_LABEL);
+    let key = derive.finalize().into_bytes();
+    let mut h = HmacSha256::new_from_slice(&key).expect("HMAC takes any key length");
     for part in [
         req.method.as_bytes(),
         req.path.as_bytes(),
         req.raw_query.as_bytes(),
     ] {
         h.update(part);
-        h.update([0]);
+        h.update(&[0]);
     }
     h.update(&req.body);
-    hex::encode(h.finalize())
+    hex::encode(h.finalize().into_bytes())
 }
 
 /// The original answer, or (when only the change was recorded) the target as it is now.
