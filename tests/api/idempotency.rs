@@ -27,6 +27,25 @@ async fn post_with_key(
     .await
 }
 
+/// A new user `username` changes their password from `first-password-0123` to
+/// `second-password-0123` with an Idempotency-Key: (their access token, the key, the body, the
+/// answer, a 200).
+async fn keyed_password_change(
+    s: &Server,
+    api: &Api,
+    username: &str,
+    role: toolreg_core::domain::user::Role,
+) -> (String, String, serde_json::Value, Resp) {
+    s.create_user(username, "first-password-0123", role).await;
+    let (access, _) = api.tokens(username, "first-password-0123").await;
+    let idem = uuid::Uuid::new_v4().to_string();
+    let body = json!({"current_password": "first-password-0123",
+                      "new_password": "second-password-0123"});
+    let changed = post_with_key(api, &access, "/api/v1/auth/password", &body, &idem).await;
+    changed.assert_status(200);
+    (access, idem, body, changed)
+}
+
 #[tokio::test]
 async fn a_retried_create_returns_the_original_answer_and_creates_once() {
     let api = Api::new(server());
@@ -451,18 +470,8 @@ async fn answers_holding_a_secret_are_never_kept_and_a_retry_gets_the_resource_w
 
     // A token pair from a password change, and an elevated token.
     let username = unique("idem_person");
-    s.create_user(
-        &username,
-        "first-password-0123",
-        toolreg_core::domain::user::Role::Admin,
-    )
-    .await;
-    let (access, _) = api.tokens(&username, "first-password-0123").await;
-    let idem = uuid::Uuid::new_v4().to_string();
-    let body = json!({"current_password": "first-password-0123",
-                      "new_password": "second-password-0123"});
-    let changed = post_with_key(&api, &access, "/api/v1/auth/password", &body, &idem).await;
-    changed.assert_status(200);
+    let (access, idem, body, changed) =
+        keyed_password_change(&s, &api, &username, toolreg_core::domain::user::Role::Admin).await;
     let pair = [
         changed.body["access_token"].as_str().unwrap().to_owned(),
         changed.body["refresh_token"].as_str().unwrap().to_owned(),
@@ -502,18 +511,8 @@ async fn the_record_of_a_keyed_request_holds_no_plain_hash_of_its_body() {
     let s = Server::start(&[]);
     let api = Api::new(&s);
     let username = unique("idem_hash");
-    s.create_user(
-        &username,
-        "first-password-0123",
-        toolreg_core::domain::user::Role::User,
-    )
-    .await;
-    let (access, _) = api.tokens(&username, "first-password-0123").await;
-    let idem = uuid::Uuid::new_v4().to_string();
-    let body = json!({"current_password": "first-password-0123",
-                      "new_password": "second-password-0123"});
-    let changed = post_with_key(&api, &access, "/api/v1/auth/password", &body, &idem).await;
-    changed.assert_status(200);
+    let (access, idem, body, _) =
+        keyed_password_change(&s, &api, &username, toolreg_core::domain::user::Role::User).await;
 
     // What an unkeyed fingerprint of this request would be, in the usual spellings.
     let sent = serde_json::to_vec(&body).unwrap();
