@@ -552,7 +552,7 @@ async fn request_access(
         None if a.tool.is_empty() || a.tool.chars().count() > 128 => return Err(missing()),
         None => state
             .store
-            .find_tool_by_name(&a.tool)
+            .get_tool_by_name(&a.tool)
             .await?
             .ok_or_else(missing)?
             .id

@@ -10,6 +10,7 @@ pub mod document;
 pub mod eval;
 pub mod glob;
 mod lint;
+mod parse;
 mod strict;
 
 #[cfg(test)]

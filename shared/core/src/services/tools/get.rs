@@ -47,10 +47,10 @@ pub async fn find_visible(
 ) -> AppResult<Option<Tool>> {
     use crate::auth::principal::Principal;
     let Principal::Agent(_) = p else {
-        return Ok(state.store.find_tool_by_name(name).await?);
+        return Ok(state.store.get_tool_by_name(name).await?);
     };
     let (t, active) = tokio::join!(
-        state.store.find_tool_by_name(name),
+        state.store.get_tool_by_name(name),
         state
             .policies
             .get(&state.store, state.config.policy_cache_ttl)
