@@ -54,7 +54,7 @@ pub const TOOLS_ACCESS: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         signing: &["Sign", "GetPublicKey"],
         ..Iam::NONE
     },

@@ -226,13 +226,7 @@ pub const AGENTS_UPDATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -320,13 +314,7 @@ pub const AGENTS_ENABLE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -4,7 +4,7 @@ use super::meta;
 use super::Caller;
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
-use crate::routes::table::{Access, Content, Iam, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::auth as svc;
 use crate::state::AppState;
 use serde::Deserialize;
@@ -100,13 +100,7 @@ pub const AUTH_REFRESH: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE,
         secret: true,
         ..Iam::NONE
     },
@@ -176,7 +170,7 @@ pub const AUTH_ELEVATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         kms: &["Decrypt"],
         ..Iam::NONE
     },

@@ -3,7 +3,7 @@
 use super::Caller;
 use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::routes::table::{Access, Content, Iam, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::state::AppState;
 
 pub const JWKS: Route = Route {
@@ -74,7 +74,7 @@ pub const CREDENTIALS_REVOKE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT

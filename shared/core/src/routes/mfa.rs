@@ -7,7 +7,7 @@ use crate::auth::principal::Principal;
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::{body, ApiRequest, ApiResponse};
-use crate::routes::table::{Access, Content, Iam, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::services::mfa as svc;
 use crate::state::AppState;
 use serde::Deserialize;
@@ -94,13 +94,7 @@ pub const AUTH_MFA_TOTP_ENROL: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE,
         kms: &["GenerateDataKey"],
         ..Iam::NONE
     },
@@ -133,7 +127,7 @@ pub const AUTH_MFA_TOTP_CONFIRM: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         kms: &["Decrypt"],
         ..Iam::NONE
     },
@@ -165,13 +159,7 @@ pub const AUTH_MFA_TOTP_REMOVE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "DeleteItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::AUDITED_DELETE,
         kms: &["Decrypt"],
         ..Iam::NONE
     },
@@ -200,13 +188,7 @@ pub const USERS_MFA_TOTP_RESET: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "PutItem",
-            "DeleteItem",
-            "UpdateItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::AUDITED_DELETE,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -233,13 +215,7 @@ pub const AUTH_LOGIN_MFA: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "DeleteItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::AUDITED_DELETE,
         kms: &["Decrypt"],
         secret: true,
         ..Iam::NONE

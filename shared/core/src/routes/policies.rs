@@ -87,7 +87,7 @@ pub const POLICIES_CREATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -191,13 +191,7 @@ pub const POLICIES_ACTIVATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "ConditionCheckItem",
-            "PutItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT

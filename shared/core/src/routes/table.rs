@@ -196,6 +196,26 @@ impl Route {
     }
 }
 
+/// DynamoDB action sets many rows share.
+/// Read an item, change it (or another) with its audit event in one transaction.
+pub const AUDITED_WRITE: &[&str] = &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"];
+/// `AUDITED_WRITE`, with a condition on an item the transaction does not change (a guard).
+pub const GUARDED_WRITE: &[&str] = &[
+    "GetItem",
+    "UpdateItem",
+    "PutItem",
+    "ConditionCheckItem",
+    "TransactWriteItems",
+];
+/// `AUDITED_WRITE`, deleting items too.
+pub const AUDITED_DELETE: &[&str] = &[
+    "GetItem",
+    "UpdateItem",
+    "PutItem",
+    "DeleteItem",
+    "TransactWriteItems",
+];
+
 pub const READ: &[u16] = &[400, 401, 404, 503];
 pub const WRITE: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503];
 

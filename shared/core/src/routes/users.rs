@@ -67,7 +67,7 @@ pub const USERS_CREATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["PutItem", "TransactWriteItems", "GetItem", "UpdateItem"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -274,7 +274,7 @@ pub const USERS_ENABLE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT
@@ -298,7 +298,7 @@ pub const USERS_RESET_PASSWORD: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.
@@ -331,7 +331,7 @@ pub const AUTH_PASSWORD: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     // argon2id hashing: see AUTH_LOGIN for why 1024 MB.

@@ -5,7 +5,7 @@ use crate::domain::tool::{RiskLevel, ToolType};
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
-use crate::routes::table::{Access, Content, Iam, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::routes::{meta, Caller};
 use crate::services::tools::create::{self as svc, NewTool};
 use crate::state::AppState;
@@ -74,7 +74,7 @@ pub const TOOLS_CREATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["UpdateItem", "PutItem", "TransactWriteItems", "GetItem"],
+        dynamodb: table::AUDITED_WRITE,
         kms: &["GenerateDataKey"],
         ..Iam::NONE
     },

@@ -23,7 +23,7 @@ pub const TOOLS_APPROVE_TOOLS: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT

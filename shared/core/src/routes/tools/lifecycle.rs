@@ -22,7 +22,7 @@ pub const TOOLS_ACTIVATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "PutItem", "TransactWriteItems", "UpdateItem"],
+        dynamodb: table::AUDITED_WRITE,
         ..Iam::NONE
     },
     ..Route::DEFAULT

@@ -79,7 +79,7 @@ pub const TOOLS_REPROBE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &["GetItem", "UpdateItem", "PutItem", "TransactWriteItems"],
+        dynamodb: table::AUDITED_WRITE,
         kms: &["Decrypt"],
         ..Iam::NONE
     },

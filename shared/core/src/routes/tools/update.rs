@@ -5,7 +5,7 @@ use crate::domain::tool::RiskLevel;
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
-use crate::routes::table::{Access, Content, Iam, Operation, Route};
+use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
 use crate::routes::{meta, Caller};
 use crate::services::tools::update::{self as svc, ToolChanges};
 use crate::state::AppState;
@@ -79,13 +79,7 @@ pub const TOOLS_UPDATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "DeleteItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::AUDITED_DELETE,
         kms: &["GenerateDataKey", "Decrypt"],
         ..Iam::NONE
     },
