@@ -1,6 +1,5 @@
 //! `POST /api/v1/tools/{id}/access` and `/api/v1/decisions/*`: the policy decision point.
 
-use super::meta;
 use super::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::{body, query, ApiRequest, ApiResponse};
@@ -11,31 +10,18 @@ use crate::store::decisions::DecisionFilter;
 use serde_json::{json, Value};
 
 const DECISION_PARAMS: &[table::Param] = &[
-    table::Param {
-        name: "principal_id",
-        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
-        description: "Decisions about this principal (a user id or agent:<id>).",
-    },
-    table::Param {
-        name: "tool_id",
-        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
-        description: "Decisions about this tool.",
-    },
+    table::id_filter(
+        "principal_id",
+        "Decisions about this principal (a user id or agent:<id>).",
+    ),
+    table::id_filter("tool_id", "Decisions about this tool."),
     table::Param {
         name: "decision",
         schema: r#"{"type": "string", "enum": ["allow", "deny"]}"#,
         description: "Only allowed or only denied requests.",
     },
-    table::Param {
-        name: "from_timestamp",
-        schema: r#"{"type": "string", "format": "date-time"}"#,
-        description: "Inclusive lower bound (RFC 3339).",
-    },
-    table::Param {
-        name: "to_timestamp",
-        schema: r#"{"type": "string", "format": "date-time"}"#,
-        description: "Inclusive upper bound (RFC 3339).",
-    },
+    table::FROM_TIMESTAMP,
+    table::TO_TIMESTAMP,
     table::LIMIT,
     table::CURSOR,
 ];
@@ -64,7 +50,7 @@ pub const TOOLS_ACCESS: Route = Route {
 pub async fn request(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.principal()?;
     let b: svc::AccessBody = body::parse_json(req)?;
-    let granted = svc::request_access(state, &p, req.path_param("id"), b, &meta(req)).await?;
+    let granted = svc::request_access(state, &p, req.path_param("id"), b, &req.meta()).await?;
     Ok(ApiResponse::json(200, &granted).with_header("cache-control", "no-store"))
 }
 

@@ -1,6 +1,5 @@
 //! `/api/v1/agents/*` (admins): agents and their API keys.
 
-use super::meta;
 use super::Caller;
 use crate::domain::agent::{Agent, ApiKey};
 use crate::error::{AppError, AppResult};
@@ -56,11 +55,7 @@ fn agent_response(status: u16, a: &Agent) -> ApiResponse {
 }
 
 const AGENT_LIST_PARAMS: &[table::Param] = &[
-    table::Param {
-        name: "disabled",
-        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
-        description: "Only disabled or only enabled agents.",
-    },
+    table::flag_filter("disabled", "Only disabled or only enabled agents."),
     table::Param {
         name: "group",
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
@@ -110,7 +105,7 @@ pub const AGENTS_CREATE: Route = Route {
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::CreateAgent = body::parse_json(req)?;
-    let a = svc::create(state, &p, b, &meta(req)).await?;
+    let a = svc::create(state, &p, b, &req.meta()).await?;
     Ok(agent_response(201, &a).with_header("location", &format!("/api/v1/agents/{}", a.id)))
 }
 
@@ -241,7 +236,7 @@ pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
         req.path_param("id"),
         b,
         req.header("if-match"),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(agent_response(200, &a))
@@ -260,7 +255,7 @@ async fn set_disabled(
         req.path_param("id"),
         disabled,
         req.header("if-match"),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(agent_response(200, &a))
@@ -280,14 +275,7 @@ pub const AGENTS_DISABLE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-            "Query",
-        ],
+        dynamodb: table::GUARDED_WRITE_QUERY,
         // Query on GSI1: revoking the credentials issued from what it disables (the last
         // hour of decisions, filtered).
         index: true,
@@ -355,7 +343,7 @@ pub async fn create_key(
     let p = caller.user()?;
     let b: svc::CreateKey = body::parse_json(req)?;
     let agent_id = req.path_param("id");
-    let issued = svc::create_key(state, &p, agent_id, b, &meta(req)).await?;
+    let issued = svc::create_key(state, &p, agent_id, b, &req.meta()).await?;
     let mut v = key_view(&issued.key);
     v["key"] = json!(issued.secret);
     Ok(ApiResponse::json(201, &v)
@@ -450,7 +438,7 @@ pub async fn revoke_key(
         &p,
         req.path_param("id"),
         req.path_param("key_id"),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(ApiResponse::no_content())

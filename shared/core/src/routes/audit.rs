@@ -9,36 +9,16 @@ use crate::state::AppState;
 use serde_json::json;
 
 const AUDIT_PARAMS: &[table::Param] = &[
-    table::Param {
-        name: "actor_user_id",
-        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
-        description: "Events by this user.",
-    },
-    table::Param {
-        name: "action",
-        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
-        description: "e.g. tool.create, auth.login.",
-    },
-    table::Param {
-        name: "target_id",
-        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
-        description: "Events about this tool, user or token family.",
-    },
+    table::id_filter("actor_user_id", "Events by this user."),
+    table::id_filter("action", "e.g. tool.create, auth.login."),
+    table::id_filter("target_id", "Events about this tool, user or token family."),
     table::Param {
         name: "outcome",
         schema: r#"{"type": "string", "enum": ["success", "failure"]}"#,
         description: "Outcome.",
     },
-    table::Param {
-        name: "from_timestamp",
-        schema: r#"{"type": "string", "format": "date-time"}"#,
-        description: "Inclusive lower bound (RFC 3339).",
-    },
-    table::Param {
-        name: "to_timestamp",
-        schema: r#"{"type": "string", "format": "date-time"}"#,
-        description: "Inclusive upper bound (RFC 3339).",
-    },
+    table::FROM_TIMESTAMP,
+    table::TO_TIMESTAMP,
     table::LIMIT,
     table::CURSOR,
 ];

@@ -1,6 +1,5 @@
 //! `/api/v1/auth/*`.
 
-use super::meta;
 use super::Caller;
 use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
@@ -59,14 +58,7 @@ pub const AUTH_LOGIN: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "Query",
-            "GetItem",
-            "UpdateItem",
-            "PutItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-        ],
+        dynamodb: table::GUARDED_WRITE_QUERY,
         index: true,
         secret: true,
         ..Iam::NONE
@@ -82,7 +74,7 @@ pub async fn login(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
     let b: LoginBody = body::parse_json(req)?;
     bounded("/username", &b.username)?;
     bounded("/password", &b.password)?;
-    let outcome = svc::login(state, &b.username, &b.password, &meta(req)).await?;
+    let outcome = svc::login(state, &b.username, &b.password, &req.meta()).await?;
     Ok(ApiResponse::json(200, &outcome).with_header("cache-control", "no-store"))
 }
 
@@ -114,7 +106,7 @@ pub async fn refresh(
 ) -> AppResult<ApiResponse> {
     let b: RefreshBody = body::parse_json(req)?;
     bounded("/refresh_token", &b.refresh_token)?;
-    let pair = svc::refresh(state, &b.refresh_token, &meta(req)).await?;
+    let pair = svc::refresh(state, &b.refresh_token, &req.meta()).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }
 
@@ -188,6 +180,6 @@ pub async fn elevate(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     if let Some(code) = &b.code {
         super::mfa::well_formed_code("/code", code)?;
     }
-    let t = svc::elevate(state, &p, &b.password, b.code.as_deref(), &meta(req)).await?;
+    let t = svc::elevate(state, &p, &b.password, b.code.as_deref(), &req.meta()).await?;
     Ok(ApiResponse::json(200, &t).with_header("cache-control", "no-store"))
 }

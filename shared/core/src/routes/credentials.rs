@@ -87,7 +87,7 @@ pub async fn revoke(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
         state,
         &p.actor(),
         req.path_param("jti"),
-        &super::meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(ApiResponse::json(

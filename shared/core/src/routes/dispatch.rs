@@ -303,7 +303,7 @@ fn failure_event(
         crate::domain::audit::action::REQUEST_FAILED,
         crate::domain::audit::Outcome::Failure,
         actor,
-        &meta(req),
+        &req.meta(),
     )
     .details(serde_json::json!({
         "route": route.function,

@@ -2,7 +2,7 @@
 //! dispatcher applies to every route.
 
 use super::auth::bounded;
-use super::{meta, Caller};
+use super::Caller;
 use crate::auth::principal::Principal;
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult};
@@ -109,7 +109,7 @@ pub async fn enrol(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRes
     let p = caller.user()?;
     let b: EnrolBody = body::parse_json(req)?;
     bounded("/current_password", &b.current_password)?;
-    let e = svc::enrol(state, &p, &b.current_password, &meta(req)).await?;
+    let e = svc::enrol(state, &p, &b.current_password, &req.meta()).await?;
     Ok(ApiResponse::json(200, &e).with_header("cache-control", "no-store"))
 }
 
@@ -139,7 +139,7 @@ pub async fn confirm(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
     let p = caller.user()?;
     let b: CodeBody = body::parse_json(req)?;
     well_formed_code("/code", &b.code)?;
-    let pair = svc::confirm(state, &p, &b.code, &meta(req)).await?;
+    let pair = svc::confirm(state, &p, &b.code, &req.meta()).await?;
     let mut answer = serde_json::to_value(&pair).map_err(AppError::internal)?;
     answer["totp_enabled"] = json!(true);
     Ok(ApiResponse::json(200, &answer).with_header("cache-control", "no-store"))
@@ -171,7 +171,7 @@ pub async fn remove(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     let p = caller.user()?;
     let b: CodeBody = body::parse_json(req)?;
     well_formed_code("/code", &b.code)?;
-    svc::remove(state, &p, &b.code, &meta(req)).await?;
+    svc::remove(state, &p, &b.code, &req.meta()).await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -197,7 +197,7 @@ pub const USERS_MFA_TOTP_RESET: Route = Route {
 /// `DELETE /users/{id}/mfa/totp` (elevated admin): removes a user's TOTP (a lost phone).
 pub async fn reset(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
-    svc::admin_reset(state, &p, req.path_param("id"), &meta(req)).await?;
+    svc::admin_reset(state, &p, req.path_param("id"), &req.meta()).await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -228,6 +228,6 @@ pub async fn login(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppRe
     let b: LoginMfaBody = body::parse_json(req)?;
     bounded("/mfa_token", &b.mfa_token)?;
     well_formed_code("/code", &b.code)?;
-    let pair = svc::finish_login(state, &b.mfa_token, &b.code, &meta(req)).await?;
+    let pair = svc::finish_login(state, &b.mfa_token, &b.code, &req.meta()).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }

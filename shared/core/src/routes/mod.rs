@@ -95,7 +95,6 @@ pub use users::USERS_RESET_PASSWORD;
 pub use users::USERS_UPDATE;
 
 use crate::auth::principal::{Principal, UserPrincipal};
-use crate::domain::audit::RequestMeta;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
@@ -262,11 +261,6 @@ pub fn handler_for(route: &Route) -> Option<Handler> {
     ALL.iter()
         .find(|s| s.route.function == route.function)
         .map(|s| s.handler)
-}
-
-/// Who and where, for audit events.
-pub(crate) fn meta(req: &ApiRequest) -> RequestMeta {
-    req.meta()
 }
 
 #[cfg(test)]

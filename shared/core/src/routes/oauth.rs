@@ -4,7 +4,6 @@
 //! The token endpoint answers RFC 6749 §5.2 JSON errors, not problem+json: OAuth client
 //! libraries parse `error` and `error_description`.
 
-use super::meta;
 use super::Caller;
 use crate::domain::agent::SCOPES;
 use crate::error::AppResult;
@@ -160,7 +159,7 @@ pub const OAUTH_TOKEN: Route = Route {
 
 pub async fn token(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let result = match parse(req) {
-        Ok(r) => svc::token(state, r, &meta(req)).await,
+        Ok(r) => svc::token(state, r, &req.meta()).await,
         Err(e) => Err(e),
     };
     Ok(match result {

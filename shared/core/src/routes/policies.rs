@@ -1,6 +1,5 @@
 //! `/api/v1/policies/*` (admins; activation needs an elevated admin).
 
-use super::meta;
 use super::Caller;
 use crate::error::{AppError, AppResult};
 use crate::http::body::MAX_BODY_BYTES;
@@ -96,7 +95,7 @@ pub const POLICIES_CREATE: Route = Route {
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let text = document_text(req)?;
-    let stored = svc::create(state, &p, &text, &meta(req)).await?;
+    let stored = svc::create(state, &p, &text, &req.meta()).await?;
     let active = svc::active_version(state).await?;
     let mut v = view(&stored.version, active, false)?;
     v["warnings"] = json!(stored.warnings);
@@ -204,7 +203,7 @@ pub async fn activate(
 ) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let version = svc::version_of(req.path_param("version"))?;
-    let v = svc::activate(state, &p, version, &meta(req)).await?;
+    let v = svc::activate(state, &p, version, &req.meta()).await?;
     Ok(ApiResponse::json(200, &view(&v, version, false)?))
 }
 

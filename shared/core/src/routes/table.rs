@@ -207,6 +207,15 @@ pub const GUARDED_WRITE: &[&str] = &[
     "ConditionCheckItem",
     "TransactWriteItems",
 ];
+/// `GUARDED_WRITE`, with a query (of what the change revokes: sessions, credentials).
+pub const GUARDED_WRITE_QUERY: &[&str] = &[
+    "GetItem",
+    "UpdateItem",
+    "PutItem",
+    "ConditionCheckItem",
+    "TransactWriteItems",
+    "Query",
+];
 /// `AUDITED_WRITE`, deleting items too.
 pub const AUDITED_DELETE: &[&str] = &[
     "GetItem",
@@ -228,6 +237,34 @@ pub const CURSOR: Param = Param {
     name: "cursor",
     schema: r#"{"type": "string", "minLength": 1, "maxLength": 2048}"#,
     description: "Opaque cursor from a previous page's next_cursor.",
+};
+/// A filter by an identifier (a user's, agent's, tool's or event's id).
+pub const fn id_filter(name: &'static str, description: &'static str) -> Param {
+    Param {
+        name,
+        schema: r#"{"type": "string", "minLength": 1, "maxLength": 128}"#,
+        description,
+    }
+}
+
+/// A yes-or-no filter (`true` / `false`).
+pub const fn flag_filter(name: &'static str, description: &'static str) -> Param {
+    Param {
+        name,
+        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
+        description,
+    }
+}
+
+pub const FROM_TIMESTAMP: Param = Param {
+    name: "from_timestamp",
+    schema: r#"{"type": "string", "format": "date-time"}"#,
+    description: "Inclusive lower bound (RFC 3339).",
+};
+pub const TO_TIMESTAMP: Param = Param {
+    name: "to_timestamp",
+    schema: r#"{"type": "string", "format": "date-time"}"#,
+    description: "Inclusive upper bound (RFC 3339).",
 };
 pub const PAGE_PARAMS: &[Param] = &[LIMIT, CURSOR];
 /// The scope an agent needs to ask for tool access (a leaf module: spelled here, checked equal

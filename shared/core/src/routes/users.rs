@@ -1,7 +1,6 @@
 //! `/api/v1/users/*` (admins) and the self-service `/api/v1/auth/password` and
 //! `/api/v1/auth/logout`.
 
-use super::meta;
 use super::Caller;
 use crate::domain::user::{Role, User};
 use crate::error::{AppError, AppResult};
@@ -37,11 +36,7 @@ const USER_LIST_PARAMS: &[table::Param] = &[
         schema: r#"{"type": "string", "enum": ["admin", "user"]}"#,
         description: "Only users of this role.",
     },
-    table::Param {
-        name: "disabled",
-        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
-        description: "Only disabled or only enabled users.",
-    },
+    table::flag_filter("disabled", "Only disabled or only enabled users."),
     table::Param {
         name: "q",
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
@@ -78,7 +73,7 @@ pub const USERS_CREATE: Route = Route {
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::CreateUser = body::parse_json(req)?;
-    let u = svc::create(state, &p.actor(), b, &meta(req)).await?;
+    let u = svc::create(state, &p.actor(), b, &req.meta()).await?;
     Ok(user_response(201, &u).with_header("location", &format!("/api/v1/users/{}", u.id)))
 }
 
@@ -180,14 +175,7 @@ pub const USERS_UPDATE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "Query",
-            "PutItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-            "UpdateItem",
-        ],
+        dynamodb: table::GUARDED_WRITE_QUERY,
         index: true,
         ..Iam::NONE
     },
@@ -203,7 +191,7 @@ pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
         req.path_param("id"),
         b,
         req.header("if-match"),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(user_response(200, &u))
@@ -222,7 +210,7 @@ async fn set_disabled(
         req.path_param("id"),
         disabled,
         req.header("if-match"),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(user_response(200, &u))
@@ -242,14 +230,7 @@ pub const USERS_DISABLE: Route = Route {
         ..Operation::DEFAULT
     },
     iam: Iam {
-        dynamodb: &[
-            "GetItem",
-            "Query",
-            "PutItem",
-            "ConditionCheckItem",
-            "TransactWriteItems",
-            "UpdateItem",
-        ],
+        dynamodb: table::GUARDED_WRITE_QUERY,
         index: true,
         ..Iam::NONE
     },
@@ -313,7 +294,7 @@ pub async fn reset_password(
 ) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::ResetPassword = body::parse_json(req)?;
-    let u = svc::reset_password(state, &p, req.path_param("id"), b, &meta(req)).await?;
+    let u = svc::reset_password(state, &p, req.path_param("id"), b, &req.meta()).await?;
     Ok(user_response(200, &u))
 }
 
@@ -346,7 +327,7 @@ pub async fn change_password(
 ) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: svc::ChangePassword = body::parse_json(req)?;
-    let pair = svc::change_own_password(state, &p, b, &meta(req)).await?;
+    let pair = svc::change_own_password(state, &p, b, &req.meta()).await?;
     Ok(ApiResponse::json(200, &pair).with_header("cache-control", "no-store"))
 }
 
@@ -373,6 +354,6 @@ pub const AUTH_LOGOUT: Route = Route {
 
 pub async fn logout(state: &AppState, req: &ApiRequest, _caller: Caller) -> AppResult<ApiResponse> {
     let b: svc::Logout = body::parse_json(req)?;
-    svc::logout(state, b, &meta(req)).await?;
+    svc::logout(state, b, &req.meta()).await?;
     Ok(ApiResponse::no_content())
 }

@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
 use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
-use crate::routes::{meta, Caller};
+use crate::routes::Caller;
 use crate::services::tools::create::{self as svc, NewTool};
 use crate::state::AppState;
 use serde::Deserialize;
@@ -85,6 +85,6 @@ pub const TOOLS_CREATE: Route = Route {
 pub async fn create(state: &AppState, req: &ApiRequest, caller: Caller) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: CreateTool = body::parse_json(req)?;
-    let t = svc::create(state, &p, b.into(), &meta(req)).await?;
+    let t = svc::create(state, &p, b.into(), &req.meta()).await?;
     Ok(tool_response(201, &t)?.with_header("location", &format!("/api/v1/tools/{}", t.id)))
 }

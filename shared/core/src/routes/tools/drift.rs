@@ -4,7 +4,7 @@ use super::{tool_id, tool_response};
 use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
-use crate::routes::{meta, Caller};
+use crate::routes::Caller;
 use crate::services::tools::drift as svc;
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ pub async fn approve_tools(
         &p,
         tool_id(req)?,
         req.if_match().as_ref(),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     tool_response(200, &t)

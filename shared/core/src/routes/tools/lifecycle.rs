@@ -4,7 +4,7 @@ use super::{tool_id, tool_response};
 use crate::error::AppResult;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
-use crate::routes::{meta, Caller};
+use crate::routes::Caller;
 use crate::services::tools::lifecycle as svc;
 use crate::state::AppState;
 
@@ -86,7 +86,7 @@ async fn set_active(
         tool_id(req)?,
         active,
         req.if_match().as_ref(),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     tool_response(200, &t)
@@ -130,7 +130,7 @@ pub async fn delete(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
         &p,
         tool_id(req)?,
         req.if_match().as_ref(),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     Ok(ApiResponse::no_content())

@@ -32,11 +32,7 @@ const TOOL_LIST_PARAMS: &[table::Param] = &[
         schema: r#"{"type": "string", "enum": ["low", "medium", "high", "critical"]}"#,
         description: "Only tools of this risk level.",
     },
-    table::Param {
-        name: "is_active",
-        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
-        description: "Only active or inactive tools.",
-    },
+    table::flag_filter("is_active", "Only active or inactive tools."),
     table::Param {
         name: "tag",
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 64}"#,
@@ -47,11 +43,7 @@ const TOOL_LIST_PARAMS: &[table::Param] = &[
         schema: r#"{"type": "string", "minLength": 1, "maxLength": 100}"#,
         description: "Case-insensitive text in name, display name or description.",
     },
-    table::Param {
-        name: "drifted",
-        schema: r#"{"type": "string", "enum": ["true", "false"]}"#,
-        description: "Only remote tools whose tool list drifted from the approved one (true), or only tools that did not drift (false, function tools included).",
-    },
+    table::flag_filter("drifted", "Only remote tools whose tool list drifted from the approved one (true), or only tools that did not drift (false, function tools included)."),
     table::LIMIT,
     table::CURSOR,
 ];

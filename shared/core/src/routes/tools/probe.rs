@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::http::{body, query, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
 use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
-use crate::routes::{meta, Caller};
+use crate::routes::Caller;
 use crate::services::tools::probe::{self as svc, ConnectionTest};
 use crate::state::AppState;
 use serde::Deserialize;
@@ -61,7 +61,7 @@ pub async fn test_connection(
 ) -> AppResult<ApiResponse> {
     let p = caller.user()?;
     let b: TestConnection = body::parse_json(req)?;
-    let record = svc::test_connection(state, &p, b.into(), &meta(req)).await?;
+    let record = svc::test_connection(state, &p, b.into(), &req.meta()).await?;
     Ok(ApiResponse::json(200, &record))
 }
 
@@ -94,7 +94,7 @@ pub async fn reprobe(state: &AppState, req: &ApiRequest, caller: Caller) -> AppR
         &p,
         tool_id(req)?,
         req.if_match().as_ref(),
-        &meta(req),
+        &req.meta(),
     )
     .await?;
     tool_response(200, &t)

@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::http::{body, ApiRequest, ApiResponse};
 use crate::probe::TransportPreference;
 use crate::routes::table::{self, Access, Content, Iam, Operation, Route};
-use crate::routes::{meta, Caller};
+use crate::routes::Caller;
 use crate::services::tools::update::{self as svc, ToolChanges};
 use crate::state::AppState;
 use serde::Deserialize;
@@ -92,6 +92,14 @@ pub async fn update(state: &AppState, req: &ApiRequest, caller: Caller) -> AppRe
     // The body first: a malformed body is refused whatever the id.
     let b: UpdateTool = body::parse_json(req)?;
     let id = tool_id(req)?;
-    let t = svc::update(state, &p, id, b.into(), req.if_match().as_ref(), &meta(req)).await?;
+    let t = svc::update(
+        state,
+        &p,
+        id,
+        b.into(),
+        req.if_match().as_ref(),
+        &req.meta(),
+    )
+    .await?;
     tool_response(200, &t)
 }
