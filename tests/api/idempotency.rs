@@ -353,38 +353,22 @@ fn attribute_bytes(v: &aws_sdk_dynamodb::types::AttributeValue, out: &mut Vec<Ve
 /// Scans the server's whole table: the items (by key) any of whose attributes holds `secret`,
 /// plainly or encoded.
 async fn items_holding(s: &Server, secret: &str) -> Vec<String> {
-    let clients = toolreg_tests::stack::clients(&s.endpoints()).await;
+    let needle = secret.as_bytes();
     let mut found = Vec::new();
-    let mut start = None;
-    loop {
-        let out = clients
-            .dynamodb
-            .scan()
-            .table_name(&s.env["TABLE_NAME"])
-            .set_exclusive_start_key(start)
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("scan");
-        for item in out.items() {
-            let mut bytes = Vec::new();
-            for (name, v) in item {
-                bytes.push(name.as_bytes().to_vec());
-                attribute_bytes(v, &mut bytes);
-            }
-            let needle = secret.as_bytes();
-            if bytes
-                .iter()
-                .any(|b| b.windows(needle.len()).any(|w| w == needle))
-            {
-                found.push(format!("{:?}/{:?}", item.get("PK"), item.get("SK")));
-            }
+    for item in s.scan_table().await {
+        let mut bytes = Vec::new();
+        for (name, v) in &item {
+            bytes.push(name.as_bytes().to_vec());
+            attribute_bytes(v, &mut bytes);
         }
-        match out.last_evaluated_key {
-            Some(k) => start = Some(k),
-            None => return found,
+        if bytes
+            .iter()
+            .any(|b| b.windows(needle.len()).any(|w| w == needle))
+        {
+            found.push(format!("{:?}/{:?}", item.get("PK"), item.get("SK")));
         }
     }
+    found
 }
 
 /// The retry of a secret-bearing answer: a 409 problem naming what was made, without the secret.

@@ -310,30 +310,15 @@ async fn table_text(s: &Server) -> String {
         }
         out.push('\n');
     }
-    let clients = toolreg_tests::stack::clients(&s.endpoints()).await;
     let mut out = String::new();
-    let mut start = None;
-    loop {
-        let page = clients
-            .dynamodb
-            .scan()
-            .table_name(&s.env["TABLE_NAME"])
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan the table");
-        for item in page.items() {
-            for (k, v) in item {
-                out.push_str(k);
-                out.push('\n');
-                push(&mut out, v);
-            }
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return out;
+    for item in s.scan_table().await {
+        for (k, v) in &item {
+            out.push_str(k);
+            out.push('\n');
+            push(&mut out, v);
         }
     }
+    out
 }
 
 /// Every audit event, all pages, as the API lists them.

@@ -217,6 +217,32 @@ pub fn server_env(endpoints: &Endpoints, overrides: &[(&str, &str)]) -> BTreeMap
 }
 
 impl Server {
+    /// Every item of the server's table, all pages, read consistently: for tests that look at
+    /// what rests in the table (secrets must not).
+    pub async fn scan_table(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let clients = clients(&self.endpoints()).await;
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = clients
+                .dynamodb
+                .scan()
+                .table_name(&self.env["TABLE_NAME"])
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("scan the table");
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
     /// Starts `target/debug/local` with `env` and waits until it listens.
     pub fn start_with_env(env: BTreeMap<String, String>) -> Server {
         Self::start_under(env, &[])
